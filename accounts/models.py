@@ -1,0 +1,223 @@
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+from .handles import HANDLE_MAX_LENGTH, validate_handle
+
+MAX_PROFILE_LINKS = 4  # Mastodon shows four profile fields.
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("Unknown time zone.", code="invalid")
+
+
+class User(AbstractUser):
+    """A person who logs in: a creator, an agency member, an admin, or several.
+
+    Staff users are the instance's admins: they moderate.
+    """
+
+    email = models.EmailField("email address")
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_creator(self) -> bool:
+        return hasattr(self, "creator")
+
+
+class CreatorProfile(models.Model):
+    """A creator's public identity: @handle@DOMAIN on the Fediverse."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="creator"
+    )
+    handle = models.CharField(
+        max_length=HANDLE_MAX_LENGTH,
+        unique=True,
+        validators=[validate_handle],
+        help_text="Your fediverse username. It cannot be changed later.",
+    )
+    display_name = models.CharField(max_length=100, blank=True)
+    bio = models.TextField(max_length=500, blank=True)
+    avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    header = models.ImageField(upload_to="headers/%Y/%m/", blank=True)
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    share_to_fediverse = models.BooleanField(
+        default=False,
+        help_text="Let people on Mastodon, Threads and other servers find, "
+        "follow and reply to you.",
+    )
+    approve_followers_manually = models.BooleanField(
+        default=False,
+        help_text="Review each follow request before the person can follow you.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["handle"]
+        constraints = [
+            # Handles are compared case-insensitively everywhere (WebFinger
+            # included), so they are only ever stored in lower case.
+            models.CheckConstraint(
+                condition=Q(handle=Lower("handle")), name="creator_handle_lowercase"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle}"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.handle
+
+    @property
+    def fediverse_address(self) -> str:
+        domain = settings.CREATORHUB_DOMAIN
+        return f"@{self.handle}@{domain}"
+
+
+class ProfileLink(models.Model):
+    """A labelled link on a creator's profile (a PropertyValue on the actor)."""
+
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="links"
+    )
+    label = models.CharField(max_length=60)
+    url = models.URLField(max_length=500)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["creator", "position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.url}"
+
+
+class Agency(models.Model):
+    """A team that manages several creators, with each creator's consent."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(
+        max_length=60,
+        unique=True,
+        help_text="Creators type this to grant your agency access.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("agency_detail", kwargs={"slug": self.slug})
+
+
+class AgencyRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    ANALYST = "analyst", "Analyst"
+
+
+class AgencyMembership(models.Model):
+    """A person's role in an agency.
+
+    Owners manage the team; managers may also manage posts of creators who
+    allowed it; analysts only read.
+    """
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="agency_memberships",
+    )
+    role = models.CharField(max_length=16, choices=AgencyRole.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["agency", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "user"], name="agency_membership_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) at {self.agency}"
+
+
+class AgencyAccessQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class AgencyAccess(models.Model):
+    """A creator's consent for an agency to read (and maybe manage) their data.
+
+    Revoking keeps the row, so the creator can see who had access and when.
+    """
+
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="agency_grants"
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="creator_grants"
+    )
+    allow_post_management = models.BooleanField(
+        default=False,
+        help_text="Agency owners and managers may write, schedule and delete "
+        "posts for you.",
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AgencyAccessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        verbose_name_plural = "agency access grants"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "agency"], name="agency_access_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "active"
+        return f"{self.agency} → {self.creator} ({state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,119 @@
+"""Who may see and do what: the one place tenant boundaries are decided.
+
+Views, API endpoints and later reports call these instead of filtering on
+their own, so a rule changes in one place. Anything a user may not see is
+answered with 404 (not 403) so its existence does not leak.
+"""
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from rest_framework.permissions import BasePermission
+
+from .models import (
+    Agency,
+    AgencyAccess,
+    AgencyMembership,
+    AgencyRole,
+    CreatorProfile,
+    User,
+)
+
+# Roles that may act for a creator beyond reading, where the creator allowed it.
+POST_MANAGING_ROLES = (AgencyRole.OWNER, AgencyRole.MANAGER)
+
+
+def agencies_of(user: User) -> QuerySet[Agency]:
+    """Agencies the user is a member of, in any role."""
+    if not user.is_authenticated:
+        return Agency.objects.none()
+    return Agency.objects.filter(memberships__user=user).distinct()
+
+
+def role_in_agency(user: User, agency: Agency) -> str | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        AgencyMembership.objects.filter(agency=agency, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def can_manage_agency(user: User, agency: Agency) -> bool:
+    """Owners add and remove members and change their roles."""
+    return role_in_agency(user, agency) == AgencyRole.OWNER
+
+
+def creators_visible_to(user: User) -> QuerySet[CreatorProfile]:
+    """The creators whose data the user may read.
+
+    A creator sees themself; an agency member sees each creator who granted
+    one of their agencies access and has not revoked it.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return CreatorProfile.objects.none()
+    granted = AgencyAccess.objects.active().filter(agency__memberships__user=user)
+    return CreatorProfile.objects.filter(
+        Q(user=user) | Q(pk__in=granted.values("creator"))
+    ).filter(user__is_active=True)
+
+
+def creators_of_agency_visible_to(
+    user: User, agency: Agency
+) -> QuerySet[CreatorProfile]:
+    """Creators who granted `agency` access, if the user belongs to it."""
+    if role_in_agency(user, agency) is None:
+        return CreatorProfile.objects.none()
+    return CreatorProfile.objects.filter(
+        agency_grants__agency=agency,
+        agency_grants__revoked_at__isnull=True,
+        user__is_active=True,
+    )
+
+
+def can_view_creator(user: User, creator: CreatorProfile) -> bool:
+    return creators_visible_to(user).filter(pk=creator.pk).exists()
+
+
+def can_manage_creator_posts(user: User, creator: CreatorProfile) -> bool:
+    """The creator, or an agency owner/manager the creator allowed to."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if creator.user_id == user.pk:
+        return True
+    return (
+        AgencyAccess.objects.active()
+        .filter(
+            creator=creator,
+            allow_post_management=True,
+            agency__memberships__user=user,
+            agency__memberships__role__in=POST_MANAGING_ROLES,
+        )
+        .exists()
+    )
+
+
+def can_moderate(user: User) -> bool:
+    """Instance admins (staff) moderate replies, reports and domains."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def get_agency_for_member_or_404(user: User, slug: str) -> Agency:
+    agency = agencies_of(user).filter(slug=slug).first()
+    if agency is None:
+        raise Http404("No such agency.")
+    return agency
+
+
+def get_visible_creator_or_404(user: User, handle: str) -> CreatorProfile:
+    creator = creators_visible_to(user).filter(handle=handle.lower()).first()
+    if creator is None:
+        raise Http404("No such creator.")
+    return creator
+
+
+class IsModerator(BasePermission):
+    """DRF: only instance admins."""
+
+    def has_permission(self, request, view) -> bool:
+        return can_moderate(request.user)

@@ -1,0 +1,292 @@
+"""Everything that changes accounts, profiles and agencies goes through here."""
+
+import logging
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from rest_framework.authtoken.models import Token
+
+from . import images
+from .handles import normalise_handle, validate_handle
+from .models import (
+    MAX_PROFILE_LINKS,
+    Agency,
+    AgencyAccess,
+    AgencyMembership,
+    AgencyRole,
+    CreatorProfile,
+    ProfileLink,
+    User,
+)
+from .permissions import can_manage_agency
+
+logger = logging.getLogger(__name__)
+
+
+# Sign-up ------------------------------------------------------------------
+
+
+def check_handle_available(handle: str) -> str:
+    """Return the normalised handle, or raise ValidationError saying why not."""
+    handle = normalise_handle(handle)
+    validate_handle(handle)
+    if CreatorProfile.objects.filter(handle=handle).exists():
+        raise ValidationError("That handle is taken.", code="taken")
+    return handle
+
+
+def _create_user(*, username: str, email: str, password: str) -> User:
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "That username is taken."})
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "An account with that email exists."})
+    return User.objects.create_user(username=username, email=email, password=password)
+
+
+@transaction.atomic
+def sign_up_creator(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    handle: str,
+    display_name: str = "",
+) -> User:
+    """Create a user with a creator profile. Federation starts switched off."""
+    try:
+        handle = check_handle_available(handle)
+    except ValidationError as exc:
+        raise ValidationError({"handle": exc.messages}) from exc
+    user = _create_user(username=username, email=email, password=password)
+    try:
+        with transaction.atomic():
+            CreatorProfile.objects.create(
+                user=user, handle=handle, display_name=display_name
+            )
+    except IntegrityError as exc:  # lost a race for the same handle
+        raise ValidationError({"handle": "That handle is taken."}) from exc
+    logger.info("creator signed up: %s", handle)
+    return user
+
+
+@transaction.atomic
+def sign_up_agency(*, username: str, email: str, password: str, agency_name: str):
+    """Create a user and a new agency they own."""
+    user = _create_user(username=username, email=email, password=password)
+    agency = create_agency(name=agency_name, owner=user)
+    logger.info("agency signed up: %s", agency.slug)
+    return user
+
+
+def create_agency(*, name: str, owner: User) -> Agency:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"agency_name": "Give your agency a name."})
+    agency = Agency.objects.create(name=name, slug=_unique_agency_slug(name))
+    AgencyMembership.objects.create(agency=agency, user=owner, role=AgencyRole.OWNER)
+    return agency
+
+
+def _unique_agency_slug(name: str) -> str:
+    base = slugify(name)[:50] or "agency"
+    slug = base
+    while Agency.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(2)}"
+    return slug
+
+
+# Profile --------------------------------------------------------------------
+
+
+PROFILE_FIELDS = (
+    "display_name",
+    "bio",
+    "time_zone",
+    "share_to_fediverse",
+    "approve_followers_manually",
+)
+
+
+@transaction.atomic
+def update_creator_profile(
+    *,
+    creator: CreatorProfile,
+    links: list[tuple[str, str]] | None = None,
+    avatar=None,
+    header=None,
+    remove_avatar: bool = False,
+    remove_header: bool = False,
+    **fields,
+) -> CreatorProfile:
+    """Change a creator's profile. The handle never changes.
+
+    `links` replaces every profile link when given, as (label, url) pairs.
+    Images are re-encoded before they are stored.
+    """
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not profile fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(creator, name, value)
+
+    old_files = []
+    if remove_avatar and creator.avatar:
+        old_files.append(creator.avatar.name)
+        creator.avatar = ""
+    if remove_header and creator.header:
+        old_files.append(creator.header.name)
+        creator.header = ""
+    if avatar is not None:
+        prepared = images.prepare_profile_image(
+            avatar, images.AVATAR, name=f"{creator.handle}-avatar"
+        )
+        if creator.avatar:
+            old_files.append(creator.avatar.name)
+        creator.avatar.save(prepared.name, prepared, save=False)
+    if header is not None:
+        prepared = images.prepare_profile_image(
+            header, images.HEADER, name=f"{creator.handle}-header"
+        )
+        if creator.header:
+            old_files.append(creator.header.name)
+        creator.header.save(prepared.name, prepared, save=False)
+
+    creator.full_clean(exclude=["avatar", "header"])
+    creator.save()
+
+    if links is not None:
+        _replace_profile_links(creator=creator, links=links)
+
+    storage = creator.avatar.storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
+    return creator
+
+
+def _replace_profile_links(*, creator: CreatorProfile, links) -> None:
+    links = [(label.strip(), url.strip()) for label, url in links if label or url]
+    if len(links) > MAX_PROFILE_LINKS:
+        raise ValidationError(f"At most {MAX_PROFILE_LINKS} profile links.")
+    new_links = []
+    for position, (label, url) in enumerate(links):
+        link = ProfileLink(creator=creator, label=label, url=url, position=position)
+        link.full_clean(exclude=["creator"])
+        new_links.append(link)
+    creator.links.all().delete()
+    ProfileLink.objects.bulk_create(new_links)
+
+
+# Agency access ---------------------------------------------------------------
+
+
+@transaction.atomic
+def grant_agency_access(
+    *,
+    creator: CreatorProfile,
+    agency: Agency,
+    allow_post_management: bool = False,
+    granted_by: User,
+) -> AgencyAccess:
+    """Let `agency` read the creator's data; granting again renews it."""
+    if granted_by.pk != creator.user_id:
+        raise PermissionDenied("Only the creator can grant access to their data.")
+    access, _ = AgencyAccess.objects.select_for_update().get_or_create(
+        creator=creator, agency=agency, defaults={"granted_by": granted_by}
+    )
+    access.allow_post_management = allow_post_management
+    access.granted_by = granted_by
+    if access.revoked_at is not None:
+        access.revoked_at = None
+        access.granted_at = timezone.now()
+    access.save()
+    logger.info("agency access granted: %s → %s", agency.slug, creator.handle)
+    return access
+
+
+def revoke_agency_access(*, access: AgencyAccess, revoked_by: User) -> AgencyAccess:
+    """Take an agency's access away at once; the row stays as history."""
+    if revoked_by.pk != access.creator.user_id:
+        raise PermissionDenied("Only the creator can revoke an agency's access.")
+    if access.revoked_at is None:
+        access.revoked_at = timezone.now()
+        access.save(update_fields=["revoked_at"])
+        logger.info(
+            "agency access revoked: %s → %s", access.agency.slug, access.creator.handle
+        )
+    return access
+
+
+# Agency members --------------------------------------------------------------
+
+
+def add_agency_member(
+    *, agency: Agency, username_or_email: str, role: str, added_by: User
+) -> AgencyMembership:
+    """Add an existing user to the agency in `role`. Owners only."""
+    if not can_manage_agency(added_by, agency):
+        raise PermissionDenied("Only an agency owner can add members.")
+    if role not in AgencyRole.values:
+        raise ValidationError({"role": "Choose owner, manager or analyst."})
+    needle = username_or_email.strip()
+    user = User.objects.filter(username__iexact=needle).first() or (
+        User.objects.filter(email__iexact=needle).first()
+    )
+    if user is None or not user.is_active:
+        raise ValidationError(
+            {"username_or_email": "No account with that username or email."}
+        )
+    membership, created = AgencyMembership.objects.get_or_create(
+        agency=agency, user=user, defaults={"role": role}
+    )
+    if not created:
+        raise ValidationError(
+            {"username_or_email": f"{user.username} is already a member."}
+        )
+    return membership
+
+
+@transaction.atomic
+def change_agency_member_role(
+    *, membership: AgencyMembership, role: str, changed_by: User
+) -> AgencyMembership:
+    if not can_manage_agency(changed_by, membership.agency):
+        raise PermissionDenied("Only an agency owner can change roles.")
+    if role not in AgencyRole.values:
+        raise ValidationError({"role": "Choose owner, manager or analyst."})
+    if membership.role == AgencyRole.OWNER and role != AgencyRole.OWNER:
+        _ensure_another_owner(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def remove_agency_member(*, membership: AgencyMembership, removed_by: User) -> None:
+    if not can_manage_agency(removed_by, membership.agency):
+        raise PermissionDenied("Only an agency owner can remove members.")
+    if membership.role == AgencyRole.OWNER:
+        _ensure_another_owner(membership)
+    membership.delete()
+
+
+def _ensure_another_owner(membership: AgencyMembership) -> None:
+    owners = AgencyMembership.objects.select_for_update().filter(
+        agency=membership.agency, role=AgencyRole.OWNER
+    )
+    if not owners.exclude(pk=membership.pk).exists():
+        raise ValidationError("An agency needs at least one owner.")
+
+
+# API tokens -----------------------------------------------------------------
+
+
+def create_api_token(*, user: User) -> Token:
+    """Issue a fresh API token, replacing any earlier one."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+def revoke_api_token(*, user: User) -> None:
+    Token.objects.filter(user=user).delete()

@@ -1,0 +1,57 @@
+"""The Celery app: queues split by function, late acks, JSON only.
+
+Every task must be idempotent: with acks_late and reject_on_worker_lost a
+task whose worker dies mid-run is delivered again, so it may run twice.
+"""
+
+import os
+from datetime import timedelta
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creatorhub.settings")
+
+app = Celery("creatorhub")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+app.conf.update(
+    task_queues=[
+        Queue("default"),
+        # Outbound HTTP to remote inboxes: slow, many at once.
+        Queue("deliver"),
+        # Processing what remote servers sent us: never starved by deliveries.
+        Queue("inbox"),
+        # Fetching remote actors and objects.
+        Queue("fetch"),
+    ],
+    task_default_queue="default",
+    task_routes={
+        "federation.tasks.deliver_*": {"queue": "deliver"},
+        "federation.tasks.process_inbox_*": {"queue": "inbox"},
+        "federation.tasks.fetch_*": {"queue": "fetch"},
+    },
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_ignore_result=True,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    task_soft_time_limit=45,
+    task_time_limit=60,
+    worker_prefetch_multiplier=1,
+    worker_hijack_root_logger=False,
+    broker_connection_retry_on_startup=True,
+    timezone="UTC",
+    beat_schedule={
+        "record-worker-heartbeat": {
+            "task": "creatorhub.tasks.record_worker_heartbeat",
+            "schedule": timedelta(seconds=30),
+        },
+        "clear-expired-sessions": {
+            "task": "accounts.tasks.clear_expired_sessions",
+            "schedule": timedelta(hours=6),
+        },
+    },
+)
+app.autodiscover_tasks()

@@ -1,0 +1,23 @@
+"""Settings for the test suite: the real settings plus test-only safety nets.
+
+DATABASE_URL and REDIS_URL still come from the environment, so the same
+suite runs on SQLite with no servers and on PostgreSQL + Redis.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-suite-only-key-not-secret")
+os.environ.setdefault("CREATORHUB_DOMAIN", "hub.test")
+os.environ.setdefault(
+    "CREATORHUB_VAR_DIR", tempfile.mkdtemp(prefix="creatorhub-test-var-")
+)
+
+from creatorhub.settings import *  # noqa: E402, F403
+
+# Hashing passwords properly is slow by design; tests do not need it.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = tempfile.mkdtemp(prefix="creatorhub-test-media-")
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
