@@ -21,3 +21,7 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="creatorhub-test-media-")
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+# Serve static files from the app folders, as `runserver` would, so live
+# server and browser tests need no collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,51 @@
+# Creator Hub — the two commands a new machine needs are `make run` and
+# `make test`; everything else here is a helper for them.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint format migrate demo chromium worker clean
+
+run: install ## Web, worker and beat on the embedded defaults, with demo data.
+	scripts/run-dev
+
+test: install chromium lint ## Lint, then the suite on SQLite and on PostgreSQL + Redis.
+	scripts/test
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=true CREATORHUB_VAR_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: install
+	DEBUG=true $(BIN)/python manage.py migrate
+
+demo: install
+	DEBUG=true $(BIN)/python manage.py demo
+
+# Browser tests drive Debian's Chromium; nothing downloads a browser.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		(apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		 (apt-get update -qq && apt-get install -y -qq chromium)); \
+	else \
+		echo "chromium is not installed: browser tests will be skipped (sudo apt-get install chromium)"; \
+	fi
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache test-artifacts
