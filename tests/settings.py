@@ -25,3 +25,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # server and browser tests need no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not :memory:, so a worker process can open the test database.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(os.environ["CREATORHUB_VAR_DIR"], "test.sqlite3")
+    }

@@ -6,19 +6,14 @@ is a failure: CI must prove the wiring, not skip it.
 """
 
 import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
 
-from creatorhub.celery import app as celery_app
+from tests.worker import start_worker, stop_worker
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKER_NAME = "integration@%h"
 
 
@@ -75,79 +70,17 @@ def celery_worker_process(integration_services, django_db_blocker, tmp_path_fact
     production worker would; the test talks to it only through the broker.
     """
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     with django_db_blocker.unblock():
         database_url = _database_url_for_worker()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "creatorhub",
-            "worker",
-            "--queues",
-            "default,deliver,inbox,fetch",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "2",
-            "--hostname",
-            WORKER_NAME,
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    process = start_worker(
+        hostname=WORKER_NAME,
+        env={
+            "DATABASE_URL": database_url,
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        },
+        log_path=tmp_path_factory.mktemp("worker") / "worker.log",
     )
-    try:
-        _wait_until_worker_answers(process, log_path)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_until_worker_answers(process, log_path: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                "the Celery worker exited at start-up:\n" + log_path.read_text(),
-                pytrace=False,
-            )
-        if celery_app.control.ping(timeout=1.0):
-            return
-    pytest.fail(
-        "the Celery worker did not answer within a minute:\n" + log_path.read_text(),
-        pytrace=False,
-    )
-
-
-def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2):
-    """Poll `predicate` until it returns something truthy, or fail."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    pytest.fail(f"gave up after {timeout:.0f} s waiting for {predicate.__doc__}")
+    yield process
+    stop_worker(process)

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from creatorhub import tasks
 from creatorhub.models import WorkerHeartbeat
-from tests.integration.conftest import wait_for
+from tests.worker import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -1,0 +1,82 @@
+"""Start and stop a real `celery worker` process for tests."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from creatorhub.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_worker(*, hostname: str, env: dict[str, str], log_path: Path):
+    """Start a worker on every queue and return once it answers a ping."""
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "creatorhub",
+            "worker",
+            "--queues",
+            "default,deliver,inbox,fetch",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "2",
+            "--hostname",
+            hostname,
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    process.log_file = log
+    process.log_path = log_path
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stop_worker(process)
+            pytest.fail(
+                "the Celery worker exited at start-up:\n" + log_path.read_text(),
+                pytrace=False,
+            )
+        if celery_app.control.ping(timeout=1.0):
+            return process
+    stop_worker(process)
+    pytest.fail(
+        "the Celery worker did not answer within a minute:\n" + log_path.read_text(),
+        pytrace=False,
+    )
+
+
+def stop_worker(process) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.log_file.close()
+
+
+def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2):
+    """Poll `predicate` until it returns something truthy, or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"gave up after {timeout:.0f} s waiting for {predicate.__doc__}")
