@@ -213,6 +213,17 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Federation: what the outbound client may reach. Both switches exist for
+# development and tests against servers on this machine; keep them off in
+# production (docs/configuration.md).
+FEDERATION_ALLOW_HTTP = env.bool("FEDERATION_ALLOW_HTTP", default=DEBUG)
+FEDERATION_ALLOW_PRIVATE_ADDRESSES = env.bool(
+    "FEDERATION_ALLOW_PRIVATE_ADDRESSES", default=False
+)
+FEDERATION_MAX_RESPONSE_BYTES = env.int(
+    "FEDERATION_MAX_RESPONSE_BYTES", default=1024 * 1024
+)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
