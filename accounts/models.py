@@ -70,6 +70,11 @@ class CreatorProfile(models.Model):
         default=False,
         help_text="Review each follow request before the person can follow you.",
     )
+    show_follower_lists = models.BooleanField(
+        default=True,
+        help_text="Let anyone see who follows you. The number of followers "
+        "is always public.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

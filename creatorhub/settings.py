@@ -220,6 +220,9 @@ FEDERATION_ALLOW_HTTP = env.bool("FEDERATION_ALLOW_HTTP", default=DEBUG)
 FEDERATION_ALLOW_PRIVATE_ADDRESSES = env.bool(
     "FEDERATION_ALLOW_PRIVATE_ADDRESSES", default=False
 )
+# Fernet keys that encrypt actors' private keys at rest; the first encrypts,
+# all decrypt. Unset: derived from SECRET_KEY (then keep SECRET_KEY forever).
+FEDERATION_KEY_ENCRYPTION_KEYS = env.list("FEDERATION_KEY_ENCRYPTION_KEYS", default=[])
 FEDERATION_MAX_RESPONSE_BYTES = env.int(
     "FEDERATION_MAX_RESPONSE_BYTES", default=1024 * 1024
 )

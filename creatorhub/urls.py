@@ -18,6 +18,7 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema"),
         name="api-docs",
     ),
+    path("", include("federation.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -1,0 +1,16 @@
+"""Domain events other apps react to (federation, above all).
+
+accounts never imports federation: it announces what happened, after the
+transaction commits, and federation connects its handlers in its
+AppConfig.ready().
+"""
+
+from django.dispatch import Signal
+
+# A creator turned "share to the fediverse" on or off.
+# Arguments: creator (CreatorProfile), enabled (bool).
+federation_toggled = Signal()
+
+# Something remote servers show changed: name, bio, images, links, follower
+# approval. Arguments: creator (CreatorProfile).
+public_profile_changed = Signal()

@@ -1,0 +1,66 @@
+from django.contrib import admin
+
+from .models import (
+    ActorKey,
+    Delivery,
+    Follow,
+    OutboundActivity,
+    RemoteActor,
+    RemoteInstance,
+)
+
+
+@admin.register(ActorKey)
+class ActorKeyAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "creator", "is_instance_key", "created_at")
+    # The encrypted private key is never shown or edited here.
+    fields = ("creator", "is_instance_key", "public_key_pem", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RemoteInstance)
+class RemoteInstanceAdmin(admin.ModelAdmin):
+    list_display = (
+        "domain",
+        "software",
+        "software_version",
+        "last_heard_from_at",
+        "unavailable_since",
+    )
+    list_filter = ("software",)
+    search_fields = ("domain", "software_name")
+
+
+@admin.register(RemoteActor)
+class RemoteActorAdmin(admin.ModelAdmin):
+    list_display = ("handle", "display_name", "instance", "last_fetched_at", "gone_at")
+    search_fields = ("ap_id", "username", "display_name")
+    list_select_related = ("instance",)
+    raw_id_fields = ("instance",)
+
+
+@admin.register(Follow)
+class FollowAdmin(admin.ModelAdmin):
+    list_display = ("actor", "creator", "state", "created_at", "accepted_at")
+    list_filter = ("state",)
+    search_fields = ("creator__handle", "actor__username", "actor__ap_id")
+    raw_id_fields = ("creator", "actor")
+
+
+@admin.register(OutboundActivity)
+class OutboundActivityAdmin(admin.ModelAdmin):
+    list_display = ("activity_type", "creator", "ap_id", "created_at", "fanned_out_at")
+    list_filter = ("activity_type",)
+    search_fields = ("ap_id", "creator__handle")
+    readonly_fields = ("ap_id", "creator", "activity_type", "payload", "created_at")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("activity", "host", "state", "attempts", "next_attempt_at")
+    list_filter = ("state",)
+    search_fields = ("inbox_url", "host", "activity__ap_id")
+    raw_id_fields = ("activity",)

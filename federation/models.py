@@ -1,0 +1,229 @@
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import CreatorProfile
+
+
+class ActorKey(models.Model):
+    """The RSA key pair a local actor signs with.
+
+    One per creator, plus one for the instance actor (creator is null). The
+    private key is encrypted at rest (federation.keys); the public half is
+    published in the actor document.
+    """
+
+    creator = models.OneToOneField(
+        CreatorProfile,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="actor_key",
+    )
+    is_instance_key = models.BooleanField(default=False, editable=False)
+    public_key_pem = models.TextField()
+    private_key_encrypted = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_instance_key=True, creator__isnull=True)
+                | Q(is_instance_key=False, creator__isnull=False),
+                name="actor_key_has_one_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["is_instance_key"],
+                condition=Q(is_instance_key=True),
+                name="one_instance_actor_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.creator.handle if self.creator_id else "instance actor"
+        return f"key of {owner} ({self.created_at:%Y-%m-%d})"
+
+
+class RemoteInstance(models.Model):
+    """Another Fediverse server, as far as we know it."""
+
+    class Software(models.TextChoices):
+        MASTODON = "mastodon", "Mastodon"
+        THREADS = "threads", "Threads"
+        MISSKEY = "misskey", "Misskey"
+        PLEROMA = "pleroma", "Pleroma / Akkoma"
+        PIXELFED = "pixelfed", "Pixelfed"
+        GOTOSOCIAL = "gotosocial", "GoToSocial"
+        OTHER = "other", "Other"
+
+    domain = models.CharField(max_length=255, unique=True)
+    software = models.CharField(
+        max_length=20, choices=Software.choices, default=Software.OTHER
+    )
+    # What NodeInfo says verbatim ("akkoma", "firefish"...), before mapping.
+    software_name = models.CharField(max_length=100, blank=True)
+    software_version = models.CharField(max_length=100, blank=True)
+    nodeinfo_fetched_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_heard_from_at = models.DateTimeField(null=True, blank=True)
+    unavailable_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class RemoteActor(models.Model):
+    """A cached copy of an actor on another server."""
+
+    ap_id = models.URLField(max_length=500, unique=True)
+    instance = models.ForeignKey(
+        RemoteInstance, on_delete=models.CASCADE, related_name="actors"
+    )
+    actor_type = models.CharField(max_length=32, default="Person")
+    username = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=255, blank=True)
+    inbox_url = models.URLField(max_length=500)
+    shared_inbox_url = models.URLField(max_length=500, blank=True)
+    profile_url = models.URLField(max_length=500, blank=True)
+    avatar_url = models.URLField(max_length=500, blank=True)
+    followers_url = models.URLField(max_length=500, blank=True)
+    public_key_id = models.URLField(max_length=500, db_index=True)
+    public_key_pem = models.TextField()
+    last_fetched_at = models.DateTimeField(default=timezone.now)
+    # Set when the actor answers 410 or sent a Delete of itself.
+    gone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["instance", "username"]
+
+    def __str__(self) -> str:
+        return self.handle
+
+    @property
+    def handle(self) -> str:
+        return f"@{self.username}@{self.instance.domain}"
+
+    @property
+    def delivery_inbox(self) -> str:
+        """Where to deliver to this actor: the shared inbox where offered."""
+        return self.shared_inbox_url or self.inbox_url
+
+
+class OutboundActivity(models.Model):
+    """An activity a local actor sends, serialised once.
+
+    Delivery rows (one per inbox) are created from it when it fans out; the
+    payload never changes after it is written.
+    """
+
+    ap_id = models.URLField(max_length=500, unique=True)
+    creator = models.ForeignKey(
+        CreatorProfile,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outbound_activities",
+    )
+    activity_type = models.CharField(max_length=32)
+    payload = models.JSONField()
+    # Addressed to the Public collection: listed in the outbox.
+    is_public = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Empty until the audience is computed and Delivery rows exist.
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "outbound activities"
+
+    def __str__(self) -> str:
+        return f"{self.activity_type} {self.ap_id}"
+
+
+class Follow(models.Model):
+    """A remote actor following a local creator.
+
+    Requests wait in PENDING while the creator approves followers manually;
+    only ACCEPTED follows receive deliveries or count as followers.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        ACCEPTED = "accepted", "Following"
+        REJECTED = "rejected", "Rejected"
+
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="follows"
+    )
+    actor = models.ForeignKey(
+        RemoteActor, on_delete=models.CASCADE, related_name="follows"
+    )
+    # The id of the remote Follow activity; Accept and Undo refer to it.
+    follow_activity_id = models.URLField(max_length=500)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "actor"], name="follow_once_per_creator"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} → @{self.creator.handle} ({self.state})"
+
+
+class Delivery(models.Model):
+    """One outbound activity to one inbox: the unit the delivery worker sends.
+
+    Rows are created when an activity fans out and are the source of truth
+    for what still has to be sent, however many times a task is retried.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed, will retry"
+        GAVE_UP = "gave_up", "Gave up"
+
+    activity = models.ForeignKey(
+        OutboundActivity, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    inbox_url = models.URLField(max_length=500)
+    host = models.CharField(max_length=255, db_index=True)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["activity", "host"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "inbox_url"], name="deliver_once_per_inbox"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state__in=["pending", "failed"]),
+                name="delivery_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity.activity_type} → {self.inbox_url} ({self.state})"

@@ -1,0 +1,108 @@
+"""Federation state changes: the protocol side of what creators do."""
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import CreatorProfile
+
+from . import activitypub, ids, keys
+from .models import Delivery, Follow, OutboundActivity
+
+logger = logging.getLogger(__name__)
+
+
+def _activity_id(creator: CreatorProfile, kind: str) -> str:
+    """A fresh id per activity: peers drop an Update or Delete id seen before."""
+    return f"{ids.actor_id(creator.handle)}#{kind}/{time.time_ns()}"
+
+
+def follower_inboxes(creator: CreatorProfile) -> set[str]:
+    """Distinct inboxes of accepted followers, shared inboxes where offered."""
+    follows = Follow.objects.filter(
+        creator=creator, state=Follow.State.ACCEPTED, actor__gone_at__isnull=True
+    ).select_related("actor")
+    return {follow.actor.delivery_inbox for follow in follows}
+
+
+def queue_activity(
+    *,
+    creator: CreatorProfile | None,
+    payload: dict,
+    inboxes: set[str],
+    is_public: bool = False,
+) -> OutboundActivity:
+    """Store an activity once and one Delivery row per inbox it must reach.
+
+    Sending is the delivery worker's job; these rows say what it owes.
+    """
+    activity = OutboundActivity.objects.create(
+        ap_id=payload["id"],
+        creator=creator,
+        activity_type=payload["type"],
+        payload=payload,
+        is_public=is_public,
+        fanned_out_at=timezone.now(),
+    )
+    Delivery.objects.bulk_create(
+        [
+            Delivery(activity=activity, inbox_url=inbox, host=urlsplit(inbox).netloc)
+            for inbox in sorted(inboxes)
+        ],
+        ignore_conflicts=True,
+    )
+    return activity
+
+
+@transaction.atomic
+def withdraw_creator_from_fediverse(
+    *, creator: CreatorProfile
+) -> OutboundActivity | None:
+    """Queue a `Delete` of the actor to every follower's server, then forget them.
+
+    Remote servers drop the account and their follows when the Delete
+    arrives, so the local follows are removed too: turning sharing back on
+    starts with no followers, as it would on Threads.
+    """
+    inboxes = follower_inboxes(creator)
+    activity = None
+    if inboxes:
+        payload = activitypub.delete_actor_activity(
+            creator, activity_id=_activity_id(creator, "delete")
+        )
+        activity = queue_activity(creator=creator, payload=payload, inboxes=inboxes)
+    removed, _ = Follow.objects.filter(creator=creator).delete()
+    logger.info(
+        "creator %s stopped sharing: Delete queued for %d inboxes, %d follows removed",
+        creator.handle,
+        len(inboxes),
+        removed,
+    )
+    return activity
+
+
+@transaction.atomic
+def announce_profile_update(*, creator: CreatorProfile) -> OutboundActivity | None:
+    """Queue an `Update` of the actor so followers' servers refresh their copy."""
+    inboxes = follower_inboxes(creator)
+    if not inboxes or not creator.share_to_fediverse:
+        return None
+    key = keys.key_for_creator(creator)
+    document = activitypub.actor_document(creator, public_key_pem=key.public_key_pem)
+    payload = activitypub.update_actor_activity(
+        document, activity_id=_activity_id(creator, "updates")
+    )
+    return queue_activity(
+        creator=creator, payload=payload, inboxes=inboxes, is_public=False
+    )
+
+
+@transaction.atomic
+def rotate_creator_key(*, creator: CreatorProfile) -> OutboundActivity | None:
+    """Give the creator a new key pair and tell followers' servers about it."""
+    keys.rotate_creator_key(creator)
+    logger.info("rotated the signing key of %s", creator.handle)
+    return announce_profile_update(creator=creator)

@@ -1,0 +1,188 @@
+"""Actors and their collections, as AS2 for servers and HTML for people."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from federation import activitypub, ids, keys, selectors
+from federation.negotiation import activity_response, wants_activity_json
+
+FOLLOWERS_PAGE_SIZE = 50
+
+
+def _creator_or_404(handle: str):
+    creator = selectors.creator_by_handle(handle)
+    if creator is None:
+        raise Http404("No such account.")
+    return creator
+
+
+def _gone(handle: str):
+    """410 with a Tombstone: the account stopped sharing to the fediverse."""
+    return activity_response(
+        activitypub.tombstone(ids.actor_id(handle.lower())), status=410
+    )
+
+
+@login_not_required
+@require_GET
+@vary_on_headers("Accept")
+def actor(request, handle: str):
+    creator = _creator_or_404(handle)
+    if not wants_activity_json(request):
+        return HttpResponseRedirect(activitypub.profile_url(creator))
+    if not creator.share_to_fediverse:
+        return _gone(handle)
+    key = keys.key_for_creator(creator)
+    return activity_response(
+        activitypub.actor_document(creator, public_key_pem=key.public_key_pem)
+    )
+
+
+@login_not_required
+@require_GET
+@vary_on_headers("Accept")
+def profile(request, handle: str):
+    """The public profile page people open from a remote server."""
+    creator = _creator_or_404(handle)
+    if wants_activity_json(request):
+        return HttpResponseRedirect(ids.actor_id(creator.handle))
+    if not creator.share_to_fediverse:
+        raise Http404("This account does not share to the fediverse.")
+    context = {
+        "creator": creator,
+        "bio_html": activitypub.bio_html(creator),
+        "links": creator.links.all(),
+        "follower_count": selectors.follower_count(creator),
+        "actor_url": ids.actor_id(creator.handle),
+    }
+    response = render(request, "federation/profile.html", context)
+    response["Link"] = (
+        f'<{ids.actor_id(creator.handle)}>; rel="alternate"; '
+        'type="application/activity+json"'
+    )
+    return response
+
+
+@login_not_required
+@require_GET
+def instance_actor(request):
+    key = keys.key_for_instance()
+    return activity_response(
+        activitypub.instance_actor_document(public_key_pem=key.public_key_pem)
+    )
+
+
+def _federated_creator_or_gone(handle: str):
+    creator = _creator_or_404(handle)
+    if not creator.share_to_fediverse:
+        return None
+    return creator
+
+
+@login_not_required
+@require_GET
+def followers(request, handle: str):
+    """Followers: the count always; members only if the creator shows them."""
+    creator = _federated_creator_or_gone(handle)
+    if creator is None:
+        return _gone(handle)
+    collection_id = f"{ids.actor_id(creator.handle)}/followers"
+    total = selectors.follower_count(creator)
+    if not creator.show_follower_lists:
+        return activity_response(
+            activitypub.ordered_collection(collection_id, total=total, first=None)
+        )
+    page = _page_number(request)
+    if page is None:
+        return activity_response(
+            activitypub.ordered_collection(
+                collection_id, total=total, first=f"{collection_id}?page=1"
+            )
+        )
+    start = (page - 1) * FOLLOWERS_PAGE_SIZE
+    follows = list(
+        selectors.accepted_followers(creator)[start : start + FOLLOWERS_PAGE_SIZE + 1]
+    )
+    more = len(follows) > FOLLOWERS_PAGE_SIZE
+    return activity_response(
+        activitypub.ordered_collection_page(
+            f"{collection_id}?page={page}",
+            part_of=collection_id,
+            items=[f.actor.ap_id for f in follows[:FOLLOWERS_PAGE_SIZE]],
+            next_page=f"{collection_id}?page={page + 1}" if more else None,
+            prev_page=f"{collection_id}?page={page - 1}" if page > 1 else None,
+        )
+    )
+
+
+@login_not_required
+@require_GET
+def following(request, handle: str):
+    """Creators follow no one from here, so this is always empty."""
+    creator = _federated_creator_or_gone(handle)
+    if creator is None:
+        return _gone(handle)
+    collection_id = f"{ids.actor_id(creator.handle)}/following"
+    return activity_response(
+        activitypub.ordered_collection(collection_id, total=0, first=None)
+    )
+
+
+def _page_number(request) -> int | None:
+    raw = request.GET.get("page")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        raise Http404("No such page.")
+    return int(raw)
+
+
+OUTBOX_PAGE_SIZE = 20
+
+
+@login_not_required
+@require_GET
+def outbox(request, handle: str):
+    """Public activities the creator sent, newest first, paged."""
+    creator = _federated_creator_or_gone(handle)
+    if creator is None:
+        return _gone(handle)
+    collection_id = f"{ids.actor_id(creator.handle)}/outbox"
+    activities = selectors.public_outbox(creator)
+    page = _page_number(request)
+    if page is None:
+        return activity_response(
+            activitypub.ordered_collection(
+                collection_id,
+                total=activities.count(),
+                first=f"{collection_id}?page=1",
+            )
+        )
+    start = (page - 1) * OUTBOX_PAGE_SIZE
+    rows = list(activities[start : start + OUTBOX_PAGE_SIZE + 1])
+    more = len(rows) > OUTBOX_PAGE_SIZE
+    return activity_response(
+        activitypub.ordered_collection_page(
+            f"{collection_id}?page={page}",
+            part_of=collection_id,
+            items=[row.payload for row in rows[:OUTBOX_PAGE_SIZE]],
+            next_page=f"{collection_id}?page={page + 1}" if more else None,
+            prev_page=f"{collection_id}?page={page - 1}" if page > 1 else None,
+        )
+    )
+
+
+@login_not_required
+@require_GET
+def featured(request, handle: str):
+    """Pinned posts. Posts cannot be pinned yet, so none are listed."""
+    creator = _federated_creator_or_gone(handle)
+    if creator is None:
+        return _gone(handle)
+    collection_id = f"{ids.actor_id(creator.handle)}/collections/featured"
+    document = activitypub.ordered_collection(collection_id, total=0, first=None)
+    document["orderedItems"] = []
+    return activity_response(document)

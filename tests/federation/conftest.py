@@ -1,0 +1,38 @@
+import pytest
+
+from federation.models import Follow, RemoteActor, RemoteInstance
+from tests import factories
+
+AS2 = "application/activity+json"
+
+
+@pytest.fixture
+def alice(db):
+    """A creator sharing to the fediverse, with a bio and a profile link."""
+    creator = factories.CreatorFactory(
+        handle="alice",
+        user__username="alice",
+        display_name="Alice Example",
+        bio="Painter & maker <3\nhttps://alice.example",
+    )
+    creator.links.create(label="Shop", url="https://shop.alice.example/", position=0)
+    return creator
+
+
+def make_follower(creator, *, domain="mastodon.example", username="bob", shared=True):
+    instance, _ = RemoteInstance.objects.get_or_create(domain=domain)
+    actor = RemoteActor.objects.create(
+        ap_id=f"https://{domain}/users/{username}",
+        instance=instance,
+        username=username,
+        inbox_url=f"https://{domain}/users/{username}/inbox",
+        shared_inbox_url=f"https://{domain}/inbox" if shared else "",
+        public_key_id=f"https://{domain}/users/{username}#main-key",
+        public_key_pem="-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n",
+    )
+    return Follow.objects.create(
+        creator=creator,
+        actor=actor,
+        follow_activity_id=f"https://{domain}/{username}#follows/1",
+        state=Follow.State.ACCEPTED,
+    )

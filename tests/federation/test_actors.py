@@ -1,0 +1,159 @@
+"""Actor documents and collections: every field Mastodon reads."""
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from django.core.files.base import ContentFile
+
+from federation.models import Follow
+from tests.federation.conftest import AS2, make_follower
+
+pytestmark = pytest.mark.django_db
+
+
+def get_as2(client, path, accept=AS2):
+    return client.get(path, HTTP_ACCEPT=accept)
+
+
+def test_actor_document_has_what_mastodon_requires(client, alice):
+    response = get_as2(client, "/users/alice")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/activity+json")
+    assert "Accept" in response["Vary"]
+    actor = response.json()
+    assert "https://www.w3.org/ns/activitystreams" in actor["@context"]
+    assert actor["id"] == "https://hub.test/users/alice"
+    assert actor["type"] == "Person"
+    assert actor["preferredUsername"] == "alice"
+    assert actor["name"] == "Alice Example"
+    assert actor["inbox"] == "https://hub.test/users/alice/inbox"
+    assert actor["outbox"] == "https://hub.test/users/alice/outbox"
+    assert actor["followers"] == "https://hub.test/users/alice/followers"
+    assert actor["following"] == "https://hub.test/users/alice/following"
+    assert actor["featured"] == "https://hub.test/users/alice/collections/featured"
+    assert actor["endpoints"] == {"sharedInbox": "https://hub.test/inbox"}
+    assert actor["url"] == "https://hub.test/@alice"
+    assert actor["manuallyApprovesFollowers"] is False
+    assert actor["discoverable"] is True
+    assert actor["published"].endswith("Z")
+    key = actor["publicKey"]
+    assert key["id"] == "https://hub.test/users/alice#main-key"
+    assert key["owner"] == actor["id"]
+    public_key = serialization.load_pem_public_key(key["publicKeyPem"].encode())
+    assert public_key.key_size == 2048
+
+
+def test_bio_is_escaped_html_and_links_are_property_values(client, alice):
+    actor = get_as2(client, "/users/alice").json()
+    assert "&amp;" in actor["summary"] and "&lt;3" in actor["summary"]
+    assert '<a href="https://alice.example"' in actor["summary"]
+    assert actor["attachment"] == [
+        {
+            "type": "PropertyValue",
+            "name": "Shop",
+            "value": '<a href="https://shop.alice.example/" target="_blank" '
+            'rel="nofollow noopener me">shop.alice.example</a>',
+        }
+    ]
+
+
+def test_the_ld_json_profile_gets_as2_too(client, alice):
+    accept = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+    assert get_as2(client, "/users/alice", accept).json()["type"] == "Person"
+
+
+def test_the_key_is_stable_across_fetches(client, alice):
+    first = get_as2(client, "/users/alice").json()["publicKey"]["publicKeyPem"]
+    second = get_as2(client, "/users/alice").json()["publicKey"]["publicKeyPem"]
+    assert first == second
+
+
+def test_avatar_is_an_image_with_media_type(client, alice):
+    alice.avatar.save("alice-avatar.png", ContentFile(b"\x89PNG fake"), save=True)
+    actor = get_as2(client, "/users/alice").json()
+    assert actor["icon"]["type"] == "Image"
+    assert actor["icon"]["mediaType"] == "image/png"
+    assert actor["icon"]["url"].startswith("https://hub.test/media/avatars/")
+
+
+def test_browsers_are_sent_to_the_profile_page(client, alice):
+    response = client.get("/users/alice", HTTP_ACCEPT="text/html")
+    assert response.status_code == 302
+    assert response["Location"] == "https://hub.test/@alice"
+
+
+def test_profile_page_shows_the_address_to_follow(client, alice):
+    make_follower(alice)
+    response = client.get("/@alice")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "@alice@hub.test" in html
+    assert "Alice Example" in html
+    assert "shop.alice.example" in html
+    assert 'rel="alternate"' in response["Link"]
+    assert response.context["follower_count"] == 1
+
+
+def test_unknown_actor_is_404(client, alice):
+    assert get_as2(client, "/users/nobody").status_code == 404
+    assert client.get("/@nobody").status_code == 404
+
+
+def test_actor_is_gone_when_the_creator_stops_sharing(client, alice):
+    alice.share_to_fediverse = False
+    alice.save()
+    response = get_as2(client, "/users/alice")
+    assert response.status_code == 410
+    assert response.json()["type"] == "Tombstone"
+    assert client.get("/@alice").status_code == 404
+    assert get_as2(client, "/users/alice/outbox").status_code == 410
+
+
+def test_instance_actor_is_an_application_with_a_key(client):
+    actor = get_as2(client, "/actor").json()
+    assert actor["id"] == "https://hub.test/actor"
+    assert actor["type"] == "Application"
+    assert actor["publicKey"]["id"] == "https://hub.test/actor#main-key"
+    assert actor["publicKey"]["owner"] == "https://hub.test/actor"
+
+
+def test_followers_collection_counts_accepted_followers_only(client, alice):
+    make_follower(alice, username="bob")
+    pending = make_follower(alice, username="carol")
+    pending.state = Follow.State.PENDING
+    pending.save()
+    collection = get_as2(client, "/users/alice/followers").json()
+    assert collection["type"] == "OrderedCollection"
+    assert collection["totalItems"] == 1
+    page = get_as2(client, collection["first"].removeprefix("https://hub.test")).json()
+    assert page["orderedItems"] == ["https://mastodon.example/users/bob"]
+
+
+def test_hidden_follower_lists_still_show_the_count(client, alice):
+    make_follower(alice)
+    alice.show_follower_lists = False
+    alice.save()
+    collection = get_as2(client, "/users/alice/followers").json()
+    assert collection["totalItems"] == 1
+    assert "first" not in collection
+
+
+def test_outbox_is_a_paged_ordered_collection(client, alice):
+    collection = get_as2(client, "/users/alice/outbox").json()
+    assert collection["type"] == "OrderedCollection"
+    assert collection["totalItems"] == 0
+    page = get_as2(client, "/users/alice/outbox?page=1").json()
+    assert page["type"] == "OrderedCollectionPage"
+    assert page["partOf"] == "https://hub.test/users/alice/outbox"
+    assert page["orderedItems"] == []
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "99999999"])
+def test_bad_page_numbers_are_404(client, alice, page):
+    assert get_as2(client, f"/users/alice/outbox?page={page}").status_code == 404
+
+
+def test_following_and_featured_are_empty_collections(client, alice):
+    assert get_as2(client, "/users/alice/following").json()["totalItems"] == 0
+    featured = get_as2(client, "/users/alice/collections/featured").json()
+    assert featured["totalItems"] == 0
+    assert featured["orderedItems"] == []
