@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from .models import (
     Agency,
@@ -32,9 +33,14 @@ class UserAdmin(BaseUserAdmin):
     )
 
 
+# Django 6 assumes https for URLs typed without a scheme; do so already.
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class ProfileLinkInline(admin.TabularInline):
     model = ProfileLink
     extra = 0
+    formfield_overrides = HTTPS_URLS
 
 
 @admin.register(CreatorProfile)
@@ -81,5 +87,6 @@ class AgencyAccessAdmin(admin.ModelAdmin):
 
 @admin.register(ProfileLink)
 class ProfileLinkAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("creator", "label", "url", "position")
     search_fields = ("creator__handle", "label", "url")

@@ -117,3 +117,44 @@ class IsModerator(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return can_moderate(request.user)
+
+
+def get_own_agency_access_or_404(user: User, pk: int) -> AgencyAccess:
+    """One of the user's own grants (as a creator), or 404."""
+    access = (
+        AgencyAccess.objects.select_related("agency", "creator")
+        .filter(pk=pk, creator__user=user)
+        .first()
+        if user.is_authenticated
+        else None
+    )
+    if access is None:
+        raise Http404("No such grant.")
+    return access
+
+
+def get_membership_for_member_or_404(user: User, pk: int) -> AgencyMembership:
+    """A membership in one of the user's agencies, or 404.
+
+    Whether the user may change it is the service's decision (owners only).
+    """
+    membership = (
+        AgencyMembership.objects.select_related("agency", "user")
+        .filter(pk=pk, agency__in=agencies_of(user))
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+def get_agency_creator_or_404(user: User, agency: Agency, handle: str):
+    """A creator who granted `agency` access, as a member sees them, or 404."""
+    creator = (
+        creators_of_agency_visible_to(user, agency)
+        .filter(handle=handle.lower())
+        .first()
+    )
+    if creator is None:
+        raise Http404("No such creator.")
+    return creator

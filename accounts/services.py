@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
-from . import images
+from . import events, images
 from .handles import normalise_handle, validate_handle
 from .models import (
     MAX_PROFILE_LINKS,
@@ -107,6 +107,7 @@ PROFILE_FIELDS = (
     "time_zone",
     "share_to_fediverse",
     "approve_followers_manually",
+    "show_follower_lists",
 )
 
 
@@ -129,6 +130,8 @@ def update_creator_profile(
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
+    was_sharing = creator.share_to_fediverse
+    public_before = _public_profile_state(creator)
     for name, value in fields.items():
         setattr(creator, name, value)
 
@@ -155,6 +158,11 @@ def update_creator_profile(
         creator.header.save(prepared.name, prepared, save=False)
 
     creator.full_clean(exclude=["avatar", "header"])
+    # full_clean() does not enforce a TextField's max_length (only forms do),
+    # and the API and the dashboard both end up here.
+    bio_limit = CreatorProfile._meta.get_field("bio").max_length
+    if len(creator.bio) > bio_limit:
+        raise ValidationError({"bio": f"At most {bio_limit} characters."})
     creator.save()
 
     if links is not None:
@@ -162,7 +170,40 @@ def update_creator_profile(
 
     storage = creator.avatar.storage
     transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
+    _announce_profile_changes(creator, was_sharing, public_before)
     return creator
+
+
+def _public_profile_state(creator: CreatorProfile) -> tuple:
+    """What remote servers copy of a profile, to tell whether it changed."""
+    if creator.pk is None:
+        return ()
+    return (
+        creator.display_name,
+        creator.bio,
+        creator.avatar.name,
+        creator.header.name,
+        creator.approve_followers_manually,
+        tuple(creator.links.values_list("label", "url")),
+    )
+
+
+def _announce_profile_changes(creator, was_sharing: bool, public_before) -> None:
+    if creator.share_to_fediverse != was_sharing:
+        enabled = creator.share_to_fediverse
+        transaction.on_commit(
+            lambda: events.federation_toggled.send(
+                sender=CreatorProfile, creator=creator, enabled=enabled
+            )
+        )
+    elif creator.share_to_fediverse and (
+        _public_profile_state(creator) != public_before
+    ):
+        transaction.on_commit(
+            lambda: events.public_profile_changed.send(
+                sender=CreatorProfile, creator=creator
+            )
+        )
 
 
 def _replace_profile_links(*, creator: CreatorProfile, links) -> None:

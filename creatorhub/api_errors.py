@@ -4,11 +4,19 @@ Every error answers {"error": {"code", "message", "fields"?}} so clients can
 handle them in one place; DRF's default shapes vary by exception type.
 """
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc, context):
+    # DRF answers Django's Http404 and PermissionDenied too; convert them
+    # first so they get a real code ("not_found") rather than "error".
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

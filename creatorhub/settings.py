@@ -220,6 +220,9 @@ FEDERATION_ALLOW_HTTP = env.bool("FEDERATION_ALLOW_HTTP", default=DEBUG)
 FEDERATION_ALLOW_PRIVATE_ADDRESSES = env.bool(
     "FEDERATION_ALLOW_PRIVATE_ADDRESSES", default=False
 )
+# WebFinger and NodeInfo are always https on the real Fediverse; loopback
+# test peers speak plain http.
+FEDERATION_WEBFINGER_SCHEME = env.str("FEDERATION_WEBFINGER_SCHEME", default="https")
 # Fernet keys that encrypt actors' private keys at rest; the first encrypts,
 # all decrypt. Unset: derived from SECRET_KEY (then keep SECRET_KEY forever).
 FEDERATION_KEY_ENCRYPTION_KEYS = env.list("FEDERATION_KEY_ENCRYPTION_KEYS", default=[])

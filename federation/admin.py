@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from accounts.admin import HTTPS_URLS
+
 from .models import (
     ActorKey,
     Delivery,
@@ -36,6 +38,7 @@ class RemoteInstanceAdmin(admin.ModelAdmin):
 
 @admin.register(RemoteActor)
 class RemoteActorAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("handle", "display_name", "instance", "last_fetched_at", "gone_at")
     search_fields = ("ap_id", "username", "display_name")
     list_select_related = ("instance",)
@@ -44,6 +47,7 @@ class RemoteActorAdmin(admin.ModelAdmin):
 
 @admin.register(Follow)
 class FollowAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("actor", "creator", "state", "created_at", "accepted_at")
     list_filter = ("state",)
     search_fields = ("creator__handle", "actor__username", "actor__ap_id")
@@ -52,6 +56,7 @@ class FollowAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundActivity)
 class OutboundActivityAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("activity_type", "creator", "ap_id", "created_at", "fanned_out_at")
     list_filter = ("activity_type",)
     search_fields = ("ap_id", "creator__handle")
@@ -60,6 +65,7 @@ class OutboundActivityAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("activity", "host", "state", "attempts", "next_attempt_at")
     list_filter = ("state",)
     search_fields = ("inbox_url", "host", "activity__ap_id")

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='creatorprofile',
-            name='show_follower_lists',
-            field=models.BooleanField(default=True, help_text='Let anyone see who follows you. The number of followers is always public.'),
+            model_name="creatorprofile",
+            name="show_follower_lists",
+            field=models.BooleanField(
+                default=True,
+                help_text="Let anyone see who follows you. The number of followers is always public.",
+            ),
         ),
     ]

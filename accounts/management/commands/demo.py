@@ -1,0 +1,209 @@
+"""manage.py demo: fill a development database with logins to try things.
+
+Safe to run again: every row is looked up first and brought back to the
+described state, never duplicated. It refuses to run with DEBUG off unless
+--force is given, so it cannot run implicitly in production.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from accounts import services
+from accounts.models import (
+    Agency,
+    AgencyAccess,
+    AgencyMembership,
+    AgencyRole,
+    CreatorProfile,
+    User,
+)
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented, DEBUG-only demo data
+DEMO_EMAIL_DOMAIN = "example.com"  # reserved for documentation (RFC 2606)
+AGENCY_NAME = "Demo Agency"
+AGENCY_SLUG = "demo-agency"
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    role: str
+    sees: str
+
+
+LOGINS = (
+    Login("demo", "creator @demo", "their own profile, posts and analytics"),
+    Login(
+        "other",
+        "creator @other",
+        "only themself; Demo Agency cannot see them",
+    ),
+    Login(
+        "owner",
+        f"owner of {AGENCY_NAME}",
+        "the agency's team and @demo (who granted access), not @other",
+    ),
+    Login(
+        "analyst",
+        f"analyst at {AGENCY_NAME}",
+        "@demo read-only (granted access), not @other",
+    ),
+    Login("admin", "instance admin (staff)", "the admin site and moderation"),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or refresh demo users, creators and an agency. Development "
+        "only: refuses to run with DEBUG off unless --force is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password",
+            help=f"Password for every demo login (default: {DEMO_PASSWORD!r}).",
+        )
+        parser.add_argument(
+            "--url",
+            help="Site address to print (default: CREATORHUB_SCHEME://"
+            "CREATORHUB_DOMAIN; `make run` serves http://127.0.0.1:8000).",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even though DEBUG is off. Never do this in production.",
+        )
+
+    def handle(self, *args, password=None, url=None, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Refusing to create demo data with DEBUG off: this looks like "
+                "production. Pass --force if you really mean it."
+            )
+        password = password or DEMO_PASSWORD
+        url = url or f"{settings.CREATORHUB_SCHEME}://{settings.CREATORHUB_DOMAIN}"
+        try:
+            tokens = self.create_demo_data(password=password)
+        except ValidationError as exc:
+            raise CommandError(f"Could not create demo data: {exc}") from exc
+        self.report(password=password, url=url.rstrip("/"), tokens=tokens)
+
+    @transaction.atomic
+    def create_demo_data(self, *, password: str) -> dict[str, str]:
+        """Bring every demo row to its described state; return API tokens."""
+        demo = _ensure_creator(
+            username="demo",
+            handle="demo",
+            password=password,
+            display_name="Demo Creator",
+            bio="A demo creator on Creator Hub. Posts here are made up.",
+            links=[("Website", "https://example.com/demo")],
+        )
+        other = _ensure_creator(
+            username="other",
+            handle="other",
+            password=password,
+            display_name="Other Creator",
+            bio="A creator who works with no agency.",
+            links=[],
+        )
+        owner = _ensure_user(username="owner", password=password)
+        analyst = _ensure_user(username="analyst", password=password)
+        admin = _ensure_user(username="admin", password=password, admin=True)
+
+        agency, _ = Agency.objects.update_or_create(
+            slug=AGENCY_SLUG, defaults={"name": AGENCY_NAME}
+        )
+        for user, role in ((owner, AgencyRole.OWNER), (analyst, AgencyRole.ANALYST)):
+            AgencyMembership.objects.update_or_create(
+                agency=agency, user=user, defaults={"role": role}
+            )
+        services.grant_agency_access(
+            creator=demo.creator, agency=agency, granted_by=demo
+        )
+        # `other` must stay invisible to the agency, even if someone granted
+        # access while trying things out.
+        for access in AgencyAccess.objects.active().filter(
+            creator=other.creator, agency=agency
+        ):
+            services.revoke_agency_access(access=access, revoked_by=other)
+
+        users = (demo, other, owner, analyst, admin)
+        return {
+            user.username: Token.objects.get_or_create(user=user)[0].key
+            for user in users
+        }
+
+    def report(self, *, password: str, url: str, tokens: dict[str, str]) -> None:
+        rule = "=" * 72
+        lines = [
+            rule,
+            "DEMO DATA — do not use in production",
+            rule,
+            f"Site:  {url}/login/",
+            f"Admin: {url}/admin/",
+            f"API:   {url}/api/docs/",
+            "",
+            f"Every login below uses the password: {password}",
+            "",
+        ]
+        for login in LOGINS:
+            lines.append(f"  {login.username:<8} {login.role}")
+            lines.append(f"  {'':<8} sees {login.sees}")
+            lines.append(f"  {'':<8} API token {tokens[login.username]}")
+        lines += [
+            "",
+            f"Try: curl -H 'Authorization: Token {tokens['analyst']}' "
+            f"{url}/api/v1/creators",
+            rule,
+        ]
+        self.stdout.write(self.style.WARNING("\n".join(lines)))
+
+
+def _ensure_user(*, username: str, password: str, admin: bool = False) -> User:
+    user, _ = User.objects.get_or_create(
+        username=username, defaults={"email": f"{username}@{DEMO_EMAIL_DOMAIN}"}
+    )
+    user.set_password(password)
+    user.is_active = True
+    user.is_staff = user.is_superuser = admin
+    user.save()
+    return user
+
+
+def _ensure_creator(
+    *,
+    username: str,
+    handle: str,
+    password: str,
+    display_name: str,
+    bio: str,
+    links: list[tuple[str, str]],
+) -> User:
+    if not User.objects.filter(username=username).exists():
+        services.sign_up_creator(
+            username=username,
+            email=f"{username}@{DEMO_EMAIL_DOMAIN}",
+            password=password,
+            handle=handle,
+        )
+    user = _ensure_user(username=username, password=password)
+    creator = CreatorProfile.objects.filter(user=user).first()
+    if creator is None:
+        creator = CreatorProfile.objects.create(
+            user=user, handle=services.check_handle_available(handle)
+        )
+    services.update_creator_profile(
+        creator=creator,
+        display_name=display_name,
+        bio=bio,
+        share_to_fediverse=True,
+        links=links,
+    )
+    user.creator = creator
+    return user

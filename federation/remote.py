@@ -1,0 +1,325 @@
+"""Finding and caching actors and servers elsewhere on the Fediverse.
+
+Every document fetched here is checked before anything is stored: media
+type, size (the client caps it), JSON shape, and that it describes itself
+under the URL it was fetched from, so one server cannot plant actors or
+keys for another.
+"""
+
+import json
+import logging
+import re
+from datetime import timedelta
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import client, keys
+from .models import RemoteActor, RemoteInstance
+
+logger = logging.getLogger(__name__)
+
+ACTOR_TYPES = {"Person", "Service", "Group", "Organization", "Application"}
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+ACTOR_MAX_AGE = timedelta(days=1)
+NODEINFO_MAX_AGE = timedelta(days=1)
+_HANDLE = re.compile(r"^@?([A-Za-z0-9_.\-~]+)@([A-Za-z0-9.\-]+(?::\d{1,5})?)$")
+
+# NodeInfo software names, mapped to the platforms analytics tells apart.
+SOFTWARE_FAMILIES = {
+    "mastodon": RemoteInstance.Software.MASTODON,
+    "hometown": RemoteInstance.Software.MASTODON,
+    "glitchsoc": RemoteInstance.Software.MASTODON,
+    "threads": RemoteInstance.Software.THREADS,
+    "misskey": RemoteInstance.Software.MISSKEY,
+    "sharkey": RemoteInstance.Software.MISSKEY,
+    "firefish": RemoteInstance.Software.MISSKEY,
+    "iceshrimp": RemoteInstance.Software.MISSKEY,
+    "cherrypick": RemoteInstance.Software.MISSKEY,
+    "catodon": RemoteInstance.Software.MISSKEY,
+    "pleroma": RemoteInstance.Software.PLEROMA,
+    "akkoma": RemoteInstance.Software.PLEROMA,
+    "pixelfed": RemoteInstance.Software.PIXELFED,
+    "gotosocial": RemoteInstance.Software.GOTOSOCIAL,
+}
+
+
+class ResolveError(Exception):
+    """A remote actor or document could not be found or is not acceptable."""
+
+
+class ActorGone(ResolveError):
+    """The remote server says the actor was deleted (410)."""
+
+
+# Fetching JSON ------------------------------------------------------------------
+
+
+def _fetch_json(url: str, *, accept: str = client.AS2_ACCEPT, as2: bool = True):
+    response = client.get(url, accept=accept, signer=keys.instance_signer())
+    if response.status == 410:
+        raise ActorGone(f"{url} is gone")
+    if not response.ok:
+        raise ResolveError(f"{url} answered {response.status}")
+    if as2 and not _is_as2(response):
+        raise ResolveError(
+            f"{url} is not ActivityPub JSON ({response.content_type or 'no type'})"
+        )
+    try:
+        document = json.loads(response.body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResolveError(f"{url} did not return valid JSON") from exc
+    if not isinstance(document, dict):
+        raise ResolveError(f"{url} did not return a JSON object")
+    return document, response.url
+
+
+def _is_as2(response: client.Response) -> bool:
+    if response.content_type == "application/activity+json":
+        return True
+    full = response.headers.get("Content-Type", "")
+    return response.content_type == "application/ld+json" and AS_CONTEXT in full
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+# Actors -------------------------------------------------------------------------
+
+
+def fetch_actor(url: str, *, refresh: bool = False) -> RemoteActor:
+    """The actor at `url`, from the cache when fresh, else fetched and checked."""
+    url = url.split("#", 1)[0]
+    cached = RemoteActor.objects.filter(ap_id=url).select_related("instance").first()
+    if (
+        cached is not None
+        and not refresh
+        and cached.gone_at is None
+        and timezone.now() - cached.last_fetched_at < ACTOR_MAX_AGE
+    ):
+        return cached
+    try:
+        document, final_url = _fetch_json(url)
+    except ActorGone:
+        if cached is not None:
+            RemoteActor.objects.filter(pk=cached.pk).update(gone_at=timezone.now())
+        raise
+    if document.get("id") != url and _host(document.get("id", "")) == _host(final_url):
+        # A redirect to, or a fetch by, an alias: fetch the canonical id once.
+        url = document["id"]
+        document, final_url = _fetch_json(url)
+    return store_actor(document, fetched_from=final_url)
+
+
+def store_actor(document: dict, *, fetched_from: str) -> RemoteActor:
+    """Validate an actor document fetched from `fetched_from` and cache it."""
+    fields = parse_actor(document, fetched_from=fetched_from)
+    domain = _host(fields["ap_id"])
+    with transaction.atomic():
+        instance, created = RemoteInstance.objects.get_or_create(domain=domain)
+        actor, _ = RemoteActor.objects.update_or_create(
+            ap_id=fields.pop("ap_id"),
+            defaults={
+                **fields,
+                "instance": instance,
+                "last_fetched_at": timezone.now(),
+                "gone_at": None,
+            },
+        )
+    if created or _nodeinfo_is_stale(instance):
+        from .tasks import fetch_instance_info
+
+        transaction.on_commit(lambda: fetch_instance_info.delay(domain))
+    return actor
+
+
+def parse_actor(document: dict, *, fetched_from: str) -> dict:
+    """The RemoteActor fields in an actor document, or ResolveError."""
+    context = document.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    if AS_CONTEXT not in contexts:
+        raise ResolveError("the document does not use the ActivityStreams context")
+    ap_id = document.get("id")
+    if not isinstance(ap_id, str) or _host(ap_id) != _host(fetched_from):
+        raise ResolveError("the actor's id is not on the host it was fetched from")
+    if document.get("type") not in ACTOR_TYPES:
+        raise ResolveError(f"{document.get('type')!r} is not an actor type")
+    username = document.get("preferredUsername")
+    inbox = document.get("inbox")
+    if not isinstance(username, str) or not username:
+        raise ResolveError("the actor has no preferredUsername")
+    if not isinstance(inbox, str):
+        raise ResolveError("the actor has no inbox")
+    key = document.get("publicKey")
+    if isinstance(key, list):
+        key = next((k for k in key if isinstance(k, dict)), None)
+    if not isinstance(key, dict):
+        raise ResolveError("the actor has no publicKey")
+    if key.get("owner") != ap_id or not isinstance(key.get("id"), str):
+        raise ResolveError("the actor's key is not owned by the actor")
+    if not isinstance(key.get("publicKeyPem"), str):
+        raise ResolveError("the actor's key has no publicKeyPem")
+    endpoints = document.get("endpoints")
+    shared_inbox = (
+        endpoints.get("sharedInbox", "") if isinstance(endpoints, dict) else ""
+    )
+    for url in (inbox, shared_inbox):
+        if url:
+            client.check_url(url)
+    return {
+        "ap_id": ap_id,
+        "actor_type": document["type"],
+        "username": username[:255],
+        "display_name": _text(document.get("name"))[:255],
+        "inbox_url": inbox,
+        "shared_inbox_url": shared_inbox if isinstance(shared_inbox, str) else "",
+        "profile_url": _url_of(document.get("url")),
+        "avatar_url": _url_of(document.get("icon")),
+        "followers_url": _text(document.get("followers")),
+        "public_key_id": key["id"],
+        "public_key_pem": key["publicKeyPem"],
+    }
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _url_of(value) -> str:
+    """A URL from a string, a Link/Image object, or a list of them."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("href") or value.get("url") or ""
+        if isinstance(value, list | dict):
+            return _url_of(value)
+    return value[:500] if isinstance(value, str) and value.startswith("http") else ""
+
+
+# Handles ------------------------------------------------------------------------
+
+
+def resolve_handle(handle: str) -> RemoteActor:
+    """Find `@user@domain` by WebFinger, then fetch and cache its actor."""
+    match = _HANDLE.match(handle.strip())
+    if not match:
+        raise ResolveError(f"{handle!r} is not a fediverse address like @user@server")
+    username, domain = match.groups()
+    actor_url = webfinger_actor_url(username, domain)
+    actor = fetch_actor(actor_url)
+    # An account on another host than its address names must be vouched for
+    # by that host, as Mastodon checks.
+    moved_elsewhere = _host(actor.ap_id) != domain.lower()
+    if moved_elsewhere and (
+        webfinger_actor_url(actor.username, _host(actor.ap_id)) != actor.ap_id
+    ):
+        raise ResolveError(f"{actor.ap_id} does not confirm the address {handle}")
+    return actor
+
+
+def webfinger_actor_url(username: str, domain: str) -> str:
+    scheme = settings.FEDERATION_WEBFINGER_SCHEME
+    resource = quote(f"acct:{username}@{domain}", safe=":@")
+    url = f"{scheme}://{domain}/.well-known/webfinger?resource={resource}"
+    document, _ = _fetch_json(
+        url, accept="application/jrd+json, application/json", as2=False
+    )
+    for link in document.get("links") or []:
+        if (
+            isinstance(link, dict)
+            and link.get("rel") == "self"
+            and isinstance(link.get("href"), str)
+            and (
+                link.get("type") == "application/activity+json"
+                or AS_CONTEXT in str(link.get("type", ""))
+            )
+        ):
+            return link["href"]
+    raise ResolveError(f"{domain} has no ActivityPub actor for {username}")
+
+
+# Keys ---------------------------------------------------------------------------
+
+
+def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
+    """The actor whose public key has this id, fetched when unknown.
+
+    With `refresh`, the key is fetched again: the sender may have rotated it.
+    """
+    if not refresh:
+        actor = (
+            RemoteActor.objects.filter(public_key_id=key_id, gone_at__isnull=True)
+            .select_related("instance")
+            .first()
+        )
+        if actor is not None:
+            return actor
+    document, final_url = _fetch_json(key_id.split("#", 1)[0])
+    if document.get("type") in ACTOR_TYPES:
+        actor = store_actor(document, fetched_from=final_url)
+    else:
+        # A key document (GoToSocial's /main-key): its owner is the actor.
+        owner = document.get("owner")
+        if not isinstance(owner, str) or _host(owner) != _host(key_id):
+            raise ResolveError("the key has no owner on its own host")
+        actor = fetch_actor(owner, refresh=True)
+    if actor.public_key_id != key_id:
+        raise ResolveError("the actor does not publish that key")
+    return actor
+
+
+# Instances ----------------------------------------------------------------------
+
+
+def _nodeinfo_is_stale(instance: RemoteInstance) -> bool:
+    fetched = instance.nodeinfo_fetched_at
+    return fetched is None or timezone.now() - fetched > NODEINFO_MAX_AGE
+
+
+def software_family(name: str) -> str:
+    return SOFTWARE_FAMILIES.get(name.lower(), RemoteInstance.Software.OTHER)
+
+
+def refresh_instance_info(domain: str) -> RemoteInstance:
+    """Read the server's NodeInfo to learn its software and version."""
+    instance, _ = RemoteInstance.objects.get_or_create(domain=domain)
+    scheme = settings.FEDERATION_WEBFINGER_SCHEME
+    index, _ = _fetch_json(
+        f"{scheme}://{domain}/.well-known/nodeinfo",
+        accept="application/json",
+        as2=False,
+    )
+    links = [
+        link
+        for link in index.get("links") or []
+        if isinstance(link, dict) and isinstance(link.get("href"), str)
+        and "nodeinfo.diaspora.software/ns/schema/2" in str(link.get("rel", ""))
+    ]  # fmt: skip
+    if not links:
+        raise ResolveError(f"{domain} publishes no NodeInfo 2.x")
+    href = sorted(links, key=lambda link: link["rel"])[-1]["href"]
+    if _host(href) != domain.lower():
+        raise ResolveError("NodeInfo points at another host")
+    document, _ = _fetch_json(href, accept="application/json", as2=False)
+    software = document.get("software") if isinstance(document, dict) else None
+    name = software.get("name", "") if isinstance(software, dict) else ""
+    version = software.get("version", "") if isinstance(software, dict) else ""
+    instance.software_name = str(name)[:100]
+    instance.software_version = str(version)[:100]
+    instance.software = software_family(str(name))
+    instance.nodeinfo_fetched_at = timezone.now()
+    instance.save(
+        update_fields=[
+            "software_name",
+            "software_version",
+            "software",
+            "nodeinfo_fetched_at",
+        ]
+    )
+    logger.info(
+        "%s runs %s %s", domain, instance.software_name, instance.software_version
+    )
+    return instance

@@ -1,0 +1,46 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // A live "123 / 500" under textareas that carry data-count-max.
+  function setUpCounter(field) {
+    var max = parseInt(field.getAttribute("data-count-max"), 10);
+    var counter = document.createElement("div");
+    counter.className = "counter";
+    counter.setAttribute("aria-live", "polite");
+    field.insertAdjacentElement("afterend", counter);
+    function update() {
+      var left = max - field.value.length;
+      counter.textContent = field.value.length + " / " + max +
+        (left < 0 ? " — " + -left + " too many" : "");
+      counter.classList.toggle("over", left < 0);
+    }
+    field.addEventListener("input", update);
+    update();
+  }
+
+  // Show a picked image in the <img data-preview-for="field id"> beside it.
+  function setUpPreview(img) {
+    var input = document.getElementById(img.getAttribute("data-preview-for"));
+    if (!input) return;
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file || !file.type.startsWith("image/")) return;
+      var url = URL.createObjectURL(file);
+      if (img.tagName === "IMG") {
+        img.src = url;
+      } else {
+        var replacement = document.createElement("img");
+        replacement.className = img.className.replace("avatar-blank", "");
+        replacement.alt = "";
+        replacement.src = url;
+        img.replaceWith(replacement);
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("textarea[data-count-max]").forEach(setUpCounter);
+    document.querySelectorAll("[data-preview-for]").forEach(setUpPreview);
+  });
+})();
