@@ -39,8 +39,22 @@
     });
   }
 
+  // <button data-copy="#selector"> copies that element's text and says so.
+  function setUpCopy(button) {
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+        var label = button.textContent;
+        button.textContent = "Copied";
+        setTimeout(function () { button.textContent = label; }, 1500);
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("textarea[data-count-max]").forEach(setUpCounter);
     document.querySelectorAll("[data-preview-for]").forEach(setUpPreview);
+    document.querySelectorAll("button[data-copy]").forEach(setUpCopy);
   });
 })();
