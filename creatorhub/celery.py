@@ -8,24 +8,28 @@ import os
 from datetime import timedelta
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creatorhub.settings")
 
 app = Celery("creatorhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
+# Each queue has its own routing key: a task routed to one queue lands there
+# and nowhere else.
+EXCHANGE = Exchange("creatorhub", type="direct")
+QUEUES = {
+    "default": "everything else",
+    "deliver": "outbound HTTP to remote inboxes: slow, many at once",
+    "inbox": "processing what remote servers sent: never starved by deliveries",
+    "fetch": "fetching remote actors, keys and server information",
+}
+
 app.conf.update(
-    task_queues=[
-        Queue("default"),
-        # Outbound HTTP to remote inboxes: slow, many at once.
-        Queue("deliver"),
-        # Processing what remote servers sent us: never starved by deliveries.
-        Queue("inbox"),
-        # Fetching remote actors and objects.
-        Queue("fetch"),
-    ],
+    task_queues=[Queue(name, EXCHANGE, routing_key=name) for name in QUEUES],
     task_default_queue="default",
+    task_default_exchange="creatorhub",
+    task_default_routing_key="default",
     task_routes={
         "federation.tasks.deliver_*": {"queue": "deliver"},
         "federation.tasks.process_inbox_*": {"queue": "inbox"},

@@ -53,7 +53,7 @@ LOGINS = (
         f"analyst at {AGENCY_NAME}",
         "@demo read-only (granted access), not @other",
     ),
-    Login("admin", "instance admin (staff)", "the admin site and moderation"),
+    Login("admin", "instance admin (staff)", "the admin site"),
 )
 
 
