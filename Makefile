@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format migrate demo chromium worker clean
+.PHONY: run test install lint format migrate demo chromium worker clean bench
 
 run: install ## Web, worker and beat on the embedded defaults, with demo data.
 	scripts/run-dev
@@ -35,6 +35,12 @@ migrate: install
 
 demo: install
 	DEBUG=true $(BIN)/python manage.py demo
+
+bench: install ## Every benchmark in bench/; each prints its figure and its floor.
+	@for script in bench/*.py; do \
+		case "$$script" in */__init__.py) continue;; esac; \
+		echo "== $$script"; $(BIN)/python "$$script" || exit 1; \
+	done
 
 # Browser tests drive Debian's Chromium; nothing downloads a browser.
 chromium:

@@ -107,9 +107,14 @@ def fetch_actor(url: str, *, refresh: bool = False) -> RemoteActor:
         if cached is not None:
             RemoteActor.objects.filter(pk=cached.pk).update(gone_at=timezone.now())
         raise
-    if document.get("id") != url and _host(document.get("id", "")) == _host(final_url):
+    document_id = document.get("id")
+    if (
+        isinstance(document_id, str)
+        and document_id != url
+        and _host(document_id) == _host(final_url)
+    ):
         # A redirect to, or a fetch by, an alias: fetch the canonical id once.
-        url = document["id"]
+        url = document_id
         document, final_url = _fetch_json(url)
     return store_actor(document, fetched_from=final_url)
 
@@ -145,7 +150,7 @@ def parse_actor(document: dict, *, fetched_from: str) -> dict:
     ap_id = document.get("id")
     if not isinstance(ap_id, str) or _host(ap_id) != _host(fetched_from):
         raise ResolveError("the actor's id is not on the host it was fetched from")
-    if document.get("type") not in ACTOR_TYPES:
+    if not _is_actor(document):
         raise ResolveError(f"{document.get('type')!r} is not an actor type")
     username = document.get("preferredUsername")
     inbox = document.get("inbox")
@@ -160,12 +165,16 @@ def parse_actor(document: dict, *, fetched_from: str) -> dict:
         raise ResolveError("the actor has no publicKey")
     if key.get("owner") != ap_id or not isinstance(key.get("id"), str):
         raise ResolveError("the actor's key is not owned by the actor")
+    # Keys are looked up by id (actor_for_key): an actor may only publish
+    # keys on its own host, or it could shadow another server's key.
+    if _host(key["id"]) != _host(ap_id):
+        raise ResolveError("the actor's key is not on the actor's host")
     if not isinstance(key.get("publicKeyPem"), str):
         raise ResolveError("the actor's key has no publicKeyPem")
     endpoints = document.get("endpoints")
-    shared_inbox = (
-        endpoints.get("sharedInbox", "") if isinstance(endpoints, dict) else ""
-    )
+    shared_inbox = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else ""
+    if not isinstance(shared_inbox, str):
+        shared_inbox = ""
     for url in (inbox, shared_inbox):
         if url:
             client.check_url(url)
@@ -175,13 +184,18 @@ def parse_actor(document: dict, *, fetched_from: str) -> dict:
         "username": username[:255],
         "display_name": _text(document.get("name"))[:255],
         "inbox_url": inbox,
-        "shared_inbox_url": shared_inbox if isinstance(shared_inbox, str) else "",
+        "shared_inbox_url": shared_inbox,
         "profile_url": _url_of(document.get("url")),
         "avatar_url": _url_of(document.get("icon")),
         "followers_url": _text(document.get("followers")),
         "public_key_id": key["id"],
         "public_key_pem": key["publicKeyPem"],
     }
+
+
+def _is_actor(document: dict) -> bool:
+    kind = document.get("type")
+    return isinstance(kind, str) and kind in ACTOR_TYPES
 
 
 def _text(value) -> str:
@@ -258,7 +272,7 @@ def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
         if actor is not None:
             return actor
     document, final_url = _fetch_json(key_id.split("#", 1)[0])
-    if document.get("type") in ACTOR_TYPES:
+    if _is_actor(document):
         actor = store_actor(document, fetched_from=final_url)
     else:
         # A key document (GoToSocial's /main-key): its owner is the actor.

@@ -19,5 +19,10 @@ def fetch_instance_info(domain: str) -> None:
     """Learn a server's software from its NodeInfo (analytics groups by it)."""
     try:
         remote.refresh_instance_info(domain)
-    except (remote.ResolveError, client.UnsafeURL, client.ResponseTooLarge) as exc:
+    except (
+        remote.ResolveError,
+        client.UnsafeURL,
+        client.ResponseTooLarge,
+        client.TooManyRedirects,
+    ) as exc:
         logger.info("no NodeInfo for %s: %s", domain, exc)

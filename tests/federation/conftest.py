@@ -2,6 +2,7 @@ import pytest
 
 from federation.models import Follow, RemoteActor, RemoteInstance
 from tests import factories
+from tests.federation.peer import MastodonPeer
 
 AS2 = "application/activity+json"
 
@@ -36,3 +37,10 @@ def make_follower(creator, *, domain="mastodon.example", username="bob", shared=
         follow_activity_id=f"https://{domain}/{username}#follows/1",
         state=Follow.State.ACCEPTED,
     )
+
+
+@pytest.fixture
+def mastodon_peer():
+    """A Mastodon-like server on 127.0.0.1 with an actor `bob` (see peer.py)."""
+    with MastodonPeer() as peer:
+        yield peer

@@ -157,3 +157,13 @@ def test_following_and_featured_are_empty_collections(client, alice):
     featured = get_as2(client, "/users/alice/collections/featured").json()
     assert featured["totalItems"] == 0
     assert featured["orderedItems"] == []
+
+
+def test_profile_page_renders_the_bio_as_paragraphs_not_markup(client, alice):
+    alice.bio = "Hello <script>alert(1)</script>\nhttps://alice.example"
+    alice.save()
+    html = client.get("/@alice").content.decode()
+    assert "&lt;script&gt;" in html
+    assert "<script>alert" not in html
+    assert "&lt;p&gt;" not in html
+    assert '<a href="https://alice.example" rel="nofollow">' in html
