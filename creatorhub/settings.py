@@ -220,6 +220,8 @@ FEDERATION_ALLOW_HTTP = env.bool("FEDERATION_ALLOW_HTTP", default=DEBUG)
 FEDERATION_ALLOW_PRIVATE_ADDRESSES = env.bool(
     "FEDERATION_ALLOW_PRIVATE_ADDRESSES", default=False
 )
+# Mastodon's "secure mode": serve collections only to signed fetches.
+FEDERATION_AUTHORIZED_FETCH = env.bool("FEDERATION_AUTHORIZED_FETCH", default=False)
 # WebFinger and NodeInfo are always https on the real Fediverse; loopback
 # test peers speak plain http.
 FEDERATION_WEBFINGER_SCHEME = env.str("FEDERATION_WEBFINGER_SCHEME", default="https")

@@ -47,6 +47,14 @@ class SignatureError(Exception):
     """The request's signature cannot be trusted; the message says why."""
 
 
+class SignatureMismatch(SignatureError):
+    """Well-formed and fresh, but not made by the key given.
+
+    The one failure worth fetching the signer's key again for: it may have
+    been rotated since it was cached.
+    """
+
+
 class ParsedSignature(NamedTuple):
     key_id: str
     algorithm: str | None
@@ -329,7 +337,7 @@ def verify_request(
         except InvalidSignature:
             continue
         return parsed
-    raise SignatureError("the signature does not match the request")
+    raise SignatureMismatch("the signature does not match the request")
 
 
 def _check_algorithm(parsed: ParsedSignature) -> None:

@@ -1,15 +1,38 @@
 """Actors and their collections, as AS2 for servers and HTML for people."""
 
+import functools
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from federation import activitypub, ids, keys, selectors
 from federation.negotiation import activity_response, wants_activity_json
+from federation.verification import RequestNotVerified, verify_signed_request
 
 FOLLOWERS_PAGE_SIZE = 50
+
+
+def signed_fetch(view):
+    """With FEDERATION_AUTHORIZED_FETCH on, only signed fetches are served.
+
+    Mastodon's "secure mode": it lets domain blocks apply to reads too. Actor
+    documents stay public either way, since peers must fetch keys from them.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if settings.FEDERATION_AUTHORIZED_FETCH:
+            try:
+                verify_signed_request(request, body=None)
+            except RequestNotVerified as exc:
+                return JsonResponse({"error": exc.reason}, status=exc.status)
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _creator_or_404(handle: str):
@@ -84,6 +107,7 @@ def _federated_creator_or_gone(handle: str):
 
 @login_not_required
 @require_GET
+@signed_fetch
 def followers(request, handle: str):
     """Followers: the count always; members only if the creator shows them."""
     creator = _federated_creator_or_gone(handle)
@@ -120,6 +144,7 @@ def followers(request, handle: str):
 
 @login_not_required
 @require_GET
+@signed_fetch
 def following(request, handle: str):
     """Creators follow no one from here, so this is always empty."""
     creator = _federated_creator_or_gone(handle)
@@ -145,6 +170,7 @@ OUTBOX_PAGE_SIZE = 20
 
 @login_not_required
 @require_GET
+@signed_fetch
 def outbox(request, handle: str):
     """Public activities the creator sent, newest first, paged."""
     creator = _federated_creator_or_gone(handle)
@@ -177,6 +203,7 @@ def outbox(request, handle: str):
 
 @login_not_required
 @require_GET
+@signed_fetch
 def featured(request, handle: str):
     """Pinned posts. Posts cannot be pinned yet, so none are listed."""
     creator = _federated_creator_or_gone(handle)

@@ -27,25 +27,6 @@ AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 AS2 = "application/activity+json"
 
 
-@pytest.fixture
-def loopback(settings):
-    """Peers run on 127.0.0.1 over plain http: allow both, explicitly."""
-    settings.CREATORHUB_SCHEME = "http"
-    settings.FEDERATION_ALLOW_HTTP = True
-    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = True
-    settings.FEDERATION_WEBFINGER_SCHEME = "http"
-    return settings
-
-
-@pytest.fixture
-def hub(live_server, transactional_db, loopback):
-    """Our side, reachable by the peer: the live server is CREATORHUB_DOMAIN."""
-    loopback.CREATORHUB_DOMAIN = urlsplit(live_server.url).netloc
-    # Made here, not lazily inside a request the live server is serving.
-    keys.key_for_instance()
-    return live_server
-
-
 def counts() -> tuple[int, int]:
     return RemoteActor.objects.count(), RemoteInstance.objects.count()
 
