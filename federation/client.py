@@ -126,6 +126,13 @@ def check_url(url: str) -> None:
         raise UnsafeURL("the URL has no host")
     if parts.username or parts.password:
         raise UnsafeURL("URLs with credentials are not fetched")
+    try:
+        literal = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return  # a name: checked on the socket once it resolves and connects
+    refusal = address_refusal(str(literal))
+    if refusal:
+        raise UnsafeURL(f"refused: {refusal}")
 
 
 def _check_connected_socket(sock) -> None:

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import urllib3.util.connection
 from werkzeug import Response as WerkzeugResponse
 
 from federation import client, signatures
@@ -234,3 +235,14 @@ def test_a_refused_connection_is_reported_as_unavailable(loopback_allowed):
     sock.close()
     with pytest.raises(client.RemoteUnavailable, match="could not connect"):
         client.get(f"http://127.0.0.1:{port}/")
+
+
+def test_a_private_ip_literal_is_refused_without_connecting(settings, monkeypatch):
+    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = False
+
+    def no_connection(*args, **kwargs):
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", no_connection)
+    with pytest.raises(client.UnsafeURL, match="link-local"):
+        client.get("https://169.254.169.254/latest/meta-data/")
