@@ -26,3 +26,20 @@ def agency_with_analyst(db, creator):
     ).user
     factories.AgencyAccessFactory(creator=creator, agency=agency)
     return agency, analyst
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many tests against real services and a real browser passed.
+
+    Skips of those are easy to miss in a long run; CI logs and closing
+    notes quote this line.
+    """
+    passed = terminalreporter.stats.get("passed", [])
+    counts = {
+        marker: sum(1 for report in passed if marker in report.keywords)
+        for marker in ("integration", "browser")
+    }
+    terminalreporter.write_line(
+        f"real services: {counts['integration']} integration tests passed, "
+        f"{counts['browser']} browser tests passed"
+    )
