@@ -119,26 +119,13 @@ def followers(request, handle: str):
         return activity_response(
             activitypub.ordered_collection(collection_id, total=total, first=None)
         )
-    page = _page_number(request)
-    if page is None:
-        return activity_response(
-            activitypub.ordered_collection(
-                collection_id, total=total, first=f"{collection_id}?page=1"
-            )
-        )
-    start = (page - 1) * FOLLOWERS_PAGE_SIZE
-    follows = list(
-        selectors.accepted_followers(creator)[start : start + FOLLOWERS_PAGE_SIZE + 1]
-    )
-    more = len(follows) > FOLLOWERS_PAGE_SIZE
-    return activity_response(
-        activitypub.ordered_collection_page(
-            f"{collection_id}?page={page}",
-            part_of=collection_id,
-            items=[f.actor.ap_id for f in follows[:FOLLOWERS_PAGE_SIZE]],
-            next_page=f"{collection_id}?page={page + 1}" if more else None,
-            prev_page=f"{collection_id}?page={page - 1}" if page > 1 else None,
-        )
+    return _paged_collection(
+        request,
+        collection_id,
+        rows=selectors.accepted_followers(creator),
+        total=total,
+        page_size=FOLLOWERS_PAGE_SIZE,
+        item=lambda follow: follow.actor.ap_id,
     )
 
 
@@ -153,6 +140,31 @@ def following(request, handle: str):
     collection_id = f"{ids.actor_id(creator.handle)}/following"
     return activity_response(
         activitypub.ordered_collection(collection_id, total=0, first=None)
+    )
+
+
+def _paged_collection(request, collection_id, *, rows, total, page_size, item):
+    """The collection (no ?page) or one OrderedCollectionPage of `rows`."""
+    page = _page_number(request)
+    if page is None:
+        return activity_response(
+            activitypub.ordered_collection(
+                collection_id,
+                total=rows.count() if total is None else total,
+                first=f"{collection_id}?page=1",
+            )
+        )
+    start = (page - 1) * page_size
+    chunk = list(rows[start : start + page_size + 1])
+    more = len(chunk) > page_size
+    return activity_response(
+        activitypub.ordered_collection_page(
+            f"{collection_id}?page={page}",
+            part_of=collection_id,
+            items=[item(row) for row in chunk[:page_size]],
+            next_page=f"{collection_id}?page={page + 1}" if more else None,
+            prev_page=f"{collection_id}?page={page - 1}" if page > 1 else None,
+        )
     )
 
 
@@ -178,26 +190,13 @@ def outbox(request, handle: str):
         return _gone(handle)
     collection_id = f"{ids.actor_id(creator.handle)}/outbox"
     activities = selectors.public_outbox(creator)
-    page = _page_number(request)
-    if page is None:
-        return activity_response(
-            activitypub.ordered_collection(
-                collection_id,
-                total=activities.count(),
-                first=f"{collection_id}?page=1",
-            )
-        )
-    start = (page - 1) * OUTBOX_PAGE_SIZE
-    rows = list(activities[start : start + OUTBOX_PAGE_SIZE + 1])
-    more = len(rows) > OUTBOX_PAGE_SIZE
-    return activity_response(
-        activitypub.ordered_collection_page(
-            f"{collection_id}?page={page}",
-            part_of=collection_id,
-            items=[row.payload for row in rows[:OUTBOX_PAGE_SIZE]],
-            next_page=f"{collection_id}?page={page + 1}" if more else None,
-            prev_page=f"{collection_id}?page={page - 1}" if page > 1 else None,
-        )
+    return _paged_collection(
+        request,
+        collection_id,
+        rows=activities,
+        total=None,
+        page_size=OUTBOX_PAGE_SIZE,
+        item=lambda activity: activity.payload,
     )
 
 

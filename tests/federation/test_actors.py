@@ -167,3 +167,16 @@ def test_profile_page_renders_the_bio_as_paragraphs_not_markup(client, alice):
     assert "<script>alert" not in html
     assert "&lt;p&gt;" not in html
     assert '<a href="https://alice.example" rel="nofollow">' in html
+
+
+def test_followers_are_paged_fifty_at_a_time(client, alice):
+    for number in range(51):
+        make_follower(alice, username=f"fan{number}")
+    first = get_as2(client, "/users/alice/followers?page=1").json()
+    assert len(first["orderedItems"]) == 50
+    assert first["next"] == "https://hub.test/users/alice/followers?page=2"
+    assert "prev" not in first
+    second = get_as2(client, "/users/alice/followers?page=2").json()
+    assert len(second["orderedItems"]) == 1
+    assert second["prev"] == "https://hub.test/users/alice/followers?page=1"
+    assert "next" not in second
