@@ -143,16 +143,12 @@ def update_creator_profile(
         old_files.append(creator.header.name)
         creator.header = ""
     if avatar is not None:
-        prepared = images.prepare_profile_image(
-            avatar, images.AVATAR, name=f"{creator.handle}-avatar"
-        )
+        prepared = _prepare_image("avatar", avatar, images.AVATAR, creator)
         if creator.avatar:
             old_files.append(creator.avatar.name)
         creator.avatar.save(prepared.name, prepared, save=False)
     if header is not None:
-        prepared = images.prepare_profile_image(
-            header, images.HEADER, name=f"{creator.handle}-header"
-        )
+        prepared = _prepare_image("header", header, images.HEADER, creator)
         if creator.header:
             old_files.append(creator.header.name)
         creator.header.save(prepared.name, prepared, save=False)
@@ -172,6 +168,16 @@ def update_creator_profile(
     transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
     _announce_profile_changes(creator, was_sharing, public_before)
     return creator
+
+
+def _prepare_image(field: str, upload, spec, creator: CreatorProfile):
+    """The re-encoded upload; its errors are reported against `field`."""
+    try:
+        return images.prepare_profile_image(
+            upload, spec, name=f"{creator.handle}-{field}"
+        )
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
 
 
 def _public_profile_state(creator: CreatorProfile) -> tuple:

@@ -30,14 +30,12 @@ def profile_settings(request):
         form = ProfileForm(request.POST, request.FILES, creator=creator)
         links = profile_link_formset(creator, request.POST)
         if form.is_valid() and links.is_valid():
-            avatar = form.cleaned_data["avatar"]
-            header = form.cleaned_data["header"]
             try:
                 services.update_creator_profile(
                     creator=creator,
                     links=links.links(),
-                    avatar=avatar,
-                    header=header,
+                    avatar=form.cleaned_data["avatar"],
+                    header=form.cleaned_data["header"],
                     remove_avatar=form.cleaned_data["remove_avatar"],
                     remove_header=form.cleaned_data["remove_header"],
                     **form.profile_fields(),
@@ -46,12 +44,7 @@ def profile_settings(request):
                 # The service left the instance half-changed; show what is
                 # stored, next to what was typed.
                 creator.refresh_from_db()
-                image_field = None
-                if avatar is not None and header is None:
-                    image_field = "avatar"
-                elif header is not None and avatar is None:
-                    image_field = "header"
-                add_service_errors(form, exc, field=image_field)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "Your profile is saved.")
                 return redirect("profile_settings")
