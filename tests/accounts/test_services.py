@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts import services
 from accounts.models import (
@@ -347,3 +348,12 @@ def test_a_new_api_token_replaces_the_old_one(creator):
     assert creator.user.auth_token.key == second.key
     services.revoke_api_token(user=creator.user)
     assert not type(first).objects.filter(user=creator.user).exists()
+
+
+def test_an_unreadable_image_is_reported_against_its_field(creator):
+    upload = SimpleUploadedFile("me.png", b"not an image", content_type="image/png")
+    with pytest.raises(ValidationError) as caught:
+        services.update_creator_profile(creator=creator, header=upload)
+    assert list(caught.value.error_dict) == ["header"]
+    creator.refresh_from_db()
+    assert not creator.header
