@@ -1,5 +1,9 @@
 """Read-only queries the ActivityPub views share."""
 
+import nh3
+from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
+
 from accounts.models import CreatorProfile
 
 from .models import Follow, OutboundActivity
@@ -40,3 +44,26 @@ def public_outbox(creator: CreatorProfile):
     return OutboundActivity.objects.filter(
         creator=creator, activity_type="Create", is_public=True
     ).order_by("-created_at", "-pk")
+
+
+def recent_public_notes(creator: CreatorProfile, *, limit: int) -> list[dict]:
+    """The creator's latest public posts as shown on their profile page.
+
+    Read from the same public Create activities the outbox serves, so the
+    page and what servers see never disagree. The HTML is cleaned again on
+    the way out: it is shown on our own domain.
+    """
+    notes = []
+    for activity in public_outbox(creator)[:limit]:
+        note = activity.payload.get("object")
+        if not isinstance(note, dict):
+            continue
+        notes.append(
+            {
+                "url": note.get("url") or note.get("id"),
+                "published": parse_datetime(note.get("published") or ""),
+                "summary": note.get("summary") or "",
+                "content": mark_safe(nh3.clean(note.get("content") or "")),  # noqa: S308
+            }
+        )
+    return notes

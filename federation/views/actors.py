@@ -80,6 +80,7 @@ def profile(request, handle: str):
         "links": creator.links.all(),
         "follower_count": selectors.follower_count(creator),
         "actor_url": ids.actor_id(creator.handle),
+        "recent_posts": selectors.recent_public_notes(creator, limit=10),
     }
     response = render(request, "federation/profile.html", context)
     response["Link"] = (
