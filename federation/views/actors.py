@@ -99,21 +99,29 @@ def instance_actor(request):
     )
 
 
-def _federated_creator_or_gone(handle: str):
-    creator = _creator_or_404(handle)
-    if not creator.share_to_fediverse:
-        return None
-    return creator
+def creator_collection(view):
+    """A public GET of one of a creator's collections.
+
+    The view receives the creator; a creator who stopped sharing answers
+    410, and secure mode (signed_fetch) applies.
+    """
+
+    @login_not_required
+    @require_GET
+    @signed_fetch
+    @functools.wraps(view)
+    def wrapper(request, handle: str):
+        creator = _creator_or_404(handle)
+        if not creator.share_to_fediverse:
+            return _gone(handle)
+        return view(request, creator)
+
+    return wrapper
 
 
-@login_not_required
-@require_GET
-@signed_fetch
-def followers(request, handle: str):
+@creator_collection
+def followers(request, creator):
     """Followers: the count always; members only if the creator shows them."""
-    creator = _federated_creator_or_gone(handle)
-    if creator is None:
-        return _gone(handle)
     collection_id = f"{ids.actor_id(creator.handle)}/followers"
     total = selectors.follower_count(creator)
     if not creator.show_follower_lists:
@@ -130,14 +138,9 @@ def followers(request, handle: str):
     )
 
 
-@login_not_required
-@require_GET
-@signed_fetch
-def following(request, handle: str):
+@creator_collection
+def following(request, creator):
     """Creators follow no one from here, so this is always empty."""
-    creator = _federated_creator_or_gone(handle)
-    if creator is None:
-        return _gone(handle)
     collection_id = f"{ids.actor_id(creator.handle)}/following"
     return activity_response(
         activitypub.ordered_collection(collection_id, total=0, first=None)
@@ -181,14 +184,9 @@ def _page_number(request) -> int | None:
 OUTBOX_PAGE_SIZE = 20
 
 
-@login_not_required
-@require_GET
-@signed_fetch
-def outbox(request, handle: str):
+@creator_collection
+def outbox(request, creator):
     """Public activities the creator sent, newest first, paged."""
-    creator = _federated_creator_or_gone(handle)
-    if creator is None:
-        return _gone(handle)
     collection_id = f"{ids.actor_id(creator.handle)}/outbox"
     activities = selectors.public_outbox(creator)
     return _paged_collection(
@@ -201,14 +199,9 @@ def outbox(request, handle: str):
     )
 
 
-@login_not_required
-@require_GET
-@signed_fetch
-def featured(request, handle: str):
+@creator_collection
+def featured(request, creator):
     """Pinned posts. Posts cannot be pinned yet, so none are listed."""
-    creator = _federated_creator_or_gone(handle)
-    if creator is None:
-        return _gone(handle)
     collection_id = f"{ids.actor_id(creator.handle)}/collections/featured"
     document = activitypub.ordered_collection(collection_id, total=0, first=None)
     document["orderedItems"] = []
