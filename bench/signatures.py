@@ -10,6 +10,9 @@ ratio holds on any machine. Goals: signing >= 90 % of raw, verifying >= 70 % of 
 Run: .venv/bin/python bench/signatures.py
 """
 
+import base64
+import binascii
+import hashlib
 import json
 import sys
 import time
@@ -110,8 +113,10 @@ def main() -> int:
             headers=HEADERS,
         )
 
+    pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+
     def raw_sign():
-        private_key.sign(text, padding.PKCS1v15(), hashes.SHA256())
+        private_key.sign(text, pkcs1, sha256)
 
     def ours_verify():
         signatures.verify_request(
@@ -124,7 +129,16 @@ def main() -> int:
         )
 
     def raw_verify():
-        public_key.verify(raw_signature, text, padding.PKCS1v15(), hashes.SHA256())
+        public_key.verify(raw_signature, text, pkcs1, sha256)
+
+    encoded_signature = base64.b64encode(raw_signature)
+
+    def protocol_minimum_verify():
+        # What any verifier must do beyond RSA: hash the body for Digest and
+        # decode the base64 signature. Shown for scale, not used as the goal.
+        hashlib.sha256(body).digest()
+        binascii.a2b_base64(encoded_signature)
+        public_key.verify(raw_signature, text, pkcs1, sha256)
 
     def load_uncached():
         serialization.load_pem_private_key(private_pem.encode(), password=None)
@@ -135,8 +149,8 @@ def main() -> int:
     ours_verify()  # it must verify before it is timed
     print(f"body {len(body)} bytes, RSA-2048, best of {REPEATS} repeats")
     sign, sign_floor = best_rates(ours_sign, raw_sign, iterations=SIGN_ITERATIONS)
-    verify, verify_floor = best_rates(
-        ours_verify, raw_verify, iterations=VERIFY_ITERATIONS
+    verify, verify_floor, verify_minimum = best_rates(
+        ours_verify, raw_verify, protocol_minimum_verify, iterations=VERIFY_ITERATIONS
     )
     [uncached] = best_rates(load_uncached, iterations=LOAD_ITERATIONS)
     [cached] = best_rates(load_cached, iterations=LOAD_ITERATIONS * 1000)
@@ -151,6 +165,10 @@ def main() -> int:
             f"ratio {ours / floor:.2f}"
         )
     print(
+        f"verify_request is {verify / verify_minimum:.2f} of RSA + body SHA-256 + "
+        f"base64 decode ({verify_minimum:.1f} ops/s), the least any verifier does"
+    )
+    print(
         f"private key from PEM: {1000 / uncached:.2f} ms uncached, "
         f"{1_000_000 / cached:.3f} us cached (lru_cache), "
         f"{cached / uncached:,.0f}x faster; an uncached load costs "
@@ -163,9 +181,11 @@ def main() -> int:
         verdict = "PASS" if ratio >= goal else "FAIL"
         print(f"{verdict}: {name} at {ratio:.1%} of raw (goal >= {goal:.0%})")
     print("(exit status is 0 either way: benchmarks report, they do not gate)")
+    # The summary follows verification: every inbox POST pays it, and it is
+    # the further of the two from its goal.
     print(
-        f"signatures: {sign:.1f} ops/s, floor {sign_floor:.1f} ops/s, "
-        f"ratio {sign_ratio:.2f}"
+        f"signatures: {verify:.1f} ops/s, floor {verify_floor:.1f} ops/s, "
+        f"ratio {verify_ratio:.2f}"
     )
     return 0
 
