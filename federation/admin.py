@@ -5,10 +5,13 @@ from accounts.admin import HTTPS_URLS
 from .models import (
     ActorKey,
     Delivery,
+    EarlyCancellation,
     Follow,
+    InboundActivity,
     OutboundActivity,
     RemoteActor,
     RemoteInstance,
+    RemoteTombstone,
 )
 
 
@@ -61,6 +64,7 @@ class OutboundActivityAdmin(admin.ModelAdmin):
     list_filter = ("activity_type",)
     search_fields = ("ap_id", "creator__handle")
     readonly_fields = ("ap_id", "creator", "activity_type", "payload", "created_at")
+    raw_id_fields = ("post",)
 
 
 @admin.register(Delivery)
@@ -70,3 +74,36 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ("state",)
     search_fields = ("inbox_url", "host", "activity__ap_id")
     raw_id_fields = ("activity",)
+
+
+@admin.register(InboundActivity)
+class InboundActivityAdmin(admin.ModelAdmin):
+    list_display = ("activity_type", "actor_uri", "state", "verified", "received_at")
+    list_filter = ("state", "activity_type", "verified")
+    search_fields = ("ap_id", "actor_uri")
+    # What a remote server sent is evidence: shown, never edited.
+    readonly_fields = (
+        "ap_id",
+        "activity_type",
+        "actor_uri",
+        "payload",
+        "key_id",
+        "verified",
+        "inbox_handle",
+        "received_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RemoteTombstone)
+class RemoteTombstoneAdmin(admin.ModelAdmin):
+    list_display = ("ap_id", "actor_uri", "deleted_at")
+    search_fields = ("ap_id", "actor_uri")
+
+
+@admin.register(EarlyCancellation)
+class EarlyCancellationAdmin(admin.ModelAdmin):
+    list_display = ("target_id", "actor_uri", "created_at")
+    search_fields = ("target_id", "actor_uri")

@@ -127,6 +127,14 @@ class OutboundActivity(models.Model):
         blank=True,
         related_name="outbound_activities",
     )
+    # The post it carries (Create, Update, Delete of a Note), if any.
+    post = models.ForeignKey(
+        "posts.Post",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outbound_activities",
+    )
     activity_type = models.CharField(max_length=32)
     payload = models.JSONField()
     # Addressed to the Public collection: listed in the outbox.
@@ -227,3 +235,81 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity.activity_type} → {self.inbox_url} ({self.state})"
+
+
+class InboundActivity(models.Model):
+    """An activity a remote server POSTed to one of our inboxes, kept once.
+
+    Stored as received (after its signature was checked) before anything is
+    done with it, so a worker that dies mid-way can process it again; the
+    unique id is the final guard against the same activity twice.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting to be processed"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Stored and ignored"
+        FAILED = "failed", "Failed"
+
+    ap_id = models.URLField(max_length=500, unique=True)
+    activity_type = models.CharField(max_length=64)
+    actor_uri = models.URLField(max_length=500)
+    payload = models.JSONField()
+    # The keyId that signed it and whether the signature verified.
+    key_id = models.URLField(max_length=500, blank=True)
+    verified = models.BooleanField(default=False)
+    # The inbox it arrived at: a creator's handle, or "" for the shared inbox.
+    inbox_handle = models.CharField(max_length=30, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "inbound activities"
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                condition=Q(state="queued"),
+                name="inbound_queued_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity_type} {self.ap_id} ({self.state})"
+
+
+class RemoteTombstone(models.Model):
+    """A remote object its author deleted: a late Create of it is ignored."""
+
+    ap_id = models.URLField(max_length=500, unique=True)
+    actor_uri = models.URLField(max_length=500)
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"tombstone {self.ap_id}"
+
+
+class EarlyCancellation(models.Model):
+    """An Undo or Delete that arrived before what it cancels.
+
+    When the cancelled activity or object arrives later (out of order,
+    retried), it is dropped instead of recorded. Old rows are swept.
+    """
+
+    actor_uri = models.URLField(max_length=500)
+    # The id of the activity or object cancelled.
+    target_id = models.URLField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor_uri", "target_id"], name="cancel_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"cancel {self.target_id} by {self.actor_uri}"

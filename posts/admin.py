@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from .models import Hashtag, Mention, Post, PostMedia
+
+
+class PostMediaInline(admin.TabularInline):
+    model = PostMedia
+    extra = 0
+    fields = ("position", "file", "alt_text", "width", "height", "blurhash")
+    readonly_fields = ("width", "height", "blurhash")
+
+
+class MentionInline(admin.TabularInline):
+    model = Mention
+    extra = 0
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "creator",
+        "state",
+        "visibility",
+        "scheduled_at",
+        "published_at",
+    )
+    list_filter = ("state", "visibility")
+    search_fields = ("creator__handle", "body")
+    list_select_related = ("creator",)
+    raw_id_fields = ("creator",)
+    readonly_fields = ("content_html",)
+    inlines = (PostMediaInline, MentionInline)
+
+
+@admin.register(PostMedia)
+class PostMediaAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "mime_type", "width", "height")
+    raw_id_fields = ("post",)
+
+
+@admin.register(Mention)
+class MentionAdmin(admin.ModelAdmin):
+    list_display = ("handle", "post", "actor_uri")
+    search_fields = ("handle", "actor_uri")
+    raw_id_fields = ("post",)
+
+
+@admin.register(Hashtag)
+class HashtagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)

@@ -1,0 +1,140 @@
+"""Posts as creators write them: text, media, schedule and publish state.
+
+The protocol shape (Note, Create, Update, Delete) is federation's business;
+this app knows what a post says, to whom, and when it goes out.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import CreatorProfile
+
+
+class Post(models.Model):
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        UNLISTED = "unlisted", "Unlisted"
+        FOLLOWERS = "followers", "Followers only"
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+        DELETED = "deleted", "Deleted"
+
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="posts"
+    )
+    # What the creator typed (Markdown-light) and what it renders to: safe
+    # HTML, regenerated on every edit, never taken from the network.
+    body = models.TextField(blank=True)
+    content_html = models.TextField(blank=True)
+    # Content warning: shown instead of the text until the reader opens it.
+    summary = models.CharField(max_length=500, blank=True)
+    sensitive = models.BooleanField(default=False)
+    language = models.CharField(max_length=16, blank=True)
+    visibility = models.CharField(
+        max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Set when a scheduled post went out later than planned (workers were down).
+    published_late_by = models.DurationField(null=True, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    # An answer to a remote reply: the ActivityPub id it answers. A plain URI,
+    # because posts does not know about remote objects.
+    in_reply_to_uri = models.URLField(max_length=500, blank=True)
+    hashtags = models.ManyToManyField("Hashtag", blank=True, related_name="posts")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="scheduled") | Q(scheduled_at__isnull=False),
+                name="scheduled_post_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="published") | Q(published_at__isnull=False),
+                name="published_post_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["scheduled_at"],
+                condition=Q(state="scheduled"),
+                name="post_due_idx",
+            ),
+            models.Index(fields=["creator", "state", "-published_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.creator.handle} post {self.pk} ({self.state})"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == self.Visibility.PUBLIC
+
+
+class PostMedia(models.Model):
+    """An image attached to a post, re-encoded on upload (EXIF stripped)."""
+
+    MAX_PER_POST = 4
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="media")
+    file = models.ImageField(upload_to="media/%Y/%m/")
+    mime_type = models.CharField(max_length=64)
+    alt_text = models.CharField(max_length=1500, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    blurhash = models.CharField(max_length=100, blank=True)
+    # Focal point in Mastodon's convention: -1..1 on each axis, 0,0 centre.
+    focal_x = models.FloatField(null=True, blank=True)
+    focal_y = models.FloatField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["post", "position"]
+        verbose_name_plural = "post media"
+
+    def __str__(self) -> str:
+        return f"media {self.position} of post {self.post_id}"
+
+
+class Mention(models.Model):
+    """A remote account named in a post as @user@domain.
+
+    posts records the handle; federation resolves it (WebFinger) when the
+    post is published and fills in the actor id, so the Note can tag and
+    address them.
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
+    handle = models.CharField(max_length=320)  # user@domain, lower case
+    actor_uri = models.URLField(max_length=500, blank=True)
+    profile_url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "handle"], name="mention_once_per_post"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle}"
+
+
+class Hashtag(models.Model):
+    name = models.CharField(max_length=100, unique=True)  # lower case, no '#'
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"#{self.name}"
