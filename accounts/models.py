@@ -75,6 +75,10 @@ class CreatorProfile(models.Model):
         help_text="Let anyone see who follows you. The number of followers "
         "is always public.",
     )
+    # When the creator last opened their notifications: newer ones are unread.
+    last_seen_notifications_at = models.DateTimeField(
+        null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -56,6 +56,22 @@ app.conf.update(
             "task": "accounts.tasks.clear_expired_sessions",
             "schedule": timedelta(hours=6),
         },
+        # Lands on the default queue (no route matches posts.tasks.*).
+        "publish-due-posts": {
+            "task": "posts.tasks.publish_due_posts",
+            "schedule": timedelta(seconds=30),
+        },
+        # Retries, and rows of workers that died, are found by their due
+        # time in the database, never by long Celery countdowns.
+        "deliver-sweep": {
+            "task": "federation.tasks.deliver_sweep",
+            "schedule": timedelta(seconds=30),
+        },
+        # Inbox work a dead worker or a lost message left behind.
+        "process-inbox-sweep": {
+            "task": "federation.tasks.process_inbox_sweep",
+            "schedule": timedelta(seconds=60),
+        },
     },
 )
 app.autodiscover_tasks()

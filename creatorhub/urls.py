@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/", include("posts.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
@@ -19,6 +20,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("", include("federation.urls")),
+    path("", include("posts.urls")),
+    path("dashboard/", include("federation.dashboard_urls")),
     path("", include("accounts.urls")),
 ]
 

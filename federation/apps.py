@@ -6,6 +6,7 @@ class FederationConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import events
+        from posts import events as post_events
 
         from . import handlers
 
@@ -15,3 +16,11 @@ class FederationConfig(AppConfig):
         events.public_profile_changed.connect(
             handlers.on_public_profile_changed, dispatch_uid="profile-changed"
         )
+        for signal, handler in (
+            (post_events.post_published, handlers.on_post_published),
+            (post_events.post_edited, handlers.on_post_edited),
+            (post_events.post_deleted, handlers.on_post_deleted),
+            (post_events.post_pinned, handlers.on_post_pinned),
+            (post_events.post_unpinned, handlers.on_post_unpinned),
+        ):
+            signal.connect(handler, dispatch_uid=f"federation-{handler.__name__}")

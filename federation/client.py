@@ -21,7 +21,9 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+import certifi
 import requests
+import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3 import PoolManager
@@ -190,6 +192,94 @@ def _session() -> requests.Session:
         session.mount("http://", adapter)
         _local.session = session
     return session
+
+
+class InboxPoster:
+    """POSTs to inboxes from many threads at once, over keep-alive connections.
+
+    One connection pool per server (up to `hosts` of them, `per_host`
+    connections each), behind the same address guard and timeouts as every
+    other request. It talks to urllib3 directly: `requests` adds nothing a
+    delivery needs (no cookies, auth or redirects) and its per-call work
+    costs as much as the signature. See federation/delivery.py.
+    """
+
+    def __init__(self, *, hosts: int, per_host: int):
+        self._pools = PoolManager(
+            num_pools=hosts, maxsize=per_host, block=False, ca_certs=certifi.where()
+        )
+        self._pools.pool_classes_by_scheme = {
+            "http": _GuardedHTTPPool,
+            "https": _GuardedHTTPSPool,
+        }
+
+    def post(
+        self,
+        url: str,
+        *,
+        body: bytes,
+        signer: Signer | None,
+        content_type: str = ACTIVITY_JSON,
+        max_bytes: int = 64 * 1024,
+    ) -> Response:
+        """POST `body` to `url`, signed; redirects are not followed.
+
+        An answer longer than `max_bytes` is cut there (and its connection
+        dropped): only the status of a delivery counts, and a server that
+        accepted an activity has accepted it however much it says.
+        """
+        check_url(url)
+        headers = {"User-Agent": user_agent(), "Content-Type": content_type}
+        if signer is not None:
+            headers = signatures.sign_request(
+                method="POST",
+                url=url,
+                key_id=signer.key_id,
+                private_key=signer.private_key,
+                body=body,
+                headers=headers,
+            )
+        try:
+            raw = self._pools.urlopen(
+                "POST",
+                url,
+                body=body,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+                retries=False,
+                redirect=False,
+                preload_content=False,
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise RemoteUnavailable(f"could not reach {_host(url)}: {exc}") from exc
+        deadline = time.monotonic() + BODY_DEADLINE
+        chunks, size, complete = [], 0, True
+        try:
+            for chunk in raw.stream(16384):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > max_bytes:
+                    complete = False
+                    break
+                if time.monotonic() > deadline:
+                    complete = False
+                    raise RemoteUnavailable(f"{_host(url)} is sending too slowly")
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            complete = False
+            raise RemoteUnavailable(f"reading from {_host(url)} failed: {exc}") from exc
+        finally:
+            if not complete:
+                raw.close()  # never reuse a connection with unread bytes
+            raw.release_conn()
+        return Response(
+            status=raw.status,
+            headers=raw.headers,
+            body=b"".join(chunks)[:max_bytes],
+            url=url,
+        )
+
+    def close(self) -> None:
+        self._pools.clear()
 
 
 # Requests ---------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """The URLs that name our actors and objects. Once published, never changed."""
 
+from urllib.parse import quote
+
 from django.conf import settings
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -27,3 +29,13 @@ def instance_key_id() -> str:
 
 def shared_inbox() -> str:
     return absolute("/inbox")
+
+
+def note_id(post) -> str:
+    """A post's Note: `https://DOMAIN/users/<handle>/statuses/<pk>`."""
+    return f"{actor_id(post.creator.handle)}/statuses/{post.pk}"
+
+
+def tag_url(name: str) -> str:
+    """The page listing public posts with the hashtag `name` (no '#')."""
+    return absolute(f"/tags/{quote(name)}")

@@ -67,6 +67,9 @@ class RemoteInstance(models.Model):
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_heard_from_at = models.DateTimeField(null=True, blank=True)
     unavailable_since = models.DateTimeField(null=True, blank=True)
+    # Days ("YYYY-MM-DD", UTC) a delivery there failed since it last worked;
+    # at seven the server is marked unavailable (federation.delivery).
+    delivery_failure_days = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["domain"]
@@ -216,6 +219,10 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A worker sending the row holds it until then; a row whose worker died
+    # is due again once the lease runs out (federation.delivery).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["activity", "host"]

@@ -1,12 +1,16 @@
 """Read-only queries the ActivityPub views share."""
 
-import nh3
-from django.utils.dateparse import parse_datetime
-from django.utils.safestring import mark_safe
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.db.models import Count
 
 from accounts.models import CreatorProfile
+from analytics.models import Interaction, Reply
+from posts.models import Post
 
-from .models import Follow, OutboundActivity
+from . import ids
+from .models import Follow, RemoteActor
 
 
 def creator_by_handle(handle: str) -> CreatorProfile | None:
@@ -35,35 +39,312 @@ def accepted_followers(creator: CreatorProfile):
 
 
 def local_post_count() -> int:
-    """Notes our creators published: one `Create` each."""
-    return OutboundActivity.objects.filter(activity_type="Create").count()
+    """Posts our creators have out on the fediverse (NodeInfo's localPosts)."""
+    return Post.objects.filter(
+        state=Post.State.PUBLISHED, creator__share_to_fediverse=True
+    ).count()
+
+
+# Posts as notes -----------------------------------------------------------------
+
+
+def _for_notes(posts):
+    """Posts with what a Note is built from, fetched in a few queries."""
+    return posts.select_related("creator").prefetch_related(
+        "media", "hashtags", "mentions"
+    )
+
+
+def post_for_note(post_id: int) -> Post | None:
+    """A post by id, ready to be turned into a Note (any state)."""
+    return _for_notes(Post.objects.filter(pk=post_id)).first()
 
 
 def public_outbox(creator: CreatorProfile):
-    """The creator's public Create activities, newest first."""
-    return OutboundActivity.objects.filter(
-        creator=creator, activity_type="Create", is_public=True
-    ).order_by("-created_at", "-pk")
+    """The creator's public published posts, newest first: the outbox.
 
-
-def recent_public_notes(creator: CreatorProfile, *, limit: int) -> list[dict]:
-    """The creator's latest public posts as shown on their profile page.
-
-    Read from the same public Create activities the outbox serves, so the
-    page and what servers see never disagree. The HTML is cleaned again on
-    the way out: it is shown on our own domain.
+    Only PUBLIC posts: unlisted ones are left out of every listing, and
+    followers-only ones must never be served to whoever asks.
     """
-    notes = []
-    for activity in public_outbox(creator)[:limit]:
-        note = activity.payload.get("object")
-        if not isinstance(note, dict):
-            continue
-        notes.append(
-            {
-                "url": note.get("url") or note.get("id"),
-                "published": parse_datetime(note.get("published") or ""),
-                "summary": note.get("summary") or "",
-                "content": mark_safe(nh3.clean(note.get("content") or "")),  # noqa: S308
-            }
+    return _for_notes(
+        Post.objects.filter(
+            creator=creator,
+            state=Post.State.PUBLISHED,
+            visibility=Post.Visibility.PUBLIC,
         )
-    return notes
+    ).order_by("-published_at", "-pk")
+
+
+def featured_posts(creator: CreatorProfile):
+    """Pinned posts anyone may read, most recently pinned first."""
+    return _for_notes(
+        Post.objects.filter(
+            creator=creator,
+            state=Post.State.PUBLISHED,
+            pinned_at__isnull=False,
+            visibility__in=[Post.Visibility.PUBLIC, Post.Visibility.UNLISTED],
+        )
+    ).order_by("-pinned_at", "-pk")
+
+
+def recent_public_posts(creator: CreatorProfile, *, limit: int) -> list[Post]:
+    """The creator's latest public posts, as the profile page lists them.
+
+    The same posts the outbox serves, so the page and what servers see
+    never disagree.
+    """
+    return list(public_outbox(creator)[:limit])
+
+
+def status_post(*, creator: CreatorProfile, post_id: int) -> Post | None:
+    """The creator's post behind a status URL: published or deleted, else None.
+
+    Drafts and scheduled posts do not exist for anyone outside.
+    """
+    return _for_notes(
+        Post.objects.filter(
+            pk=post_id,
+            creator=creator,
+            state__in=[Post.State.PUBLISHED, Post.State.DELETED],
+        )
+    ).first()
+
+
+def may_read_followers_only(*, post: Post, actor: RemoteActor) -> bool:
+    """Whether a signed fetch by `actor` may read this followers-only post.
+
+    Servers fetch on behalf of their users, often signed by their instance
+    actor, so the test is by server, as delivery is: it hosts one of the
+    creator's accepted followers or an account the post mentions.
+    """
+    domain = actor.instance.domain.lower()
+    if Follow.objects.filter(
+        creator=post.creator,
+        state=Follow.State.ACCEPTED,
+        actor__instance__domain=domain,
+    ).exists():
+        return True
+    return any(
+        urlsplit(mention.actor_uri).netloc.lower() == domain
+        for mention in post.mentions.all()
+        if mention.actor_uri
+    )
+
+
+def posts_tagged(name: str):
+    """Public published posts with the hashtag `name`, newest first."""
+    return _for_notes(
+        Post.objects.filter(
+            hashtags__name=name.lower(),
+            state=Post.State.PUBLISHED,
+            visibility=Post.Visibility.PUBLIC,
+            creator__share_to_fediverse=True,
+            creator__user__is_active=True,
+        )
+    ).order_by("-published_at", "-pk")
+
+
+# What came back: counts and replies ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoteCounts:
+    likes: int = 0
+    shares: int = 0
+    # Replies anywhere in the thread, shown to people; the AS2 replies
+    # collection lists direct replies only (direct_reply_ids).
+    replies: int = 0
+
+
+def note_counts(posts: list[Post]) -> dict[int, NoteCounts]:
+    """Likes, boosts and visible replies of each post, in two queries."""
+    pks = [post.pk for post in posts]
+    if not pks:
+        return {}
+    kinds = {Interaction.Kind.LIKE: "likes", Interaction.Kind.BOOST: "shares"}
+    found: dict[int, dict[str, int]] = {pk: {} for pk in pks}
+    for row in (
+        Interaction.objects.filter(post__in=pks, kind__in=list(kinds))
+        .values("post_id", "kind")
+        .annotate(n=Count("pk"))
+    ):
+        found[row["post_id"]][kinds[row["kind"]]] = row["n"]
+    for row in (
+        Reply.objects.filter(post__in=pks, status=Reply.Status.VISIBLE, is_quote=False)
+        .values("post_id")
+        .annotate(n=Count("pk"))
+    ):
+        found[row["post_id"]]["replies"] = row["n"]
+    return {pk: NoteCounts(**values) for pk, values in found.items()}
+
+
+def direct_replies(post: Post, *, offset: int, limit: int) -> tuple[int, list[str]]:
+    """How many direct replies `post` has, and the ids of `limit` of them.
+
+    Visible remote replies and the creator's own public or unlisted answers,
+    oldest first, for the replies collection: only what anyone may read.
+    """
+    note = ids.note_id(post)
+    remote = Reply.objects.filter(
+        post=post,
+        in_reply_to_uri=note,
+        status=Reply.Status.VISIBLE,
+        is_quote=False,
+    ).order_by("published_at", "ap_id")
+    own = Post.objects.filter(
+        creator=post.creator,
+        in_reply_to_uri=note,
+        state=Post.State.PUBLISHED,
+        visibility__in=[Post.Visibility.PUBLIC, Post.Visibility.UNLISTED],
+    ).order_by("published_at", "pk")
+    total = remote.count() + own.count()
+    if total == 0:
+        return 0, []
+    # Merging two sorted lists: the first offset + limit of each suffice.
+    wanted = offset + limit
+    merged = sorted(
+        [
+            *remote.values_list("published_at", "ap_id")[:wanted],
+            *(
+                (answer.published_at, ids.note_id(answer))
+                for answer in own.select_related("creator")[:wanted]
+            ),
+        ]
+    )
+    return total, [reply_id for _, reply_id in merged[offset:wanted]]
+
+
+@dataclass
+class ThreadEntry:
+    """One message in a post's public thread: a remote reply or an answer."""
+
+    url: str
+    author_name: str
+    author_handle: str
+    author_url: str
+    server: str
+    published: object
+    content_html: str
+    summary: str = ""
+    sensitive: bool = False
+    attachments: list = field(default_factory=list)
+    avatar_url: str = ""
+    is_answer: bool = False
+    post: Post | None = None
+    children: list = field(default_factory=list)
+
+
+# Deeper replies are shown at this depth: a phone has no room for more.
+THREAD_MAX_DEPTH = 4
+THREAD_MAX_REPLIES = 500
+
+
+def _reply_entry(reply: Reply) -> ThreadEntry:
+    attachments = reply.attachments if isinstance(reply.attachments, list) else []
+    return ThreadEntry(
+        url=reply.url or reply.ap_id,
+        author_name=reply.actor_name or reply.actor_handle or reply.actor_uri,
+        author_handle=reply.actor_handle,
+        author_url=reply.actor_profile_url or reply.actor_uri,
+        server=reply.instance_domain,
+        published=reply.published_at,
+        content_html=reply.content_html,
+        summary=reply.summary,
+        sensitive=reply.sensitive,
+        attachments=[a for a in attachments if isinstance(a, dict)],
+        avatar_url=reply.actor_avatar_url,
+    )
+
+
+def _answer_entry(answer: Post) -> ThreadEntry:
+    creator = answer.creator
+    return ThreadEntry(
+        url=ids.note_id(answer),
+        author_name=creator.name,
+        author_handle=creator.fediverse_address,
+        author_url=ids.absolute(f"/@{creator.handle}"),
+        server=creator.fediverse_address.rsplit("@", 1)[-1],
+        published=answer.published_at,
+        content_html=answer.content_html,
+        summary=answer.summary,
+        sensitive=answer.sensitive,
+        is_answer=True,
+        post=answer,
+    )
+
+
+def public_thread(post: Post) -> list[ThreadEntry]:
+    """The visible replies to `post`, nested, with the creator's answers in place.
+
+    A reply under a held, hidden or removed reply is left out with it.
+    Answers are the creator's published public or unlisted posts replying
+    to the post or to a shown message of its thread.
+    """
+    root = ids.note_id(post)
+    replies = list(
+        Reply.objects.filter(
+            post=post, status=Reply.Status.VISIBLE, is_quote=False
+        ).order_by("published_at", "pk")[:THREAD_MAX_REPLIES]
+    )
+    by_pk = {reply.pk: reply for reply in replies}
+    entries: dict[str, ThreadEntry] = {}
+    parent_of: dict[str, str] = {}  # message id -> id it answers (root too)
+
+    def wanted_parent(reply: Reply) -> str | None:
+        if reply.parent_id is None:
+            return reply.in_reply_to_uri
+        parent = by_pk.get(reply.parent_id)
+        return parent.ap_id if parent is not None else None  # parent not shown
+
+    waiting = list(replies)
+    placed_any = True
+    while placed_any:
+        placed_any = False
+        for reply in list(waiting):
+            parent = wanted_parent(reply)
+            if parent == root or parent in entries:
+                entries[reply.ap_id] = _reply_entry(reply)
+                parent_of[reply.ap_id] = parent
+                waiting.remove(reply)
+                placed_any = True
+        answers = _for_notes(
+            Post.objects.filter(
+                creator=post.creator,
+                state=Post.State.PUBLISHED,
+                visibility__in=[Post.Visibility.PUBLIC, Post.Visibility.UNLISTED],
+                in_reply_to_uri__in=[root, *entries],
+            ).exclude(pk=post.pk)
+        ).order_by("published_at", "pk")
+        for answer in answers:
+            answer_id = ids.note_id(answer)
+            if answer_id not in entries:
+                entries[answer_id] = _answer_entry(answer)
+                parent_of[answer_id] = answer.in_reply_to_uri
+                placed_any = True
+    # Left: replies to something this page does not know. Shown at the top,
+    # unless what they answer is a reply held back from the thread.
+    unknown = {wanted_parent(reply) for reply in waiting} - {None}
+    withheld = set(
+        Reply.objects.filter(ap_id__in=unknown).values_list("ap_id", flat=True)
+    )
+    for reply in waiting:
+        parent = wanted_parent(reply)
+        if parent is not None and parent not in withheld:
+            entries[reply.ap_id] = _reply_entry(reply)
+            parent_of[reply.ap_id] = root
+
+    def depth(message_id: str) -> int:
+        steps = 0
+        while parent_of.get(message_id, root) != root:
+            message_id = parent_of[message_id]
+            steps += 1
+        return steps
+
+    top: list[ThreadEntry] = []
+    for message_id in sorted(entries, key=lambda m: entries[m].published):
+        parent = parent_of[message_id]
+        while parent != root and depth(parent) >= THREAD_MAX_DEPTH - 1:
+            parent = parent_of[parent]
+        siblings = top if parent == root else entries[parent].children
+        siblings.append(entries[message_id])
+    return top

@@ -2,14 +2,14 @@
 
 import logging
 import time
-from urllib.parse import urlsplit
+from functools import partial
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
 
-from . import activitypub, ids, keys
+from . import activitypub, delivery, ids, keys
 from .models import Delivery, Follow, OutboundActivity
 
 logger = logging.getLogger(__name__)
@@ -28,32 +28,50 @@ def follower_inboxes(creator: CreatorProfile) -> set[str]:
     return {follow.actor.delivery_inbox for follow in follows}
 
 
+@transaction.atomic
 def queue_activity(
     *,
     creator: CreatorProfile | None,
     payload: dict,
     inboxes: set[str],
     is_public: bool = False,
+    post=None,
 ) -> OutboundActivity:
-    """Store an activity once and one Delivery row per inbox it must reach.
+    """Store an activity once and one Delivery row per inbox it must reach,
+    and start sending when the transaction commits.
 
-    Sending is the delivery worker's job; these rows say what it owes.
+    The one way anything is sent. Idempotent on the activity id: a second
+    call with the same id returns the stored activity and adds no rows. A
+    transaction that rolls back sends nothing. `creator` None means the
+    instance actor signs.
     """
-    activity = OutboundActivity.objects.create(
-        ap_id=payload["id"],
-        creator=creator,
-        activity_type=payload["type"],
-        payload=payload,
-        is_public=is_public,
-        fanned_out_at=timezone.now(),
-    )
+    existing = OutboundActivity.objects.filter(ap_id=payload["id"]).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            activity = OutboundActivity.objects.create(
+                ap_id=payload["id"],
+                creator=creator,
+                post=post,
+                activity_type=payload["type"],
+                payload=payload,
+                is_public=is_public,
+                fanned_out_at=timezone.now(),
+            )
+    except IntegrityError:  # queued by a concurrent call just now
+        return OutboundActivity.objects.get(ap_id=payload["id"])
     Delivery.objects.bulk_create(
         [
-            Delivery(activity=activity, inbox_url=inbox, host=urlsplit(inbox).netloc)
+            Delivery(activity=activity, inbox_url=inbox, host=delivery.host_of(inbox))
             for inbox in sorted(inboxes)
         ],
         ignore_conflicts=True,
     )
+    if inboxes:
+        transaction.on_commit(
+            partial(delivery.start_delivery, activity_id=activity.pk, rows=len(inboxes))
+        )
     return activity
 
 

@@ -3,8 +3,9 @@
 import logging
 
 from celery import shared_task
+from django.db import OperationalError
 
-from . import client, remote
+from . import client, delivery, publishing, remote
 
 logger = logging.getLogger(__name__)
 
@@ -26,3 +27,92 @@ def fetch_instance_info(domain: str) -> None:
         client.TooManyRedirects,
     ) as exc:
         logger.info("no NodeInfo for %s: %s", domain, exc)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    max_retries=5,
+    # Resolving mentions may wait on slow servers (publishing.py budgets it).
+    soft_time_limit=120,
+    time_limit=150,
+)
+def federate_post(post_id: int, action: str, stamp: int | None = None) -> None:
+    """Build and queue the Create, Update, Delete, Add or Remove of a post.
+
+    Safe to run twice: each activity has a stable id and is built once.
+    """
+    publishing.federate_post(post_id=post_id, action=action, stamp=stamp)
+
+
+# Delivery: a run claims due rows, sends them and records the answers; the
+# rows say what is owed, so a task that runs twice, or dies, costs nothing.
+# The limits leave room inside the default 180 s lease: a run claims for 30 s
+# and the client's timeouts bound each request.
+DELIVERY_LIMITS = {"soft_time_limit": 120, "time_limit": 150}
+
+
+@shared_task(**DELIVERY_LIMITS)
+def deliver_activity(activity_id: int) -> None:
+    """Send the due deliveries of one activity; queue a next run if some
+    remain when this one's time is up."""
+    if delivery.deliver_due(activity_id=activity_id).more:
+        deliver_activity.delay(activity_id)
+
+
+@shared_task(**DELIVERY_LIMITS)
+def deliver_due() -> None:
+    """Send due deliveries of any activity (retries, rows of dead workers)."""
+    if delivery.deliver_due().more:
+        deliver_due.delay()
+
+
+@shared_task
+def deliver_sweep() -> None:
+    """Beat, every 30 s: start runs for whatever is due and nobody sends."""
+    for _ in range(delivery.runs_for(delivery.due_count())):
+        deliver_due.delay()
+
+
+# Inbox: what remote servers sent, processed on the `inbox` queue (the
+# process_inbox_ prefix routes there). Rows stay QUEUED until processed, so
+# a retried or repeated run does nothing twice.
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    max_retries=5,
+)
+def process_inbox_activity(inbound_id: int) -> None:
+    """Process one stored activity (the inbox stores them one by one when
+    Redis is not configured)."""
+    from . import processing
+
+    processing.process_stored([inbound_id])
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    max_retries=5,
+)
+def process_inbox_batch() -> None:
+    """Store and process what the inbox queued in Redis, in batches; queue a
+    next run if some is left when this one's time is up."""
+    from . import processing
+
+    if processing.drain_buffer().more:
+        process_inbox_batch.delay()
+
+
+@shared_task
+def process_inbox_sweep() -> None:
+    """Beat, every minute: batches of dead workers, activities left queued,
+    old markers (processing.sweep)."""
+    from . import processing
+
+    processing.sweep()

@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
-from .views import actors, discovery
+from .views import actors, delivery, discovery, statuses
+from .views import inbox as inbox_views
 
 
 class HandleConverter:
@@ -16,6 +17,15 @@ class HandleConverter:
 
 
 register_converter(HandleConverter, "handle")
+
+
+class HashtagConverter(HandleConverter):
+    """A hashtag as posts.rendering finds them: word characters, any script."""
+
+    regex = r"\w{1,100}"
+
+
+register_converter(HashtagConverter, "hashtag")
 
 urlpatterns = [
     path(".well-known/webfinger", discovery.webfinger, name="webfinger"),
@@ -34,4 +44,33 @@ urlpatterns = [
         name="actor-featured",
     ),
     path("@<handle:handle>", actors.profile, name="profile"),
+    path("inbox", inbox_views.shared_inbox, name="shared-inbox"),
+    path("users/<handle:handle>/inbox", inbox_views.actor_inbox, name="actor-inbox"),
+    path(
+        "users/<handle:handle>/statuses/<int:post_id>",
+        statuses.status,
+        name="status",
+    ),
+    path(
+        "users/<handle:handle>/statuses/<int:post_id>/replies",
+        statuses.replies,
+        name="status-replies",
+    ),
+    path(
+        "users/<handle:handle>/statuses/<int:post_id>/likes",
+        statuses.likes,
+        name="status-likes",
+    ),
+    path(
+        "users/<handle:handle>/statuses/<int:post_id>/shares",
+        statuses.shares,
+        name="status-shares",
+    ),
+    path("tags/<hashtag:tag>", statuses.tag, name="tag"),
+    # Dashboard fragment (login required): how a post's delivery is going.
+    path(
+        "dashboard/posts/<int:pk>/delivery",
+        delivery.post_delivery,
+        name="post-delivery",
+    ),
 ]

@@ -63,3 +63,56 @@ class AgencyAccessFactory(DjangoModelFactory):
     creator = factory.SubFactory(CreatorFactory)
     agency = factory.SubFactory(AgencyFactory)
     granted_by = factory.LazyAttribute(lambda a: a.creator.user)
+
+
+# Posts (the models are named as "app.Model" so this section only appends).
+
+
+def _rendered_html(post) -> str:
+    from posts.rendering import render_post_body
+
+    return render_post_body(post.body).html
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _in_an_hour():
+    from datetime import timedelta
+
+    return _now() + timedelta(hours=1)
+
+
+class PostFactory(DjangoModelFactory):
+    """A draft by default; traits `scheduled` and `published`."""
+
+    class Meta:
+        model = "posts.Post"
+
+    creator = factory.SubFactory(CreatorFactory)
+    body = factory.Faker("sentence")
+    content_html = factory.LazyAttribute(_rendered_html)
+
+    class Params:
+        scheduled = factory.Trait(
+            state="scheduled",
+            scheduled_at=factory.LazyFunction(_in_an_hour),
+        )
+        published = factory.Trait(
+            state="published", published_at=factory.LazyFunction(_now)
+        )
+
+
+class PostMediaFactory(DjangoModelFactory):
+    class Meta:
+        model = "posts.PostMedia"
+
+    post = factory.SubFactory(PostFactory)
+    file = factory.django.ImageField(width=40, height=30, format="JPEG")
+    mime_type = "image/jpeg"
+    width = 40
+    height = 30
+    position = factory.Sequence(lambda n: n % 4)

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import resolve_url
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.authtoken.models import Token
@@ -36,6 +37,9 @@ from accounts.models import (
     ProfileLink,
     User,
 )
+from analytics.models import Reply
+from federation.models import Follow, RemoteActor, RemoteInstance
+from posts.models import Post, PostMedia
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +73,17 @@ PUBLIC_URL_NAMES = {
     "actor-following",
     "actor-featured",
     "profile",  # the public /@handle page
+    # Inboxes take signed POSTs from remote servers only (GET is 405).
+    "shared-inbox",
+    "actor-inbox",
+    # A post's permanent URL and collections: public and unlisted posts for
+    # anyone, followers-only ones only to signed fetches from followers'
+    # servers (404 otherwise); drafts and scheduled posts 404.
+    "status",
+    "status-replies",
+    "status-likes",
+    "status-shares",
+    "tag",  # public posts with a hashtag
 }
 
 # Namespaces the walker does not enter, and why.
@@ -83,6 +98,8 @@ KWARG_KINDS = {
     "username": "username",
     "uidb64": "uidb64",
     "token": "reset_token",
+    "post_id": "post_pk",
+    "tag": "hashtag",
 }
 
 # Ambiguous kwarg names (pk, id, ...) must be declared per URL name.
@@ -90,6 +107,41 @@ ROUTE_KWARG_KINDS = {
     "revoke_agency_access": {"pk": "grant_pk"},
     "agency_member_update": {"pk": "membership_pk"},
     "agency_member_remove": {"pk": "membership_pk"},
+    # The posts dashboard: namespace:name, its names being generic.
+    **{
+        f"posts:{name}": {"pk": "post_pk"}
+        for name in (
+            "detail",
+            "edit",
+            "publish",
+            "schedule",
+            "unschedule",
+            "pin",
+            "unpin",
+            "delete",
+        )
+    },
+    # The posts API: pk is a post, media_pk one of its images.
+    **{
+        name: {"pk": "post_pk", "media_pk": "post_media_pk"}
+        for name in (
+            "api-post-detail",
+            "api-post-publish",
+            "api-post-schedule",
+            "api-post-unschedule",
+            "api-post-pin",
+            "api-post-unpin",
+            "api-post-media-create",
+            "api-post-media-detail",
+        )
+    },
+    # The inbox pages: follows, posts' threads and replies by id.
+    "inbox:follow-approve": {"pk": "follow_pk"},
+    "inbox:follow-reject": {"pk": "follow_pk"},
+    "inbox:follower-remove": {"pk": "follow_pk"},
+    "inbox:post-replies": {"pk": "post_pk"},
+    "post-delivery": {"pk": "post_pk"},  # a post's delivery progress fragment
+    "inbox:reply-answer": {"pk": "reply_pk"},
 }
 
 # Statuses that tell a signed-in stranger nothing.
@@ -154,7 +206,9 @@ def project_routes() -> list[Route]:
 
 
 def kind_of(route: Route, kwarg: str) -> str:
-    declared = ROUTE_KWARG_KINDS.get(route.name or "", {})
+    declared = ROUTE_KWARG_KINDS.get(
+        f"{route.namespace}:{route.name}", ROUTE_KWARG_KINDS.get(route.name or "", {})
+    )
     if kwarg in declared:
         return declared[kwarg]
     if kwarg in KWARG_KINDS:
@@ -233,8 +287,18 @@ def tenants(db):
     )
     for user in (alice.user, bob_user, owner_b.user):
         Token.objects.create(user=user)
+    post_a = Post.objects.create(
+        creator=alice, body="A", state="published", published_at=timezone.now()
+    )
+    post_b = Post.objects.create(
+        id=900_101,
+        creator=bob,
+        body="B",
+        state="published",
+        published_at=timezone.now(),
+    )
 
-    def ids(creator, agency, memberships, grant):
+    def ids(creator, agency, memberships, grant, post):
         return Tenant(
             {
                 "creator_handle": [creator.handle],
@@ -244,17 +308,62 @@ def tenants(db):
                 "reset_token": ["set-password"],
                 "grant_pk": [grant.pk],
                 "membership_pk": [m.pk for m in memberships],
+                "post_pk": [post.pk],
+                "hashtag": [f"tag{creator.handle}"],
             }
         )
 
-    tenant_a = ids(alice, agency_a, [owner_a, analyst_a], grant_a)
-    tenant_b = ids(bob, agency_b, [owner_b, analyst_b], grant_b)
+    tenant_a = ids(alice, agency_a, [owner_a, analyst_a], grant_a, post_a)
+    tenant_b = ids(bob, agency_b, [owner_b, analyst_b], grant_b, post_b)
+    # An image on each tenant's post, for the posts API's media URLs.
+    tenant_a.ids["post_media_pk"] = [factories.PostMediaFactory(post=post_a).pk]
+    tenant_b.ids["post_media_pk"] = [
+        factories.PostMediaFactory(id=900_102, post=post_b).pk
+    ]
+    # A follow request and a reply for each, for the inbox pages.
+    tenant_a.ids["follow_pk"] = [_follow_request(alice).pk]
+    tenant_b.ids["follow_pk"] = [_follow_request(bob, id=900_201).pk]
+    tenant_a.ids["reply_pk"] = [_reply(post_a).pk]
+    tenant_b.ids["reply_pk"] = [_reply(post_b, id=900_301).pk]
     actors = {
         "creator A": alice.user,
         "analyst A": analyst_a.user,
         "owner A": owner_a.user,
     }
     return tenant_a, tenant_b, actors
+
+
+def _follow_request(creator, **fields):
+    instance, _ = RemoteInstance.objects.get_or_create(domain="remote.example")
+    actor = RemoteActor.objects.create(
+        ap_id=f"https://remote.example/users/fan_of_{creator.handle}",
+        instance=instance,
+        username=f"fan_of_{creator.handle}",
+        inbox_url=f"https://remote.example/users/fan_of_{creator.handle}/inbox",
+        public_key_id=f"https://remote.example/users/fan_of_{creator.handle}#k",
+        public_key_pem="-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n",
+    )
+    return Follow.objects.create(
+        creator=creator,
+        actor=actor,
+        follow_activity_id=f"{actor.ap_id}#follow",
+        state=Follow.State.PENDING,
+        **fields,
+    )
+
+
+def _reply(post, **fields):
+    return Reply.objects.create(
+        ap_id=f"https://remote.example/notes/reply-to-{post.pk}",
+        creator=post.creator,
+        post=post,
+        in_reply_to_uri=f"https://hub.test/users/{post.creator.handle}/statuses/1",
+        actor_uri="https://remote.example/users/someone",
+        actor_handle="@someone@remote.example",
+        instance_domain="remote.example",
+        content_html="<p>Hi</p>",
+        **fields,
+    )
 
 
 def accounts_snapshot() -> dict:
@@ -270,6 +379,9 @@ def accounts_snapshot() -> dict:
         "memberships": list(AgencyMembership.objects.order_by("pk").values()),
         "grants": list(AgencyAccess.objects.order_by("pk").values()),
         "tokens": list(Token.objects.order_by("pk").values()),
+        "posts": list(Post.objects.order_by("pk").values()),
+        "post_media": list(PostMedia.objects.order_by("pk").values()),
+        "follows": list(Follow.objects.order_by("pk").values()),
     }
 
 
@@ -314,7 +426,8 @@ def test_every_url_kwarg_is_known_to_the_walker():
 
 def test_declared_route_kinds_still_exist():
     names = {route.name for route in project_routes()}
-    assert set(ROUTE_KWARG_KINDS) <= names
+    qualified = {f"{r.namespace}:{r.name}" for r in project_routes() if r.namespace}
+    assert set(ROUTE_KWARG_KINDS) <= names | qualified
     assert names >= PUBLIC_URL_NAMES
 
 

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from federation import activitypub, ids, keys, selectors
+from federation import activitypub, ids, keys, notes, selectors
 from federation.negotiation import activity_response, wants_activity_json
 from federation.verification import RequestNotVerified, verify_signed_request
 
@@ -74,13 +74,17 @@ def profile(request, handle: str):
         return HttpResponseRedirect(ids.actor_id(creator.handle))
     if not creator.share_to_fediverse:
         raise Http404("This account does not share to the fediverse.")
+    from federation.views import statuses  # imports this module
+
     context = {
         "creator": creator,
         "bio_html": activitypub.bio_html(creator),
         "links": creator.links.all(),
         "follower_count": selectors.follower_count(creator),
         "actor_url": ids.actor_id(creator.handle),
-        "recent_posts": selectors.recent_public_notes(creator, limit=10),
+        "recent_posts": statuses.post_cards(
+            selectors.recent_public_posts(creator, limit=10)
+        ),
     }
     response = render(request, "federation/profile.html", context)
     response["Link"] = (
@@ -147,8 +151,13 @@ def following(request, creator):
     )
 
 
-def _paged_collection(request, collection_id, *, rows, total, page_size, item):
-    """The collection (no ?page) or one OrderedCollectionPage of `rows`."""
+def _paged_collection(
+    request, collection_id, *, rows, total, page_size, item=None, items=None
+):
+    """The collection (no ?page) or one OrderedCollectionPage of `rows`.
+
+    Each row becomes `item(row)`, or a page of rows `items(rows)` at once.
+    """
     page = _page_number(request)
     if page is None:
         return activity_response(
@@ -165,7 +174,9 @@ def _paged_collection(request, collection_id, *, rows, total, page_size, item):
         activitypub.ordered_collection_page(
             f"{collection_id}?page={page}",
             part_of=collection_id,
-            items=[item(row) for row in chunk[:page_size]],
+            items=items(chunk[:page_size])
+            if items
+            else [item(row) for row in chunk[:page_size]],
             next_page=f"{collection_id}?page={page + 1}" if more else None,
             prev_page=f"{collection_id}?page={page - 1}" if page > 1 else None,
         )
@@ -188,21 +199,36 @@ OUTBOX_PAGE_SIZE = 20
 def outbox(request, creator):
     """Public activities the creator sent, newest first, paged."""
     collection_id = f"{ids.actor_id(creator.handle)}/outbox"
-    activities = selectors.public_outbox(creator)
     return _paged_collection(
         request,
         collection_id,
-        rows=activities,
+        rows=selectors.public_outbox(creator),
         total=None,
         page_size=OUTBOX_PAGE_SIZE,
-        item=lambda activity: activity.payload,
+        items=_create_activities,
     )
+
+
+def _create_activities(posts) -> list[dict]:
+    counts = selectors.note_counts(posts)
+    return [
+        notes.create_activity(post, counts=counts[post.pk], with_context=False)
+        for post in posts
+    ]
 
 
 @creator_collection
 def featured(request, creator):
-    """Pinned posts. Posts cannot be pinned yet, so none are listed."""
+    """Pinned posts, as whole Notes: Mastodon shows them from this collection."""
     collection_id = f"{ids.actor_id(creator.handle)}/collections/featured"
-    document = activitypub.ordered_collection(collection_id, total=0, first=None)
-    document["orderedItems"] = []
+    posts = list(selectors.featured_posts(creator))
+    counts = selectors.note_counts(posts)
+    document = activitypub.ordered_collection(
+        collection_id, total=len(posts), first=None
+    )
+    document["@context"] = notes.NOTE_CONTEXT
+    document["orderedItems"] = [
+        notes.note_document(post, counts=counts[post.pk], with_context=False)
+        for post in posts
+    ]
     return activity_response(document)

@@ -58,3 +58,59 @@
     document.querySelectorAll("button[data-copy]").forEach(setUpCopy);
   });
 })();
+
+// Posts dashboard ----------------------------------------------------------
+// A fragment loaded with hx-get (delivery progress on a post's page) says
+// so in words when it cannot be loaded, instead of spinning for ever.
+(function () {
+  "use strict";
+
+  function showFallback(event) {
+    var target = event.detail && event.detail.elt;
+    var slot = target && target.closest && target.closest("[data-fallback]");
+    if (!slot) return;
+    var note = document.createElement("p");
+    note.className = "muted";
+    note.textContent = slot.getAttribute("data-fallback");
+    slot.replaceChildren(note);
+  }
+
+  document.addEventListener("htmx:responseError", showFallback);
+  document.addEventListener("htmx:sendError", showFallback);
+})();
+
+// Inbox (helper inbox-ui) ---------------------------------------------------
+// The answer form under a reply arrives by htmx: give it the live character
+// count the page's own forms get, and put the cursor after the prefilled
+// @mentions so the creator can type straight away.
+(function () {
+  "use strict";
+
+  function count(field) {
+    var max = parseInt(field.getAttribute("data-count-max"), 10);
+    var counter = document.createElement("div");
+    counter.className = "counter";
+    counter.setAttribute("aria-live", "polite");
+    field.insertAdjacentElement("afterend", counter);
+    function update() {
+      var left = max - field.value.length;
+      counter.textContent = field.value.length + " / " + max +
+        (left < 0 ? " — " + -left + " too many" : "");
+      counter.classList.toggle("over", left < 0);
+    }
+    field.addEventListener("input", update);
+    update();
+  }
+
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail && event.detail.elt;
+    // The whole page is set up on DOMContentLoaded; only fragments here.
+    if (!root || root === document.body || !root.querySelectorAll) return;
+    root.querySelectorAll(".inbox-answer-form textarea[data-count-max]")
+      .forEach(function (field) {
+        count(field);
+        field.focus();
+        field.setSelectionRange(field.value.length, field.value.length);
+      });
+  });
+})();

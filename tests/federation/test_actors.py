@@ -4,7 +4,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from django.core.files.base import ContentFile
 
-from federation.models import Follow, OutboundActivity
+from federation.models import Follow
+from tests import factories
 from tests.federation.conftest import AS2, make_follower
 
 pytestmark = pytest.mark.django_db
@@ -183,26 +184,13 @@ def test_followers_are_paged_fifty_at_a_time(client, alice):
 
 
 def test_profile_page_lists_recent_public_posts_cleaned(client, alice):
-    def create(number, *, public=True, content="<p>Hello</p>"):
-        note_id = f"https://hub.test/users/alice/statuses/{number}"
-        OutboundActivity.objects.create(
-            ap_id=f"{note_id}/activity",
-            creator=alice,
-            activity_type="Create",
-            is_public=public,
-            payload={
-                "type": "Create",
-                "object": {
-                    "id": note_id,
-                    "url": note_id,
-                    "published": "2026-11-20T10:00:00Z",
-                    "content": content,
-                },
-            },
+    def create(content, *, visibility="public"):
+        factories.PostFactory(
+            creator=alice, published=True, content_html=content, visibility=visibility
         )
 
-    create(1, content="<p>New mural <script>alert(1)</script><img src=x onerror=y></p>")
-    create(2, public=False, content="<p>Followers only</p>")
+    create("<p>New mural <script>alert(1)</script><img src=x onerror=y></p>")
+    create("<p>Followers only</p>", visibility="followers")
     html = client.get("/@alice").content.decode()
     assert "New mural" in html
     assert "<script>" not in html and "onerror" not in html

@@ -1,0 +1,504 @@
+"""Recording what remote people did with creators' posts, once each.
+
+federation's inbox translates activities into these calls; nothing else
+writes interactions or replies. Every function is safe to call twice with
+the same input: unique constraints decide, and an IntegrityError means the
+row is already there. Remote people are plain data here (Author), since
+analytics does not depend on federation.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import nh3
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import CreatorProfile
+from posts.models import Post
+
+from .models import Interaction, Reply, Software
+
+# Remote HTML is shown on our own pages: only plain text formatting and
+# links survive, plus the classes Mastodon uses to mark mentions, hashtags
+# and shortened links. Scripts and styles go with their content; images go
+# (tracking pixels, remote emoji), and links get rel="nofollow ugc".
+_CLEANER = nh3.Cleaner(
+    tags={
+        "p", "br", "a", "span", "strong", "b", "em", "i", "u", "s", "del",
+        "code", "pre", "blockquote", "ul", "ol", "li",
+    },
+    clean_content_tags={"script", "style", "template", "noscript"},
+    attributes={"a": {"href"}},
+    allowed_classes={
+        "a": {"mention", "u-url", "hashtag", "status-link"},
+        "span": {"h-card", "invisible", "ellipsis", "quote-inline"},
+    },
+    url_schemes={"http", "https"},
+    link_rel="nofollow noopener noreferrer ugc",
+)  # fmt: skip
+CONTENT_MAX_CHARS = 50_000
+SUMMARY_MAX_CHARS = 500
+
+
+def clean_remote_html(html: str) -> str:
+    """Remote HTML reduced to what is safe to show on our pages."""
+    return _CLEANER.clean(html[:CONTENT_MAX_CHARS]) if html else ""
+
+
+def plain_text(html: str, *, limit: int) -> str:
+    """Text without any markup (content warnings, names)."""
+    if not html:
+        return ""
+    text = nh3.clean(html[: limit * 4], tags=set(), clean_content_tags={"script"})
+    # nh3 escapes what it keeps; these fields are shown escaped again.
+    text = (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+    )
+    return " ".join(text.split())[:limit]
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who did it, as known when it arrived."""
+
+    actor_uri: str
+    handle: str = ""  # @user@domain
+    name: str = ""
+    avatar_url: str = ""
+    profile_url: str = ""
+    domain: str = ""
+    software: str = Software.OTHER
+
+    def row_fields(self) -> dict:
+        return {
+            "actor_uri": self.actor_uri,
+            "actor_handle": self.handle[:320],
+            "actor_name": self.name[:255],
+            "actor_avatar_url": self.avatar_url[:500],
+            "actor_profile_url": self.profile_url[:500],
+            "instance_domain": self.domain[:255],
+            "software": self.software,
+        }
+
+
+@dataclass(frozen=True)
+class InteractionInput:
+    kind: str
+    activity_id: str
+    creator_id: int
+    author: Author
+    post_id: int | None = None
+    emoji: str = ""
+    occurred_at: datetime | None = None
+
+
+# Interactions --------------------------------------------------------------
+
+
+def _interaction(item: InteractionInput, *, now: datetime) -> Interaction:
+    return Interaction(
+        **item.author.row_fields(),
+        activity_id=item.activity_id,
+        kind=item.kind,
+        creator_id=item.creator_id,
+        post_id=item.post_id,
+        emoji=item.emoji[:100],
+        occurred_at=item.occurred_at or now,
+        received_at=now,
+    )
+
+
+def interaction_record(
+    *,
+    creator: CreatorProfile,
+    kind: str,
+    activity_id: str,
+    author: Author,
+    post: Post | None = None,
+    emoji: str = "",
+    occurred_at: datetime | None = None,
+) -> Interaction | None:
+    """Record one interaction; None if it is already recorded.
+
+    Already recorded: the same activity id, or (likes and boosts) the same
+    person already liked or boosted the post under another id.
+    """
+    item = InteractionInput(
+        kind=kind,
+        activity_id=activity_id,
+        creator_id=creator.pk,
+        author=author,
+        post_id=post.pk if post else None,
+        emoji=emoji,
+        occurred_at=occurred_at,
+    )
+    try:
+        with transaction.atomic():
+            row = _interaction(item, now=timezone.now())
+            row.save(force_insert=True)
+            return row
+    except IntegrityError:
+        return None
+
+
+def interactions_record_many(*, items: Sequence[InteractionInput]) -> None:
+    """Record many interactions at once; those already recorded are skipped."""
+    if not items:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        _insert_interactions_postgresql(items, now=now)
+        return
+    Interaction.objects.bulk_create(
+        [_interaction(item, now=now) for item in items],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+
+
+# Column -> PostgreSQL array type, for the batch insert below.
+_INTERACTION_COLUMNS = {
+    "activity_id": "text", "kind": "text", "creator_id": "bigint",
+    "post_id": "bigint", "emoji": "text", "occurred_at": "timestamptz",
+    "received_at": "timestamptz", "actor_uri": "text", "actor_handle": "text",
+    "actor_name": "text", "actor_avatar_url": "text", "actor_profile_url": "text",
+    "instance_domain": "text", "software": "text",
+}  # fmt: skip
+
+
+def _insert_interactions_postgresql(items, *, now: datetime) -> None:
+    """One INSERT ... ON CONFLICT DO NOTHING for the batch, parameters bound
+    server-side: the inbox records thousands a second this way, where the
+    ORM spends more time quoting values than the database inserting them."""
+    import psycopg
+
+    rows = [
+        {
+            "activity_id": item.activity_id,
+            "kind": item.kind,
+            "creator_id": item.creator_id,
+            "post_id": item.post_id,
+            "emoji": item.emoji[:100],
+            "occurred_at": item.occurred_at or now,
+            "received_at": now,
+            **item.author.row_fields(),
+        }
+        for item in items
+    ]
+    meta = Interaction._meta
+    columns = ", ".join(meta.get_field(name).column for name in _INTERACTION_COLUMNS)
+    arrays = ", ".join(f"%b::{kind}[]" for kind in _INTERACTION_COLUMNS.values())
+    # Table, column and type names come from the model and the dict above.
+    sql = (
+        f"INSERT INTO {meta.db_table} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
+    )
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            sql, [[row[name] for row in rows] for name in _INTERACTION_COLUMNS]
+        )
+
+
+def interaction_remove(
+    *,
+    actor_uri: str,
+    activity_id: str = "",
+    kind: str = "",
+    post: Post | None = None,
+    emoji: str | None = None,
+) -> int:
+    """Remove what `actor_uri` did: by activity id first, else by what it was.
+
+    Only the person who did it can undo it, so the actor always has to
+    match. Returns how many rows went (0 when there was nothing to undo).
+    """
+    rows = Interaction.objects.filter(actor_uri=actor_uri)
+    if activity_id:
+        removed, _ = rows.filter(activity_id=activity_id).delete()
+        if removed or not kind:
+            return removed
+    if not kind or post is None:
+        return 0
+    rows = rows.filter(kind=kind, post=post)
+    if emoji is not None:
+        rows = rows.filter(emoji=emoji)
+    removed, _ = rows.delete()
+    return removed
+
+
+def interactions_remove_many(*, pks: Iterable[int]) -> int:
+    """Remove interactions by primary key (the inbox decided which)."""
+    pks = list(pks)
+    if not pks:
+        return 0
+    removed, _ = Interaction.objects.filter(pk__in=pks).delete()
+    return removed
+
+
+# Replies -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoteInput:
+    """A remote Note as the inbox read it; `content` is raw remote HTML."""
+
+    ap_id: str
+    in_reply_to_uri: str
+    content: str = ""
+    url: str = ""
+    summary: str = ""
+    sensitive: bool = False
+    language: str = ""
+    visibility: str = "public"
+    attachments: list = field(default_factory=list)
+    mentions: list = field(default_factory=list)
+    published_at: datetime | None = None
+    is_quote: bool = False
+
+
+@dataclass(frozen=True)
+class ReplyInput:
+    """A reply to store: where it goes in whose thread, and what it says."""
+
+    note: NoteInput
+    creator_id: int
+    post_id: int
+    author: Author
+    # The ap_id of the reply it answers, when that reply is (or is about to
+    # be) stored too; None for a reply to the post itself.
+    parent_ap_id: str | None = None
+    status: str = Reply.Status.VISIBLE
+    hold_reason: str = ""
+
+
+def _note_fields(note: NoteInput) -> dict:
+    return {
+        "url": note.url[:500],
+        "content_html": clean_remote_html(note.content),
+        "summary": plain_text(note.summary, limit=SUMMARY_MAX_CHARS),
+        "sensitive": note.sensitive or bool(note.summary),
+        "language": note.language[:16],
+        "visibility": note.visibility[:16],
+        "attachments": note.attachments,
+        "mentions": note.mentions,
+    }
+
+
+def _reply_row(item: ReplyInput, *, parent_id: int | None, now: datetime) -> dict:
+    note = item.note
+    return {
+        **item.author.row_fields(),
+        **_note_fields(note),
+        "ap_id": note.ap_id,
+        "creator_id": item.creator_id,
+        "post_id": item.post_id,
+        "in_reply_to_uri": note.in_reply_to_uri[:500],
+        "parent_id": parent_id,
+        "is_quote": note.is_quote,
+        "status": item.status,
+        "hold_reason": item.hold_reason[:255],
+        "published_at": note.published_at or now,
+        "received_at": now,
+    }
+
+
+def _reply(item: ReplyInput, *, parent: Reply | None, now: datetime) -> Reply:
+    return Reply(**_reply_row(item, parent_id=parent.pk if parent else None, now=now))
+
+
+def _reply_interaction(reply: Reply, *, author: Author) -> InteractionInput:
+    return InteractionInput(
+        kind=Interaction.Kind.QUOTE if reply.is_quote else Interaction.Kind.REPLY,
+        activity_id=reply.ap_id,
+        creator_id=reply.creator_id,
+        post_id=reply.post_id,
+        author=author,
+        occurred_at=reply.published_at,
+    )
+
+
+def reply_store(
+    *,
+    creator: CreatorProfile,
+    post: Post,
+    note: NoteInput,
+    author: Author,
+    parent: Reply | None = None,
+    status: str = Reply.Status.VISIBLE,
+    hold_reason: str = "",
+) -> Reply | None:
+    """Store a reply (or quote) in `post`'s thread and count it; None if
+    it is stored already."""
+    item = ReplyInput(
+        note=note,
+        creator_id=creator.pk,
+        post_id=post.pk,
+        author=author,
+        status=status,
+        hold_reason=hold_reason,
+    )
+    try:
+        with transaction.atomic():
+            reply = _reply(item, parent=parent, now=timezone.now())
+            reply.save(force_insert=True)
+            interactions_record_many(items=[_reply_interaction(reply, author=author)])
+            return reply
+    except IntegrityError:
+        return None
+
+
+@transaction.atomic
+def replies_store_many(*, items: Sequence[ReplyInput]) -> list[str]:
+    """Store many replies at once, answers after what they answer, and count
+    them; returns the ap_ids stored now (replies stored before are skipped).
+    """
+    now = timezone.now()
+    pending = {item.note.ap_id: item for item in items}
+    parent_ids = {item.parent_ap_id for item in items if item.parent_ap_id}
+    parents = dict(
+        Reply.objects.filter(ap_id__in=parent_ids).values_list("ap_id", "pk")
+    )
+    created: dict[str, int] = {}
+    # Parents first: a reply to a reply in the same batch waits a round.
+    while pending:
+        ready = [
+            item
+            for item in pending.values()
+            if not item.parent_ap_id or item.parent_ap_id not in pending
+        ]
+        new = _insert_replies(
+            [
+                _reply_row(item, parent_id=parents.get(item.parent_ap_id), now=now)
+                for item in ready
+            ]
+        )
+        created.update(new)
+        parents.update(new)
+        for item in ready:
+            del pending[item.note.ap_id]
+    by_id = {item.note.ap_id: item for item in items}
+    interactions_record_many(
+        items=[
+            InteractionInput(
+                kind=Interaction.Kind.QUOTE
+                if by_id[ap_id].note.is_quote
+                else Interaction.Kind.REPLY,
+                activity_id=ap_id,
+                creator_id=by_id[ap_id].creator_id,
+                post_id=by_id[ap_id].post_id,
+                author=by_id[ap_id].author,
+                occurred_at=by_id[ap_id].note.published_at or now,
+            )
+            for ap_id in created
+        ]
+    )
+    return list(created)
+
+
+# Column -> PostgreSQL array type, for the batch insert below.
+_REPLY_COLUMNS = {
+    "ap_id": "text", "url": "text", "creator_id": "bigint", "post_id": "bigint",
+    "in_reply_to_uri": "text", "parent_id": "bigint", "is_quote": "boolean",
+    "content_html": "text", "summary": "text", "sensitive": "boolean",
+    "language": "text", "visibility": "text", "attachments": "jsonb",
+    "mentions": "jsonb", "status": "text", "hold_reason": "text",
+    "published_at": "timestamptz", "received_at": "timestamptz",
+    "actor_uri": "text", "actor_handle": "text", "actor_name": "text",
+    "actor_avatar_url": "text", "actor_profile_url": "text",
+    "instance_domain": "text", "software": "text",
+}  # fmt: skip
+
+
+def _insert_replies(rows: list[dict]) -> dict[str, int]:
+    """Insert reply rows, skipping any stored already; ap_id -> pk of new ones."""
+    if not rows:
+        return {}
+    if connection.vendor != "postgresql":
+        stored = set(
+            Reply.objects.filter(ap_id__in=[row["ap_id"] for row in rows]).values_list(
+                "ap_id", flat=True
+            )
+        )
+        created = Reply.objects.bulk_create(
+            [Reply(**row) for row in rows if row["ap_id"] not in stored]
+        )
+        return {reply.ap_id: reply.pk for reply in created}
+    import psycopg
+
+    meta = Reply._meta
+    columns = ", ".join(meta.get_field(name).column for name in _REPLY_COLUMNS)
+    arrays = ", ".join(
+        "%b::text[]::jsonb[]" if kind == "jsonb" else f"%b::{kind}[]"
+        for kind in _REPLY_COLUMNS.values()
+    )
+    # Table, column and type names come from the model and the dict above.
+    sql = (
+        f"INSERT INTO {meta.db_table} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT (ap_id) DO NOTHING "
+        "RETURNING ap_id, id"
+    )
+    params = [
+        [json.dumps(row[name]) if kind == "jsonb" else row[name] for row in rows]
+        for name, kind in _REPLY_COLUMNS.items()
+    ]
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        return dict(cursor.fetchall())
+
+
+def reply_update(*, reply: Reply, note: NoteInput, edited_at: datetime) -> bool:
+    """Apply an edit by the reply's author if it is newer than what we hold.
+
+    Edits can arrive out of order; an older one never overwrites a newer.
+    """
+    known = reply.edited_at or reply.published_at
+    if known is not None and edited_at <= known:
+        return False
+    fields = _note_fields(note)
+    updated = Reply.objects.filter(pk=reply.pk).filter(
+        Q(edited_at__isnull=True, published_at__lt=edited_at)
+        | Q(edited_at__lt=edited_at)
+    )
+    if not updated.update(**fields, edited_at=edited_at):
+        return False
+    for name, value in fields.items():
+        setattr(reply, name, value)
+    reply.edited_at = edited_at
+    return True
+
+
+@transaction.atomic
+def reply_remove(*, ap_id: str, actor_uri: str) -> bool:
+    """Remove a reply its author deleted, and its count; False if none."""
+    removed, _ = Reply.objects.filter(ap_id=ap_id, actor_uri=actor_uri).delete()
+    Interaction.objects.filter(
+        activity_id=ap_id,
+        actor_uri=actor_uri,
+        kind__in=[Interaction.Kind.REPLY, Interaction.Kind.QUOTE],
+    ).delete()
+    return bool(removed)
+
+
+@transaction.atomic
+def remote_actor_forget(*, actor_uri: str) -> tuple[int, int]:
+    """Remove everything a deleted remote account did: (interactions, replies).
+
+    Follows and unfollows stay: they are the creator's follower history.
+    """
+    interactions, _ = (
+        Interaction.objects.filter(actor_uri=actor_uri)
+        .exclude(kind__in=[Interaction.Kind.FOLLOW, Interaction.Kind.UNFOLLOW])
+        .delete()
+    )
+    replies, _ = Reply.objects.filter(actor_uri=actor_uri).delete()
+    return interactions, replies

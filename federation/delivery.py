@@ -1,0 +1,662 @@
+"""Sending what queue_activity stored: claim due rows, sign, POST, record.
+
+The Delivery rows are the truth; tasks only say "look for work". A run
+(one Celery task) claims due rows in batches with a lease, sends them from a
+thread pool (many requests in flight per worker process, one keep-alive
+connection pool per server), records each answer within a fraction of a
+second, and claims more as slots free up, until nothing is due or its time
+budget is spent. So:
+
+- A row is claimed by one run at a time: `SELECT ... FOR UPDATE SKIP LOCKED`
+  (PostgreSQL) or SQLite's single writer, then a lease (`claimed_until`). A
+  duplicated or redelivered task finds the row claimed or delivered and
+  sends nothing. A row recorded delivered is never claimed again.
+- A worker killed mid-run loses nothing: its rows are due again when the
+  lease runs out, and the beat sweeper queues a run for them. The one
+  window that cannot be closed: a POST the remote server received, whose
+  answer had not been recorded here when the worker died, is sent again
+  after the lease. It carries the same activity id, and servers drop an id
+  they have seen (docs/federation.md, "Delivery").
+- Each request is signed when it is sent (a fresh Date), with the creator's
+  key, or the instance actor's for activities no creator sent.
+- Answers are classed as Mastodon does (../shared/INTEROP.md §b7): 2xx
+  delivered; 410 drops that follower (or, from a shared inbox, gives up:
+  the server is gone); 429 waits for Retry-After; 401, 408, 5xx and network
+  failures retry with backoff (n⁴ + 15 s plus jitter, 16 retries, about
+  three days); any other 4xx and 501 give up.
+- Per server: at most FEDERATION_DELIVERY_PER_HOST requests in flight per
+  worker process, one at a time until the server has answered once (so a
+  dead server holds one slot, not several), and a breaker (breaker.py).
+"""
+
+import json
+import logging
+import math
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections import Counter, OrderedDict, defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import breaker, client, keys
+from .delivery_answers import (
+    Answer,
+    Verdict,
+    judge_failure,
+    judge_response,
+    retry_delay,
+    status_words,
+)
+from .models import Delivery, Follow, OutboundActivity, RemoteActor
+
+logger = logging.getLogger(__name__)
+
+DUE_STATES = (Delivery.State.PENDING, Delivery.State.FAILED)
+# How long results may wait before they are written: the window in which a
+# killed worker forgets answers it already had.
+FLUSH_EVERY = 0.1
+FLUSH_AT = 200
+# A server is sent up to PER_HOST requests at once only after it answered;
+# until then, one at a time. Remembered this long per worker process.
+WARM_FOR = 600
+# Answers larger than this are cut: only the status of a delivery counts.
+ANSWER_MAX_BYTES = 64 * 1024
+# Rows of busy servers left out of a claim, at most (keeps the query small).
+EXCLUDE_AT_MOST = 200
+
+
+# Settings ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    in_flight: int  # requests at once per worker process
+    per_host: int  # requests at once to one server per worker process
+    batch: int  # rows claimed at a time
+    lease: timedelta
+    budget: float  # seconds a run keeps claiming new rows
+    max_retries: int
+    tasks: int  # runs started at once for a large fan-out
+
+    @property
+    def dispatch(self) -> int:
+        """Requests handed to the threads at once: half as many again wait
+        in their queue, so a thread never idles while the run's own thread
+        waits on the database."""
+        return self.in_flight + self.in_flight // 2
+
+    @classmethod
+    def from_settings(cls) -> "Limits":
+        lease = max(settings.FEDERATION_DELIVERY_LEASE_SECONDS, 6)
+        return cls(
+            in_flight=max(settings.FEDERATION_DELIVERY_CONCURRENCY, 1),
+            per_host=max(settings.FEDERATION_DELIVERY_PER_HOST, 1),
+            batch=max(settings.FEDERATION_DELIVERY_BATCH, 1),
+            lease=timedelta(seconds=lease),
+            # A sixth of the lease: what is sent in the budget has the rest
+            # of the lease (150 s by default) to be answered and recorded,
+            # far more than the client's timeouts allow a request.
+            budget=lease / 6,
+            max_retries=settings.FEDERATION_DELIVERY_MAX_RETRIES,
+            tasks=max(settings.FEDERATION_DELIVERY_TASKS, 1),
+        )
+
+
+# Per worker process: the thread pool, the session, warm servers ----------------
+
+
+class _Senders:
+    """Threads that send, started all at once while the process is idle.
+
+    (A pool that starts threads as work arrives starts them while a hundred
+    others compete for the GIL: a second per process, measured.) Jobs wait
+    in one queue, so threads that finish pick up the next job even while
+    the run's own thread is busy with the database.
+    """
+
+    def __init__(self, size: int):
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.threads = [
+            threading.Thread(target=self._work, name=f"deliver-{n}", daemon=True)
+            for n in range(size)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _work(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            function, args = job
+            function(*args)
+
+    def submit(self, function, *args) -> None:
+        self.jobs.put((function, args))
+
+    def shutdown(self) -> None:
+        for _ in self.threads:
+            self.jobs.put(None)
+
+
+class _Process:
+    """What a worker process keeps between runs. Made after the fork."""
+
+    def __init__(self, limits: Limits):
+        self.pid = os.getpid()
+        self.in_flight = limits.in_flight
+        self.per_host = limits.per_host
+        self.pool = _Senders(limits.in_flight)
+        self.poster = client.InboxPoster(
+            hosts=max(4 * limits.in_flight, 1000), per_host=limits.per_host
+        )
+        self.warm: OrderedDict[str, float] = OrderedDict()
+
+    def is_warm(self, host: str) -> bool:
+        seen = self.warm.get(host)
+        return seen is not None and time.monotonic() - seen < WARM_FOR
+
+    def mark_warm(self, host: str) -> None:
+        self.warm[host] = time.monotonic()
+        self.warm.move_to_end(host)
+        while len(self.warm) > 20_000:
+            self.warm.popitem(last=False)
+
+    def forget(self, host: str) -> None:
+        self.warm.pop(host, None)
+
+
+_process: _Process | None = None
+_process_lock = threading.Lock()
+
+
+def _process_state(limits: Limits) -> _Process:
+    global _process
+    with _process_lock:
+        current = _process
+        if (
+            current is None
+            or current.pid != os.getpid()
+            or (current.in_flight, current.per_host)
+            != (limits.in_flight, limits.per_host)
+        ):
+            if current is not None and current.pid == os.getpid():
+                current.pool.shutdown()
+                current.poster.close()
+            current = _process = _Process(limits)
+        return current
+
+
+# A run ------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    pk: int
+    inbox_url: str
+    host: str
+    activity_id: int
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """An activity ready to send: its exact bytes and who signs them."""
+
+    body: bytes
+    signer: client.Signer
+    creator_id: int | None
+
+
+@dataclass
+class RunResult:
+    """What a run did; `more` when it stopped with work still due."""
+
+    claimed: int = 0
+    sent: int = 0
+    delivered: int = 0
+    deferred: int = 0
+    more: bool = False
+
+
+@dataclass
+class _Pending:
+    """Answers received and not yet written."""
+
+    delivered: dict[int, list[_Row]] = field(default_factory=lambda: defaultdict(list))
+    other: list[tuple[_Row, Answer]] = field(default_factory=list)
+    deferred: dict[str, tuple[datetime, str, list[_Row]]] = field(default_factory=dict)
+    reachable: set[str] = field(default_factory=set)
+    since: float | None = None
+
+    def __len__(self) -> int:
+        return (
+            sum(len(rows) for rows in self.delivered.values())
+            + len(self.other)
+            + sum(len(rows) for _, _, rows in self.deferred.values())
+        )
+
+
+class _Run:
+    """One run of a task: claim, send, record, until nothing is due or the
+    budget is spent. Only this thread touches the database and the cache;
+    the sending threads only sign, POST and report back."""
+
+    def __init__(self, *, activity_id: int | None, now: datetime | None):
+        self.limits = Limits.from_settings()
+        self.process = _process_state(self.limits)
+        self.activity_id = activity_id
+        self._fixed_now = now
+        self.token = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.results: queue.SimpleQueue = queue.SimpleQueue()
+        self.outgoing: dict[int, _Outgoing] = {}
+        self.waiting: dict[str, deque[_Row]] = defaultdict(deque)
+        self.waiting_count = 0
+        self.runnable: deque[str] = deque()
+        self.host_in_flight: Counter[str] = Counter()
+        self.in_flight = 0
+        self.paused: dict[str, datetime] = {}
+        self.checked_hosts: set[str] = set()
+        self.pending = _Pending()
+        self.result = RunResult()
+
+    def now(self) -> datetime:
+        return self._fixed_now or timezone.now()
+
+    # Claiming ---------------------------------------------------------------
+
+    def claim(self, limit: int, *, exclude: list[str]) -> list[_Row]:
+        now = self.now()
+        with transaction.atomic():
+            rows = due_deliveries(now=now, activity_id=self.activity_id)
+            if exclude:
+                rows = rows.exclude(host__in=exclude)
+            claimed = [
+                _Row(*values)
+                for values in rows.order_by("next_attempt_at", "pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", "inbox_url", "host", "activity_id", "attempts")[
+                    :limit
+                ]
+            ]
+            if claimed:
+                Delivery.objects.filter(pk__in=[row.pk for row in claimed]).update(
+                    claimed_until=now + self.limits.lease, claimed_by=self.token
+                )
+        self.result.claimed += len(claimed)
+        return claimed
+
+    def admit(self, rows: list[_Row]) -> None:
+        missing = {row.activity_id for row in rows} - set(self.outgoing)
+        if missing:
+            self.load_activities(missing)
+        new_hosts = {row.host for row in rows} - self.checked_hosts
+        if new_hosts:
+            self.paused.update(breaker.paused_until(new_hosts))
+            self.checked_hosts |= new_hosts
+        for row in rows:
+            if row.activity_id not in self.outgoing:  # deleted meanwhile
+                continue
+            if not self.waiting[row.host]:
+                self.runnable.append(row.host)
+            self.waiting[row.host].append(row)
+            self.waiting_count += 1
+
+    def load_activities(self, activity_ids: set[int]) -> None:
+        signers: dict[int | None, client.Signer] = {}
+        for activity in OutboundActivity.objects.filter(
+            pk__in=activity_ids
+        ).select_related("creator"):
+            if activity.creator_id not in signers:
+                signers[activity.creator_id] = (
+                    keys.signer_for_creator(activity.creator)
+                    if activity.creator_id
+                    else keys.instance_signer()
+                )
+            self.outgoing[activity.pk] = _Outgoing(
+                body=json.dumps(activity.payload).encode(),
+                signer=signers[activity.creator_id],
+                creator_id=activity.creator_id,
+            )
+
+    # Sending ----------------------------------------------------------------
+
+    def host_limit(self, host: str) -> int:
+        return self.limits.per_host if self.process.is_warm(host) else 1
+
+    def dispatch(self) -> None:
+        """Start requests for waiting rows, within every limit."""
+        limit_total = self.limits.dispatch
+        while self.runnable and self.in_flight < limit_total:
+            host = self.runnable.popleft()
+            rows = self.waiting.get(host)
+            if not rows:
+                continue
+            until = self.paused.get(host)
+            if until is not None and until > timezone.now():
+                self.defer_host(host, until, "paused")
+                continue
+            cap = self.host_limit(host)
+            while rows and self.host_in_flight[host] < cap:
+                if self.in_flight >= limit_total:
+                    self.runnable.appendleft(host)
+                    return
+                self.send(rows.popleft())
+            # More rows wait on this server's cap: the next answer from it
+            # puts it back in line (collect()).
+
+    def send(self, row: _Row) -> None:
+        self.waiting_count -= 1
+        self.host_in_flight[row.host] += 1
+        self.in_flight += 1
+        self.result.sent += 1
+        outgoing = self.outgoing[row.activity_id]
+        self.process.pool.submit(
+            _post, row, outgoing, self.process.poster, self.results
+        )
+
+    def defer_host(self, host: str, until: datetime, why: str) -> None:
+        """Hand back this server's waiting rows to be tried after `until`."""
+        rows = self.waiting.pop(host, deque())
+        if not rows:
+            return
+        self.waiting_count -= len(rows)
+        when = max(until, self.now())
+        words = {
+            "paused": f"{host} is not answering; paused sending there for a while",
+            "slow down": f"{host} asked to slow down; waiting as it asked",
+        }[why]
+        _, _, earlier = self.pending.deferred.get(host, (when, words, []))
+        self.pending.deferred[host] = (when, words, [*earlier, *rows])
+        self.result.deferred += len(rows)
+        self.pending.since = self.pending.since or time.monotonic()
+
+    # Answers ----------------------------------------------------------------
+
+    def collect(self, timeout: float) -> None:
+        try:
+            item = self.results.get(timeout=timeout)
+        except queue.Empty:
+            return
+        while True:
+            self.take(*item)
+            try:
+                item = self.results.get_nowait()
+            except queue.Empty:
+                return
+
+    def take(self, row: _Row, answer: Answer) -> None:
+        host = row.host
+        self.in_flight -= 1
+        self.host_in_flight[host] -= 1
+        if answer.unreachable:
+            self.process.forget(host)
+            until = breaker.note_unreachable(host)
+            if until is not None:
+                self.paused[host] = until
+        elif not self.process.is_warm(host):
+            # The first answer after a failure (or ever) ends a run of
+            # failures; answers from a warm server need no bookkeeping.
+            self.process.mark_warm(host)
+            self.pending.reachable.add(host)
+        if answer.retry_after is not None:  # 429: the whole server waits
+            until = self.now() + answer.retry_after
+            breaker.pause(host, until=until)
+            self.paused[host] = until
+            self.defer_host(host, until, "slow down")
+        if answer.verdict is Verdict.DELIVERED:
+            self.pending.delivered[answer.status].append(row)
+        else:
+            self.pending.other.append((row, answer))
+        self.pending.since = self.pending.since or time.monotonic()
+        if self.waiting.get(host):
+            self.runnable.append(host)
+
+    # Recording --------------------------------------------------------------
+
+    def flush(self, *, force: bool = False) -> None:
+        pending = self.pending
+        if not len(pending):
+            return
+        if not force and (
+            len(pending) < FLUSH_AT and time.monotonic() - pending.since < FLUSH_EVERY
+        ):
+            return
+        self.pending = _Pending()
+        now = self.now()
+        delivered_hosts = set()
+        for status, rows in pending.delivered.items():
+            Delivery.objects.filter(pk__in=[row.pk for row in rows]).exclude(
+                state=Delivery.State.DELIVERED
+            ).update(
+                state=Delivery.State.DELIVERED,
+                delivered_at=now,
+                attempts=F("attempts") + 1,
+                last_status_code=status,
+                last_error="",
+                claimed_until=None,
+                claimed_by="",
+            )
+            delivered_hosts.update(row.host for row in rows)
+            self.result.delivered += len(rows)
+        breaker.clear_failures(delivered_hosts)
+        breaker.note_reachable(pending.reachable)
+        failed_hosts = set()
+        for row, answer in pending.other:
+            self.record_failure(row, answer, now=now)
+            if answer.server_failed:
+                failed_hosts.add(row.host)
+        for until, words, rows in pending.deferred.values():
+            Delivery.objects.filter(
+                pk__in=[row.pk for row in rows], claimed_by=self.token
+            ).exclude(state=Delivery.State.DELIVERED).update(
+                next_attempt_at=until,
+                last_error=words,
+                claimed_until=None,
+                claimed_by="",
+            )
+        for host in failed_hosts - delivered_hosts:
+            if breaker.record_failure_day(host, now=now):
+                self.release_host(host)
+
+    def record_failure(self, row: _Row, answer: Answer, *, now: datetime) -> None:
+        attempts = row.attempts + 1
+        changes = {
+            "attempts": attempts,
+            "last_status_code": answer.status,
+            "claimed_until": None,
+            "claimed_by": "",
+        }
+        if answer.verdict is Verdict.GONE:
+            changes["state"] = Delivery.State.GAVE_UP
+            changes["last_error"] = _drop_gone_recipient(row, answer)
+        elif answer.verdict is Verdict.GIVE_UP:
+            changes["state"] = Delivery.State.GAVE_UP
+            changes["last_error"] = answer.error
+        elif attempts > self.limits.max_retries:
+            changes["state"] = Delivery.State.GAVE_UP
+            changes["last_error"] = (
+                f"gave up after {attempts} attempts; the last: {answer.error}"
+            )
+        else:
+            changes["state"] = Delivery.State.FAILED
+            changes["last_error"] = answer.error
+            changes["next_attempt_at"] = now + (
+                answer.retry_after or retry_delay(attempts)
+            )
+        Delivery.objects.filter(pk=row.pk, claimed_by=self.token).exclude(
+            state=Delivery.State.DELIVERED
+        ).update(**changes)
+
+    def release_host(self, host: str) -> None:
+        """Stop sending to a server just marked unavailable."""
+        rows = self.waiting.pop(host, deque())
+        self.waiting_count -= len(rows)
+        self.release(list(rows))
+
+    def release(self, rows: list[_Row]) -> None:
+        """Give back claimed rows that were not sent, due at once."""
+        if rows:
+            Delivery.objects.filter(
+                pk__in=[row.pk for row in rows], claimed_by=self.token
+            ).update(claimed_until=None, claimed_by="")
+
+    # The loop -----------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        deadline = time.monotonic() + self.limits.budget
+        exhausted = False
+        next_claim_at = 0.0
+        try:
+            while True:
+                self.dispatch()
+                clock = time.monotonic()
+                claiming = not exhausted and clock < deadline
+                # Claim when slots are free and what waits cannot use them
+                # (everything dispatchable was just dispatched).
+                if (
+                    claiming
+                    and clock >= next_claim_at
+                    and self.in_flight < self.limits.dispatch
+                    and self.waiting_count < self.limits.batch
+                ):
+                    busy = [host for host, rows in self.waiting.items() if rows]
+                    rows = self.claim(self.limits.batch, exclude=busy[:EXCLUDE_AT_MOST])
+                    if rows:
+                        self.admit(rows)
+                        continue
+                    exhausted = not busy
+                    next_claim_at = clock + 0.2
+                if not claiming and self.waiting_count:
+                    self.release_waiting()  # the budget is spent
+                idle = not self.in_flight and not self.waiting_count
+                if idle and (exhausted or not claiming):
+                    break
+                self.collect(timeout=0.05 if self.in_flight else 0.2)
+                self.flush()
+        finally:
+            self.release_waiting()
+            self.flush(force=True)
+        self.result.more = not exhausted
+        if self.result.claimed:
+            logger.info(
+                "delivery run: %d claimed, %d sent, %d delivered, %d deferred in "
+                "%.1f s%s",
+                self.result.claimed,
+                self.result.sent,
+                self.result.delivered,
+                self.result.deferred,
+                time.monotonic() - deadline + self.limits.budget,
+                "; more to do" if self.result.more else "",
+            )
+        return self.result
+
+    def release_waiting(self) -> None:
+        rows = [row for host_rows in self.waiting.values() for row in host_rows]
+        self.waiting.clear()
+        self.runnable.clear()
+        self.waiting_count = 0
+        self.release(rows)
+
+
+def _post(row: _Row, outgoing: _Outgoing, poster: client.InboxPoster, results) -> None:
+    """Sign and POST one row (in a pool thread); put the answer in `results`."""
+    try:
+        response = poster.post(
+            row.inbox_url,
+            body=outgoing.body,
+            signer=outgoing.signer,
+            max_bytes=ANSWER_MAX_BYTES,
+        )
+    except client.OutboundError as exc:
+        answer = judge_failure(host=row.host, exc=exc)
+    except Exception as exc:  # never lose a row to a surprise
+        logger.exception("delivery %s to %s failed", row.pk, row.inbox_url)
+        answer = Answer(
+            Verdict.RETRY, None, f"sending to {row.host} failed ({type(exc).__name__})"
+        )
+    else:
+        answer = judge_response(
+            host=row.host, status=response.status, headers=response.headers
+        )
+    results.put((row, answer))
+
+
+def _drop_gone_recipient(row: _Row, answer: Answer) -> str:
+    """A 410 from an inbox: drop the follower it belonged to, or, from a
+    shared inbox, accept that the server is gone. Returns it in words."""
+    shared = RemoteActor.objects.filter(shared_inbox_url=row.inbox_url).exists()
+    owners = list(RemoteActor.objects.filter(inbox_url=row.inbox_url))
+    if shared or not owners:
+        return f"{row.host} is gone ({status_words(410)}); not sending there"
+    now = timezone.now()
+    RemoteActor.objects.filter(pk__in=[actor.pk for actor in owners]).update(
+        gone_at=now
+    )
+    removed, _ = Follow.objects.filter(actor__in=owners).delete()
+    names = ", ".join(actor.handle for actor in owners)
+    logger.info(
+        "%s answered 410: removed %d follows of %s", row.inbox_url, removed, names
+    )
+    return f"{names} no longer exists ({status_words(410)}); removed from followers"
+
+
+# Entry points -------------------------------------------------------------------
+
+
+def deliver_due(
+    *, activity_id: int | None = None, now: datetime | None = None
+) -> RunResult:
+    """Send due deliveries (of one activity, or of any) until none is left
+    or the run's time budget is spent; `more` says to run again.
+
+    `now` pins the clock, for tests of what happens days later.
+    """
+    return _Run(activity_id=activity_id, now=now).run()
+
+
+def runs_for(rows: int) -> int:
+    """How many runs to start for `rows` due deliveries."""
+    limits = Limits.from_settings()
+    return min(math.ceil(rows / limits.batch), limits.tasks)
+
+
+def start_delivery(*, activity_id: int, rows: int) -> None:
+    """Queue runs for a newly stored activity (called on commit)."""
+    from . import tasks
+
+    for _ in range(runs_for(rows)):
+        tasks.deliver_activity.delay(activity_id)
+
+
+def due_deliveries(*, now: datetime, activity_id: int | None = None):
+    """Rows to send now: waiting or failed, due, not held by a live lease,
+    and not for a server marked unavailable."""
+    rows = (
+        Delivery.objects.filter(state__in=DUE_STATES, next_attempt_at__lte=now)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .exclude(host__in=breaker.unavailable_hosts())
+    )
+    if activity_id is not None:
+        rows = rows.filter(activity_id=activity_id)
+    return rows
+
+
+def due_count(*, now: datetime | None = None) -> int:
+    """Deliveries waiting to be sent now, counted up to what the sweeper
+    could start runs for."""
+    limits = Limits.from_settings()
+    rows = due_deliveries(now=now or timezone.now()).values("pk")
+    return rows[: limits.batch * limits.tasks].count()
+
+
+def host_of(url: str) -> str:
+    """The `host[:port]` a Delivery row is kept under, as RemoteInstance is."""
+    return urlsplit(url).netloc.lower()

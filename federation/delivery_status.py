@@ -1,0 +1,332 @@
+"""How a post's delivery is going, per activity, in words for the dashboard.
+
+"Delivered to 41 of 43 servers, 2 retrying, next try 14:05": counted per
+server (a server with several personal inboxes counts once, by its worst
+row), with the reasons for failures as the delivery worker recorded them
+and times in the creator's time zone. Read-only: a few aggregate queries,
+cheap enough to poll every few seconds.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from posts.models import Post
+
+from .models import Delivery, OutboundActivity, RemoteActor, RemoteInstance
+
+# Lines of failures shown per activity; the rest are counted.
+FAILURES_SHOWN = 5
+# Poll quickly while something is being sent, slowly while only later
+# retries are waiting, and not at all once nothing is left to do.
+POLL_SENDING = 3
+POLL_WAITING = 30
+
+LABELS = {
+    "Create": "Post",
+    "Update": "Edit",
+    "Delete": "Deletion",
+    "Add": "Pin",
+    "Remove": "Unpin",
+    "Announce": "Boost",
+}
+
+OUTSTANDING = (Delivery.State.PENDING, Delivery.State.FAILED)
+
+
+@dataclass
+class ServerTally:
+    delivered: int = 0
+    sending: int = 0
+    retrying: int = 0
+    paused: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.delivered + self.sending + self.retrying + self.paused + self.failed
+
+
+@dataclass
+class ActivityProgress:
+    """One activity of the post (its Create, an edit, the deletion...)."""
+
+    activity_type: str
+    label: str
+    created_at: datetime
+    servers: ServerTally
+    next_try: datetime | None = None
+    # Followers whose accounts answered 410 and were removed.
+    accounts_gone: int = 0
+    # (kind, words): "failed", "retrying" or "paused", and what happened.
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    more_failures: int = 0
+    time_zone: ZoneInfo = ZoneInfo("UTC")
+
+    @property
+    def finished(self) -> bool:
+        """Nothing left to send now or later (paused servers wait for news)."""
+        return not (self.servers.sending or self.servers.retrying)
+
+    @property
+    def percent(self) -> int:
+        if not self.servers.total:
+            return 100
+        return round(100 * self.servers.delivered / self.servers.total)
+
+    @property
+    def summary(self) -> str:
+        tally = self.servers
+        if not tally.total:
+            if self.accounts_gone:
+                return "Nothing delivered: the accounts it was for no longer exist"
+            return "No server to deliver to: nobody follows yet"
+        noun = "server" if tally.total == 1 else "servers"
+        parts = [f"Delivered to {tally.delivered} of {tally.total} {noun}"]
+        if tally.sending:
+            parts.append(f"{tally.sending} sending")
+        if tally.retrying:
+            retry = f"{tally.retrying} retrying"
+            if self.next_try is not None:
+                retry += f", next try {self.when(self.next_try)}"
+            parts.append(retry)
+        if tally.failed:
+            parts.append(f"{tally.failed} failed")
+        if tally.paused:
+            parts.append(f"{tally.paused} unreachable for days")
+        return ", ".join(parts)
+
+    @property
+    def state(self) -> str:
+        """One word for the badge: sending, retrying, failed or done."""
+        if self.servers.sending:
+            return "sending"
+        if self.servers.retrying:
+            return "retrying"
+        if self.servers.failed or self.servers.paused:
+            return "incomplete"
+        return "done"
+
+    @property
+    def badge(self) -> tuple[str, str]:
+        """(label, css class) of the state badge."""
+        return {
+            "sending": ("Sending", "badge-accent"),
+            "retrying": ("Retrying", "badge-warning"),
+            "incomplete": ("Not everywhere", "badge-danger"),
+            "done": ("Delivered", "badge-on"),
+        }[self.state]
+
+    @property
+    def sent_words(self) -> str:
+        return self.when(self.created_at)
+
+    @property
+    def accounts_gone_words(self) -> str:
+        count = self.accounts_gone
+        if not count:
+            return ""
+        if count == 1:
+            return (
+                "1 follower's account no longer exists; it was removed from "
+                "your followers."
+            )
+        return (
+            f"{count} followers' accounts no longer exist; they were removed "
+            "from your followers."
+        )
+
+    def when(self, moment: datetime) -> str:
+        """ "14:05" today, "Tue 14:05" this week, "3 Dec, 14:05" later."""
+        local = timezone.localtime(moment, self.time_zone)
+        today = timezone.localtime(timezone.now(), self.time_zone).date()
+        if local.date() == today:
+            return f"{local:%H:%M}"
+        if abs((local.date() - today).days) < 7:
+            return f"{local:%a %H:%M}"
+        return f"{local.day} {local:%b}, {local:%H:%M}"
+
+
+@dataclass
+class DeliveryProgress:
+    post: Post
+    activities: list[ActivityProgress]
+
+    @property
+    def finished(self) -> bool:
+        return all(activity.finished for activity in self.activities)
+
+    @property
+    def waiting_to_start(self) -> bool:
+        """Published, but the activity is not built and stored yet."""
+        return self.post.state == Post.State.PUBLISHED and not self.activities
+
+    @property
+    def poll_seconds(self) -> int | None:
+        if self.waiting_to_start or any(a.servers.sending for a in self.activities):
+            return POLL_SENDING
+        if any(a.servers.retrying for a in self.activities):
+            return POLL_WAITING
+        return None
+
+    @property
+    def headline(self) -> str:
+        if self.waiting_to_start:
+            return "Getting ready to send…"
+        if not self.activities:
+            return "Not sent to any server."
+        return self.activities[-1].summary
+
+
+def delivery_progress(post: Post) -> DeliveryProgress:
+    """Where each of the post's activities stands, counted per server."""
+    zone = _zone(post.creator.time_zone)
+    now = timezone.now()
+    activities = list(
+        OutboundActivity.objects.filter(post=post)
+        .order_by("created_at", "pk")
+        .values("pk", "activity_type", "created_at")
+    )
+    rows = (
+        Delivery.objects.filter(activity__post=post)
+        .values("activity_id", "host", "state")
+        .annotate(n=Count("pk"), due=Min("next_attempt_at"))
+    )
+    groups: dict[int, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    outstanding_hosts = set()
+    for group in rows:
+        groups[group["activity_id"]][group["host"]].append(group)
+        if group["state"] in OUTSTANDING:
+            outstanding_hosts.add(group["host"])
+    unavailable = set(
+        RemoteInstance.objects.filter(
+            domain__in=outstanding_hosts, unavailable_since__isnull=False
+        ).values_list("domain", flat=True)
+    )
+    reasons = _reasons(post)
+    progress = []
+    for activity in activities:
+        hosts = groups.get(activity["pk"], {})
+        item = ActivityProgress(
+            activity_type=activity["activity_type"],
+            label=LABELS.get(activity["activity_type"], activity["activity_type"]),
+            created_at=activity["created_at"],
+            servers=ServerTally(),
+            time_zone=zone,
+        )
+        gone_inboxes = reasons.gone_personal.get(activity["pk"], 0)
+        item.accounts_gone = gone_inboxes
+        lines = []
+        for host, host_rows in sorted(hosts.items()):
+            verdict = _server_verdict(
+                host_rows, now=now, unavailable=host in unavailable, reasons=reasons
+            )
+            if verdict is None:
+                continue  # only accounts that are gone: not a server failure
+            kind, next_try = verdict
+            setattr(item.servers, kind, getattr(item.servers, kind) + 1)
+            if kind == "retrying" and next_try is not None:
+                item.next_try = min(filter(None, [item.next_try, next_try]))
+            line = _failure_line(
+                kind, reasons.words.get((activity["pk"], host)), host, next_try, item
+            )
+            if line:
+                lines.append((kind, line))
+        item.failures = lines[:FAILURES_SHOWN]
+        item.more_failures = max(len(lines) - FAILURES_SHOWN, 0)
+        progress.append(item)
+    return DeliveryProgress(post=post, activities=progress)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
+
+
+@dataclass
+class _Reasons:
+    # (activity, host) -> the worker's words for its worst row there
+    words: dict[tuple[int, str], str]
+    # activity -> personal inboxes that answered 410 (followers removed)
+    gone_personal: dict[int, int]
+    # (activity, host) -> rows that are such 410s
+    gone_rows: dict[tuple[int, str], int]
+
+
+def _reasons(post: Post) -> _Reasons:
+    """The recorded reasons, one per server, and the followers found gone."""
+    problems = list(
+        Delivery.objects.filter(activity__post=post)
+        .exclude(state=Delivery.State.DELIVERED)
+        .exclude(last_error="")
+        .order_by("-state", "-last_status_code")
+        .values(
+            "activity_id",
+            "host",
+            "inbox_url",
+            "state",
+            "last_status_code",
+            "last_error",
+        )[:500]
+    )
+    gone = [row for row in problems if row["last_status_code"] == 410]
+    personal = set(
+        RemoteActor.objects.filter(inbox_url__in={row["inbox_url"] for row in gone})
+        .exclude(shared_inbox_url__in={row["inbox_url"] for row in gone})
+        .values_list("inbox_url", flat=True)
+    )
+    words: dict[tuple[int, str], str] = {}
+    gone_personal: dict[int, int] = defaultdict(int)
+    gone_rows: dict[tuple[int, str], int] = defaultdict(int)
+    for row in problems:
+        key = (row["activity_id"], row["host"])
+        if row["last_status_code"] == 410 and row["inbox_url"] in personal:
+            gone_personal[row["activity_id"]] += 1
+            gone_rows[key] += 1
+            continue
+        words.setdefault(key, row["last_error"])
+    return _Reasons(words, gone_personal, gone_rows)
+
+
+def _server_verdict(host_rows, *, now, unavailable: bool, reasons: _Reasons):
+    """(kind, next try) for one server, from its rows grouped by state.
+
+    Worst first: sending, retrying, unreachable for days, failed, delivered.
+    None when every row there was an account that no longer exists.
+    """
+    activity_id = host_rows[0]["activity_id"]
+    host = host_rows[0]["host"]
+    outstanding = [r for r in host_rows if r["state"] in OUTSTANDING]
+    if outstanding:
+        if unavailable:
+            return "paused", None
+        if any(r["due"] <= now for r in outstanding):
+            return "sending", None
+        return "retrying", min(r["due"] for r in outstanding)
+    gave_up = sum(r["n"] for r in host_rows if r["state"] == Delivery.State.GAVE_UP)
+    gone = reasons.gone_rows.get((activity_id, host), 0)
+    if gave_up > gone:
+        return "failed", None
+    if any(r["state"] == Delivery.State.DELIVERED for r in host_rows):
+        return "delivered", None
+    return None
+
+
+def _failure_line(kind, words, host, next_try, item: ActivityProgress) -> str:
+    if kind == "failed":
+        return words or f"{host} could not be reached"
+    if kind == "retrying":
+        reason = words or f"{host} is waiting for its next try"
+        return f"{reason}; next try {item.when(next_try)}" if next_try else reason
+    if kind == "paused":
+        return (
+            f"{host} has been unreachable for days; it gets the post when it "
+            "is heard from again"
+        )
+    return ""

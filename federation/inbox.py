@@ -1,0 +1,411 @@
+"""The inbox's request path: everything between a POST and its 202.
+
+Only cheap checks happen here, in this order, each with a clear answer:
+size (413), media type (415), a JSON object with an id, type and actor
+(400), a Delete (or an actor's Update of itself) from an actor never seen
+(202, dropped without fetching anything: Mastodon's
+skip_unknown_actor_activity), a blocked server (403, nothing stored), the
+HTTP signature (401, or 503 when the signer's key could not be fetched for
+now), the signer being the activity's actor (401). Then the activity is
+handed over, once per id, and answered 202: to Redis when it is configured
+(federation.inbox_buffer; a worker stores batches), else stored in the
+database with one processing task queued on commit.
+
+Everything after that is the worker's (federation.processing). The request
+path is kept lean on purpose: a flood of likes on a popular post must not
+take the web processes down (bench/inbox.py measures it).
+"""
+
+import functools
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from moderation import services as moderation
+
+from . import inbox_buffer, signatures
+from .models import InboundActivity, RemoteActor, RemoteInstance
+from .processing import host_of, record_line
+from .selectors import creator_by_handle
+from .verification import RequestNotVerified, verify_signed_request
+
+logger = logging.getLogger(__name__)
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+JSON_TYPES = {"application/activity+json", "application/json"}
+# Deeper than any real activity (a Create is about six levels deep).
+MAX_DEPTH = 20
+# Below this many brackets a body cannot be deeper than MAX_DEPTH.
+_DEPTH_CHECK_FROM = MAX_DEPTH
+MAX_ID_LENGTH = 500
+# \u0000 itself, not a backslash followed by the text "u0000".
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class Refused(Exception):
+    """The POST is not accepted; `status` and `reason` are the answer."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """Answered 202; `how` says what became of it (for logs and tests)."""
+
+    how: str  # "queued", "stored", "duplicate" or "dropped"
+
+
+def receive(request, *, inbox_handle: str = "") -> Accepted:
+    """Check one POSTed activity and hand it over; Refused if not accepted."""
+    if inbox_handle and not _creator_exists(inbox_handle.lower()):
+        raise Refused(404, "no such inbox")
+    _check_media_type(request)
+    body = _read_body(request)
+    activity = _parse(body)
+    ap_id, kind, actor = _required_fields(activity)
+    if kind in ("Delete", "Update") and _unknown_actor_may_be_skipped(
+        activity, kind=kind, actor=actor
+    ):
+        return Accepted("dropped")
+    parsed = _parse_signature(request)
+    hosts = {host_of(actor), host_of(parsed.key_id)}
+    if moderation.blocked_domains_among(hosts, cached=True):
+        raise Refused(403, "this server is blocked here")
+    signer = _verify(request, body, parsed)
+    if signer != actor:
+        raise Refused(401, "the activity's actor is not the signer")
+    return _hand_over(
+        activity, body=body, key_id=parsed.key_id, inbox_handle=inbox_handle.lower()
+    )
+
+
+# Cheap checks ---------------------------------------------------------------------
+
+
+def _check_media_type(request) -> None:
+    content_type = request.content_type
+    if content_type in JSON_TYPES:
+        return
+    if content_type == "application/ld+json":
+        profile = request.content_params.get("profile", AS_CONTEXT)
+        if AS_CONTEXT in profile:
+            return
+    raise Refused(415, "send application/activity+json")
+
+
+def _read_body(request) -> bytes:
+    limit = settings.FEDERATION_INBOX_MAX_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise Refused(400, "the Content-Length is not a number") from None
+    if declared > limit:
+        raise Refused(413, f"the body is larger than {limit} bytes")
+    # Read at most one byte past the limit, whatever the header claimed.
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise Refused(413, f"the body is larger than {limit} bytes")
+    return body
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse(body: bytes) -> dict:
+    try:
+        # NaN and Infinity are Python's extensions, not JSON.
+        activity = json.loads(body, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        raise Refused(400, "the body is not JSON") from None
+    if not isinstance(activity, dict):
+        raise Refused(400, "the body is not a JSON object")
+    if b"\\u" in body and not _storable(body):
+        raise Refused(400, "the JSON has a NUL character or a lone surrogate")
+    if (body.count(b"{") + body.count(b"[")) > _DEPTH_CHECK_FROM and _too_deep(
+        activity
+    ):
+        raise Refused(400, f"the JSON is nested deeper than {MAX_DEPTH} levels")
+    return activity
+
+
+def _storable(body: bytes) -> bool:
+    """Whether PostgreSQL's jsonb takes the text: no NUL escape, and escaped
+    surrogates only in pairs (Python's json accepts both)."""
+    if _NUL_ESCAPE.search(body):
+        return False
+    if b"\\ud" not in body.lower():
+        return True
+    try:
+        json.dumps(json.loads(body), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _too_deep(value) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = current.values() if isinstance(current, dict) else current
+        stack.extend(
+            (child, depth + 1) for child in children if isinstance(child, dict | list)
+        )
+    return False
+
+
+def _required_fields(activity: dict) -> tuple[str, str, str]:
+    ap_id, kind, actor = activity.get("id"), activity.get("type"), activity.get("actor")
+    if isinstance(actor, dict):  # an embedded actor: its id is what counts
+        actor = actor.get("id")
+        activity["actor"] = actor
+    for name, value in (("id", ap_id), ("type", kind), ("actor", actor)):
+        if not isinstance(value, str) or not value:
+            raise Refused(400, f"the activity has no {name}")
+    if len(kind) > 64 or not kind.isascii() or not kind.isalnum():
+        raise Refused(400, "the activity type is not a name")
+    for name, value in (("id", ap_id), ("actor", actor)):
+        if (
+            len(value) > MAX_ID_LENGTH
+            or not value.startswith(("https://", "http://"))
+            or not value.isprintable()
+            or " " in value
+        ):
+            raise Refused(400, f"the activity's {name} is not a URL")
+    # Ids are how duplicates are recognised: one server may not file an
+    # activity under another's name (and so pre-empt the real one).
+    if host_of(ap_id) != host_of(actor):
+        raise Refused(400, "the activity id is not on the actor's server")
+    return ap_id, kind, actor
+
+
+def _unknown_actor_may_be_skipped(activity: dict, *, kind: str, actor: str) -> bool:
+    """A Delete from someone never seen concerns nothing we hold; neither
+    does an account updating itself. Their key may be gone (410), so fetching
+    it would only cost time."""
+    if kind == "Update":
+        obj = activity.get("object")
+        target = obj.get("id") if isinstance(obj, dict) else obj
+        if target != actor:
+            return False
+    return not _actor_known(actor)
+
+
+def _actor_known(actor: str) -> bool:
+    return actor in _known_actors or RemoteActor.objects.filter(ap_id=actor).exists()
+
+
+def _creator_exists(handle: str) -> bool:
+    expires = _inboxes.get(handle)
+    if expires is not None and expires > time.monotonic():
+        return True
+    if creator_by_handle(handle) is None:
+        return False
+    _inboxes[handle] = time.monotonic() + INBOX_CACHE_SECONDS
+    return True
+
+
+# Signatures -----------------------------------------------------------------------
+
+# Verified keys by keyId, in this process: the database lookup and the
+# "heard from" update verification does cost more than the rest of a
+# request. A key that stops verifying (rotated) falls through to
+# verify_signed_request, which refetches it.
+KEY_CACHE_SECONDS = 300
+KEY_CACHE_SIZE = 20_000
+HEARD_FROM_EVERY = 60
+INBOX_CACHE_SECONDS = 60
+
+
+@dataclass
+class _Key:
+    actor: str
+    instance_id: int
+    public_key: object
+    expires: float
+
+
+_keys: dict[str, _Key] = {}
+_known_actors: set[str] = set()
+_heard_from: dict[int, float] = {}
+_inboxes: dict[str, float] = {}
+
+
+def forget_cached_keys() -> None:
+    """Empty this process's caches (tests; an admin blocking a key)."""
+    moderation.forget_cached_policies()
+    _keys.clear()
+    _known_actors.clear()
+    _heard_from.clear()
+    _inboxes.clear()
+
+
+def _parse_signature(request) -> signatures.ParsedSignature:
+    header = request.headers.get("Signature")
+    if not header:
+        raise Refused(401, "the request is not signed")
+    try:
+        return signatures.parse_signature_header(header)
+    except signatures.SignatureError as exc:
+        raise Refused(401, str(exc)) from None
+
+
+def _verify(request, body: bytes, parsed: signatures.ParsedSignature) -> str:
+    """The actor id of whoever signed the request.
+
+    The key comes from this process's cache, else from the database; only
+    an unknown key, or one that does not verify (it may have been rotated),
+    takes verify_signed_request's path, which fetches it (once).
+    """
+    now = time.monotonic()
+    cached = _keys.get(parsed.key_id)
+    if cached is None or cached.expires <= now:
+        cached = _key_from_database(parsed.key_id, now)
+    if cached is not None:
+        try:
+            signatures.verify_request(
+                method=request.method,
+                path=request.path,
+                query=request.META.get("QUERY_STRING", ""),
+                headers=request.headers,
+                body=body,
+                public_key=cached.public_key,
+                parsed=parsed,
+            )
+        except signatures.SignatureMismatch:
+            pass  # maybe rotated: the full path below refetches
+        except signatures.SignatureError as exc:
+            raise Refused(401, str(exc)) from None
+        else:
+            _mark_heard_from(cached.instance_id, now)
+            return cached.actor
+    try:
+        actor = verify_signed_request(request, body=body)
+    except RequestNotVerified as exc:
+        raise Refused(exc.status, exc.reason) from None
+    _remember(
+        parsed.key_id,
+        actor=actor.ap_id,
+        instance_id=actor.instance_id,
+        public_key=signatures.load_public_key(actor.public_key_pem),
+        now=now,
+    )
+    _heard_from[actor.instance_id] = now  # verify_signed_request just did
+    return actor.ap_id
+
+
+def _key_from_database(key_id: str, now: float) -> "_Key | None":
+    row = (
+        RemoteActor.objects.filter(public_key_id=key_id, gone_at__isnull=True)
+        .values_list("ap_id", "instance_id", "public_key_pem")
+        .first()
+    )
+    if row is None:
+        return None
+    try:
+        public_key = signatures.load_public_key(row[2])
+    except signatures.SignatureError:
+        return None
+    return _remember(
+        key_id, actor=row[0], instance_id=row[1], public_key=public_key, now=now
+    )
+
+
+def _remember(key_id: str, *, actor: str, instance_id: int, public_key, now) -> _Key:
+    if len(_keys) >= KEY_CACHE_SIZE:
+        _keys.clear()
+        _known_actors.clear()
+    _known_actors.add(actor)
+    entry = _keys[key_id] = _Key(
+        actor=actor,
+        instance_id=instance_id,
+        public_key=public_key,
+        expires=now + KEY_CACHE_SECONDS,
+    )
+    return entry
+
+
+def _mark_heard_from(instance_id: int, now: float) -> None:
+    """A verified request proves the server is up (INTEROP.md §b7); noted at
+    most once a minute per server and process, and written only when it
+    changes something worth knowing."""
+    if now - _heard_from.get(instance_id, 0.0) < HEARD_FROM_EVERY:
+        return
+    _heard_from[instance_id] = now
+    moment = timezone.now()
+    RemoteInstance.objects.filter(pk=instance_id).filter(
+        Q(unavailable_since__isnull=False)
+        | Q(last_heard_from_at__isnull=True)
+        | Q(last_heard_from_at__lt=moment - timedelta(seconds=HEARD_FROM_EVERY))
+    ).update(last_heard_from_at=moment, unavailable_since=None)
+
+
+# Handing over ----------------------------------------------------------------------
+
+
+def _hand_over(activity: dict, *, body: bytes, key_id: str, inbox_handle: str):
+    if inbox_buffer.enabled():
+        line = record_line(
+            activity=activity,
+            body=body,
+            key_id=key_id,
+            inbox_handle=inbox_handle,
+            received_at=time.time(),
+        )
+        result = inbox_buffer.push(activity["id"], line)
+        if result == inbox_buffer.DUPLICATE:
+            return Accepted("duplicate")
+        if result == inbox_buffer.QUEUED_START_DRAIN:
+            _start_drain()
+        return Accepted("queued")
+    return _store(activity, key_id=key_id, inbox_handle=inbox_handle)
+
+
+def _start_drain() -> None:
+    from .tasks import process_inbox_batch
+
+    try:
+        process_inbox_batch.delay()
+    except Exception:  # noqa: BLE001 (the activity is safe in Redis already)
+        # The beat sweeper starts a drain for whatever is pending.
+        logger.exception("inbox: could not queue a drain; the sweeper will")
+
+
+def _start_processing(pk: int) -> None:
+    from .tasks import process_inbox_activity
+
+    try:
+        process_inbox_activity.delay(pk)
+    except Exception:  # noqa: BLE001 (the row is stored and stays queued)
+        logger.exception("inbox: could not queue processing; the sweeper will")
+
+
+def _store(activity: dict, *, key_id: str, inbox_handle: str) -> Accepted:
+    try:
+        with transaction.atomic():
+            row = InboundActivity.objects.create(
+                ap_id=activity["id"],
+                activity_type=activity["type"],
+                actor_uri=activity["actor"],
+                payload=activity,
+                key_id=key_id[:500],
+                verified=True,
+                inbox_handle=inbox_handle,
+            )
+            transaction.on_commit(functools.partial(_start_processing, row.pk))
+    except IntegrityError:
+        return Accepted("duplicate")
+    return Accepted("stored")

@@ -1,0 +1,283 @@
+"""Activities processed one at a time: follows, account changes, the rest.
+
+Follow and Undo(Follow); Update and Delete (of a Note: process_replies; of
+the actor itself: refresh it, or forget everything they did); Move (the
+follow goes to the new account if it names the old one in `alsoKnownAs`);
+Block (their follow goes, so nothing more is delivered to them); Flag
+(kept for moderation); Undo by reference. Anything else is stored and
+ignored with a note. Each runs in its own transaction (processing.process).
+"""
+
+import json
+
+from django.utils import timezone
+
+from accounts.models import CreatorProfile
+from analytics import services as analytics
+
+from . import client, follows, keys, remote
+from .models import EarlyCancellation, Follow, RemoteActor
+from .process_replies import NOTE_TYPES, process_delete_object, process_update
+from .processing import (
+    DONE,
+    Actors,
+    Inbound,
+    Outcome,
+    as_list,
+    blocked_hosts,
+    host_of,
+    id_of,
+    ignored,
+    local_handle,
+    local_post_ref,
+)
+
+
+def process_one(item: Inbound, actors: Actors, *, fetched=None) -> Outcome:
+    """Process one activity; `fetched` is what prefetch() got for it."""
+    if item.type == "Move":
+        return move(item, actors.get(item.actor), actors, fetched=fetched)
+    handler = HANDLERS.get(item.type)
+    if handler is None:
+        return ignored(f"{item.type} is not something acted on here")
+    actor = actors.get(item.actor)
+    if actor is None:
+        return ignored("the actor is not known (it was never verified)")
+    if actor.gone_at is not None and item.type != "Delete":
+        return ignored("the account was deleted")
+    if blocked_hosts([item.actor]):
+        return ignored("from a blocked domain")
+    return handler(item, actor, actors)
+
+
+def _creator(uri: str) -> CreatorProfile | None:
+    handle = local_handle(uri)
+    if handle is None:
+        return None
+    return CreatorProfile.objects.filter(handle=handle, user__is_active=True).first()
+
+
+def _note(outcome: str) -> Outcome:
+    return Outcome(DONE.state, outcome)
+
+
+def _cancel_later(actor: str, target_id: str) -> Outcome:
+    """Remember an Undo whose original has not arrived: it is dropped then."""
+    if target_id:
+        EarlyCancellation.objects.bulk_create(
+            [EarlyCancellation(actor_uri=actor, target_id=target_id[:500])],
+            ignore_conflicts=True,
+        )
+    return _note("nothing to undo yet: the original will be dropped")
+
+
+# Follows ------------------------------------------------------------------------
+
+
+def follow(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
+    creator = _creator(id_of(item.payload.get("object")))
+    if creator is None:
+        return ignored("does not follow one of our creators")
+    if EarlyCancellation.objects.filter(
+        actor_uri=actor.ap_id, target_id=item.ap_id
+    ).exists():
+        return ignored("undone before it arrived")
+    return _note(
+        follows.follow_request_receive(
+            creator=creator, actor=actor, activity_id=item.ap_id
+        )
+    )
+
+
+def undo(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
+    original = item.payload.get("object")
+    if isinstance(original, str):
+        return _undo_by_reference(item, actor, original)
+    if not isinstance(original, dict):
+        return ignored("Undo without an object")
+    if id_of(original.get("actor")) not in ("", actor.ap_id):
+        return ignored("Undo of someone else's activity")
+    kind = original.get("type")
+    if kind == "Follow":
+        if follows.follow_undo_receive(
+            actor=actor,
+            follow_activity_id=id_of(original),
+            creator=_creator(id_of(original.get("object"))),
+            undo_id=item.ap_id,
+        ):
+            return DONE
+        return _cancel_later(actor.ap_id, id_of(original))
+    if kind == "Block":
+        return _note("unblocked: nothing to restore (the follow stays removed)")
+    return ignored(f"Undo of a {kind!r} is not something acted on here")
+
+
+def _undo_by_reference(item: Inbound, actor: RemoteActor, target: str) -> Outcome:
+    """Undo naming the original by id only: a like, boost, reaction or follow."""
+    if analytics.interaction_remove(actor_uri=actor.ap_id, activity_id=target):
+        return DONE
+    if follows.follow_undo_receive(
+        actor=actor, follow_activity_id=target, creator=None, undo_id=item.ap_id
+    ):
+        return DONE
+    return _cancel_later(actor.ap_id, target)
+
+
+def block(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
+    creator = _creator(id_of(item.payload.get("object")))
+    if creator is None:
+        return ignored("does not block one of our creators")
+    follow = (
+        Follow.objects.select_for_update()
+        .filter(creator=creator, actor=actor)
+        .select_related("creator", "actor__instance")
+        .first()
+    )
+    if follow is None:
+        return _note(f"blocked @{creator.handle}; they did not follow")
+    follows.follow_end(follow=follow, reason_id=item.ap_id)
+    return _note(
+        f"blocked @{creator.handle}: their follow is removed, nothing more is "
+        "delivered to them"
+    )
+
+
+# Account changes --------------------------------------------------------------
+
+
+def update(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
+    obj = item.payload.get("object")
+    if not isinstance(obj, dict):
+        return ignored("Update without an embedded object")
+    if obj.get("type") in NOTE_TYPES:
+        return process_update(item, obj, actors)
+    if obj.get("type") in remote.ACTOR_TYPES:
+        if id_of(obj) != actor.ap_id:
+            return ignored("an actor may only update itself")
+        try:
+            # Signed by the actor itself: as good as fetching it.
+            remote.store_actor(obj, fetched_from=actor.ap_id)
+        except (remote.ResolveError, client.OutboundError) as exc:
+            return ignored(f"the new actor document is not usable: {exc}")
+        return _note("profile refreshed")
+    return ignored(f"Update of a {obj.get('type')!r} is not something acted on here")
+
+
+def delete(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
+    target = id_of(item.payload.get("object"))
+    if not target:
+        return ignored("Delete without an object")
+    if target == actor.ap_id:
+        return _delete_account(item, actor)
+    if local_handle(target) or local_post_ref(target):
+        return ignored("the object is ours, not the actor's")
+    return process_delete_object(item, target)
+
+
+def _delete_account(item: Inbound, actor: RemoteActor) -> Outcome:
+    RemoteActor.objects.filter(pk=actor.pk, gone_at__isnull=True).update(
+        gone_at=timezone.now()
+    )
+    ended = follows.follows_end_for_actor(actor=actor, reason_id=item.ap_id)
+    interactions, replies = analytics.remote_actor_forget(actor_uri=actor.ap_id)
+    return _note(
+        f"account deleted: {ended} follows, {interactions} interactions and "
+        f"{replies} replies removed"
+    )
+
+
+def prefetch(items) -> dict:
+    """Fetch what activities need from the network, before their batch runs:
+    the account a Move names (its alsoKnownAs is not cached). Returns
+    ap_id -> (document, stored actor), the reason it cannot be done, or the
+    network error after which it is tried again."""
+    fetched = {}
+    for item in items:
+        if item.type != "Move":
+            continue
+        target = id_of(item.payload.get("target"))
+        if not target.startswith(("https://", "http://")) or blocked_hosts([target]):
+            fetched[item.ap_id] = "Move without a usable target"
+            continue
+        try:
+            fetched[item.ap_id] = _fetch_actor(target)
+        except (remote.ResolveError, client.UnsafeURL, client.ResponseTooLarge) as exc:
+            fetched[item.ap_id] = f"the new account could not be fetched: {exc}"
+        except client.OutboundError as exc:  # unreachable for now: try later
+            fetched[item.ap_id] = exc
+    return fetched
+
+
+def move(
+    item: Inbound, actor: RemoteActor | None, actors: Actors, *, fetched
+) -> Outcome:
+    """Re-point follows to the new account, if it claims the old one."""
+    if actor is None:
+        return ignored("the actor is not known (it was never verified)")
+    if actor.gone_at is not None or blocked_hosts([item.actor]):
+        return ignored("from a deleted account or a blocked domain")
+    if id_of(item.payload.get("object")) not in ("", actor.ap_id):
+        return ignored("an actor may only move itself")
+    if isinstance(fetched, str):
+        return ignored(fetched)
+    if isinstance(fetched, Exception):
+        raise fetched  # recorded as a failure: the sweeper tries again
+    document, new = fetched
+    if new.ap_id == actor.ap_id:
+        return ignored("Move without a usable target")
+    aliases = {id_of(alias) for alias in as_list(document.get("alsoKnownAs"))}
+    if actor.ap_id not in aliases:
+        return ignored("the new account does not list the old one in alsoKnownAs")
+    moved = follows.follows_move(old=actor, new=new)
+    return _note(f"moved to {new.ap_id}: {moved} follows re-pointed")
+
+
+def _fetch_actor(url: str) -> tuple[dict, RemoteActor]:
+    """Fetch an actor document fresh (its alsoKnownAs is not cached) and store
+    it; network failures propagate, so the Move is tried again later."""
+    response = client.get(url, accept=client.AS2_ACCEPT, signer=keys.instance_signer())
+    if response.status == 410:
+        raise remote.ActorGone(f"{url} is gone")
+    if not response.ok:
+        raise remote.ResolveError(f"{url} answered {response.status}")
+    if response.content_type not in (
+        "application/activity+json",
+        "application/ld+json",
+    ):
+        raise remote.ResolveError(f"{url} is not ActivityPub JSON")
+    try:
+        document = json.loads(response.body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise remote.ResolveError(f"{url} did not return JSON") from exc
+    if not isinstance(document, dict):
+        raise remote.ResolveError(f"{url} did not return an object")
+    return document, remote.store_actor(document, fetched_from=response.url)
+
+
+def flag(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
+    objects = [id_of(value) for value in as_list(item.payload.get("object"))]
+    creators = sorted({handle for uri in objects if (handle := local_handle(uri))})
+    posts = sum(1 for uri in objects if local_post_ref(uri))
+    if not creators and not posts:
+        return ignored("a report about nothing of ours")
+    about = ", ".join(f"@{handle}" for handle in creators) or "posts"
+    return ignored(
+        f"report from {host_of(actor.ap_id)} about {about} ({posts} posts): kept "
+        "here for moderation, which has no report queue yet"
+    )
+
+
+def answered_elsewhere(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
+    return ignored(f"{item.type}: creators follow no one, so nothing to answer")
+
+
+HANDLERS = {
+    "Follow": follow,
+    "Undo": undo,
+    "Block": block,
+    "Update": update,
+    "Delete": delete,
+    "Flag": flag,
+    "Accept": answered_elsewhere,
+    "Reject": answered_elsewhere,
+}

@@ -1,0 +1,263 @@
+"""Likes, boosts and emoji reactions on creators' posts, and their undos.
+
+A batch is applied in one transaction: the current rows for everything it
+touches are read once, the batch is replayed in arrival order in memory,
+and only the difference is written. So a like and its undo in the same
+batch leave nothing, a like twice counts once, and an undo that arrives
+before its like leaves an EarlyCancellation so the like is dropped when it
+comes (Mastodon's `delete_later!`).
+
+Shapes handled (tests/fixtures/): Mastodon `Like` and `Announce`; Misskey
+`Like` with `_misskey_reaction` and `content` (a reaction, not a like);
+Pleroma/Akkoma `EmojiReact` with `content` (custom emoji as `:name:`
+with an `Emoji` tag); `Undo` embedding any of them. Undo is matched by the
+original's id, then by who reacted to which post (Mastodon matches
+Undo(Like) by account and status only).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q
+
+from analytics import services as analytics
+from analytics.models import Interaction
+
+from .models import EarlyCancellation
+from .processing import (
+    DONE,
+    Actors,
+    Inbound,
+    Outcome,
+    among,
+    blocked_hosts,
+    host_of,
+    id_of,
+    ignored,
+    local_posts,
+    parse_time,
+    post_is_live,
+)
+
+Kind = Interaction.Kind
+EMOJI_MAX = 100
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """What one Like/Announce/EmojiReact says, whether done or undone."""
+
+    kind: str
+    post_uri: str
+    emoji: str = ""
+
+    @staticmethod
+    def read(activity: dict) -> "Reaction | None":
+        post_uri = id_of(activity.get("object"))
+        if not post_uri:
+            return None
+        kind = activity.get("type")
+        if kind == "Announce":
+            return Reaction(Kind.BOOST, post_uri)
+        if kind == "EmojiReact":
+            emoji = _emoji(activity.get("content")) or _emoji(activity.get("name"))
+            return Reaction(Kind.REACTION, post_uri, emoji) if emoji else None
+        if kind == "Like":
+            # Misskey and its forks send every reaction as a Like naming the
+            # emoji; a plain Like is a like.
+            emoji = _emoji(activity.get("_misskey_reaction")) or _emoji(
+                activity.get("content")
+            )
+            if emoji:
+                return Reaction(Kind.REACTION, post_uri, emoji)
+            return Reaction(Kind.LIKE, post_uri)
+        return None
+
+
+def _emoji(value) -> str:
+    return value.strip()[:EMOJI_MAX] if isinstance(value, str) else ""
+
+
+@dataclass
+class _Op:
+    item: Inbound
+    reaction: Reaction
+    undo: bool
+    target_id: str  # the Like/Announce/EmojiReact id (done or undone)
+
+
+def _read(item: Inbound) -> "_Op | Outcome":
+    activity = item.payload
+    if item.type != "Undo":
+        reaction = Reaction.read(activity)
+        if reaction is None:
+            return ignored(f"{item.type} without a usable object or emoji")
+        return _Op(item, reaction, undo=False, target_id=item.ap_id)
+    original = activity["object"]
+    original_actor = id_of(original.get("actor"))
+    if original_actor and original_actor != item.actor:
+        return ignored("Undo of someone else's activity")
+    reaction = Reaction.read(original)
+    if reaction is None:
+        return ignored(f"Undo of a {original.get('type')} without a usable object")
+    return _Op(item, reaction, undo=True, target_id=id_of(original))
+
+
+def process(items: Sequence[Inbound], actors: Actors) -> dict[str, Outcome]:
+    """Apply a batch of likes, boosts, reactions and undos; outcome per row."""
+    outcomes: dict[str, Outcome] = {}
+    ops: list[_Op] = []
+    for item in items:
+        read = _read(item)
+        if isinstance(read, Outcome):
+            outcomes[item.ap_id] = read
+        else:
+            ops.append(read)
+    blocked = blocked_hosts(op.item.actor for op in ops)
+    posts = local_posts(op.reaction.post_uri for op in ops)
+    kept = []
+    for op in ops:
+        post = posts.get(op.reaction.post_uri)
+        if host_of(op.item.actor) in blocked:
+            outcomes[op.item.ap_id] = ignored("from a blocked domain")
+        elif actors.is_gone(op.item.actor):
+            outcomes[op.item.ap_id] = ignored("the account was deleted")
+        elif post is None:
+            outcomes[op.item.ap_id] = ignored("not about a post of ours")
+        elif not op.undo and not post_is_live(post):
+            outcomes[op.item.ap_id] = ignored("the post is deleted or not published")
+        else:
+            kept.append((op, post))
+    if kept:
+        outcomes.update(_apply(kept, actors))
+    return outcomes
+
+
+def _key(actor: str, post_id: int, reaction: Reaction) -> tuple:
+    # One like and one boost per person per post; reactions per emoji.
+    return (reaction.kind, actor, post_id, reaction.emoji)
+
+
+_CURRENT = """
+SELECT id, activity_id, kind, actor_uri, post_id, emoji FROM {table}
+WHERE activity_id = ANY(%s)
+UNION
+SELECT i.id, i.activity_id, i.kind, i.actor_uri, i.post_id, i.emoji
+FROM {table} i JOIN unnest(%s::text[], %s::bigint[]) AS pair(actor, post)
+    ON i.actor_uri = pair.actor AND i.post_id = pair.post
+WHERE i.kind IN ('like', 'boost', 'reaction')
+"""
+
+
+def _current_rows(ids: set[str], pairs: set[tuple[str, int]]) -> list[tuple]:
+    """The interactions a batch may touch: by activity id, and every like,
+    boost and reaction of each (person, post) pair in it."""
+    if connection.vendor == "postgresql":
+        actors, posts = zip(*pairs, strict=True) if pairs else ((), ())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CURRENT.format(table=Interaction._meta.db_table),
+                [list(ids), list(actors), list(posts)],
+            )
+            return cursor.fetchall()
+    # Elsewhere (SQLite, in tests) a wider net, sorted out by the caller.
+    return list(
+        Interaction.objects.filter(
+            Q(activity_id__in=ids)
+            | Q(
+                kind__in=[Kind.LIKE, Kind.BOOST, Kind.REACTION],
+                post_id__in={post for _, post in pairs},
+                actor_uri__in={actor for actor, _ in pairs},
+            )
+        ).values_list("pk", "activity_id", "kind", "actor_uri", "post_id", "emoji")
+    )
+
+
+def _apply(kept: list, actors: Actors) -> dict[str, Outcome]:
+    # The caller holds processing.INBOX_LOCK: no other batch replays likes
+    # and undos against these rows until this one commits.
+    outcomes: dict[str, Outcome] = {}
+    ids = {op.target_id for op, _ in kept if op.target_id}
+
+    cancelled = set(
+        among(
+            EarlyCancellation.objects,
+            "target_id",
+            [op.target_id for op, _ in kept if not op.undo],
+        ).values_list("actor_uri", "target_id")
+    )
+    pairs = {(op.item.actor, post.pk) for op, post in kept}
+    existing = _current_rows(ids, pairs)
+
+    # key -> activity id of the row present now (None: absent); the rows
+    # present before the batch, by key.
+    present: dict[tuple, str | None] = {}
+    before: dict[tuple, tuple[int, str]] = {}
+    key_of_id: dict[str, tuple] = {}
+    for pk, activity_id, kind, actor, post_id, emoji in existing:
+        if kind not in (Kind.LIKE, Kind.BOOST, Kind.REACTION):
+            continue
+        key = (kind, actor, post_id, emoji)
+        before[key] = (pk, activity_id)
+        present[key] = activity_id
+        key_of_id[activity_id] = key
+
+    new: dict[tuple, _Op] = {}
+    new_cancellations = []
+    for op, post in kept:
+        item = op.item
+        key = _key(item.actor, post.pk, op.reaction)
+        if not op.undo:
+            if (item.actor, op.target_id) in cancelled:
+                outcomes[item.ap_id] = ignored("undone before it arrived")
+            elif present.get(key) is not None:
+                outcomes[item.ap_id] = DONE  # liked or boosted already
+            else:
+                present[key] = op.target_id
+                key_of_id[op.target_id] = key
+                new[key] = op
+                outcomes[item.ap_id] = DONE
+            continue
+        undone = key_of_id.get(op.target_id) if op.target_id else None
+        if undone is None or undone[1] != item.actor or present.get(undone) is None:
+            undone = key if present.get(key) is not None else None
+        if undone is not None:
+            present[undone] = None
+            new.pop(undone, None)
+            outcomes[item.ap_id] = DONE
+        else:
+            if op.target_id:
+                cancelled.add((item.actor, op.target_id))
+                new_cancellations.append(
+                    EarlyCancellation(actor_uri=item.actor, target_id=op.target_id)
+                )
+            outcomes[item.ap_id] = Outcome(
+                DONE.state, "nothing to undo yet: the original will be dropped"
+            )
+
+    removed = [
+        pk
+        for key, (pk, activity_id) in before.items()
+        if present.get(key) != activity_id
+    ]
+    analytics.interactions_remove_many(pks=removed)
+    posts = {post.pk: post for _, post in kept}
+    analytics.interactions_record_many(
+        items=[
+            analytics.InteractionInput(
+                kind=key[0],
+                activity_id=op.target_id,
+                creator_id=posts[key[2]].creator_id,
+                post_id=key[2],
+                author=actors.author(op.item.actor),
+                emoji=key[3],
+                occurred_at=parse_time(op.item.payload.get("published")),
+            )
+            for key, op in new.items()
+            if present.get(key) == op.target_id
+        ]
+    )
+    if new_cancellations:
+        EarlyCancellation.objects.bulk_create(new_cancellations, ignore_conflicts=True)
+    return outcomes

@@ -1,0 +1,297 @@
+"""A creator's post events, turned into activities and deliveries.
+
+The event handlers only queue `federate_post` once the transaction commits;
+the task runs `federate_post` here, which does the slow part (resolving
+@mentions by WebFinger), builds the activity once under a stable id and hands
+it to services.queue_activity. Running it twice changes nothing: an id that
+is already stored is not built again, so a retried or redelivered task never
+sends a second Create.
+"""
+
+import logging
+import time
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from analytics.models import Interaction, Reply
+from posts.models import Mention, Post
+
+from . import client, notes, remote, selectors, services
+from .models import Delivery, OutboundActivity, RemoteActor
+
+logger = logging.getLogger(__name__)
+
+CREATE = "create"
+UPDATE = "update"
+DELETE = "delete"
+PIN = "pin"
+UNPIN = "unpin"
+ACTIONS = (CREATE, UPDATE, DELETE, PIN, UNPIN)
+# Time for WebFinger lookups of one post's mentions. One lookup may take
+# about a minute against a server at the client's limits (two fetches of up
+# to 5 s connect + 30 s body), so this plus one lookup fits the task's limit.
+MENTION_BUDGET_SECONDS = 40
+
+
+def federate_post_later(*, post: Post, action: str, stamp: int | None = None) -> None:
+    """Queue `federate_post` for after the current transaction commits.
+
+    `stamp` names a pin or an unpin (seconds since the epoch), so that a
+    retried task rebuilds the same activity id.
+    """
+    from .tasks import federate_post
+
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    transaction.on_commit(partial(federate_post.delay, post.pk, action, stamp))
+
+
+def federate_post(
+    *, post_id: int, action: str, stamp: int | None = None
+) -> OutboundActivity | None:
+    """Send what `action` calls for about the post, once; None if nothing is due.
+
+    The post is read afresh: by the time the task runs it may have been
+    edited or deleted, and what goes out follows what the post is now.
+    """
+    post = selectors.post_for_note(post_id)
+    if post is None or not post.creator.share_to_fediverse:
+        return None
+    if action == CREATE:
+        return send_create(post=post)
+    if action == UPDATE:
+        return send_update(post=post)
+    if action == DELETE:
+        return send_delete(post=post)
+    if action in (PIN, UNPIN):
+        return send_pin(post=post, pinned=action == PIN, stamp=stamp or 0)
+    raise ValueError(f"unknown action {action!r}")
+
+
+# Mentions -------------------------------------------------------------------------
+
+
+def _cached_actor(handle: str) -> RemoteActor | None:
+    """A fresh cached actor for `user@domain`, sparing a WebFinger round trip."""
+    username, domain = handle.split("@", 1)
+    return (
+        RemoteActor.objects.filter(
+            username__iexact=username,
+            instance__domain__iexact=domain,
+            gone_at__isnull=True,
+            last_fetched_at__gte=timezone.now() - remote.ACTOR_MAX_AGE,
+        )
+        .order_by("-last_fetched_at")
+        .first()
+    )
+
+
+def resolve_mentions(*, post: Post) -> list[Mention]:
+    """Find each mentioned account by WebFinger and record its actor on the Mention.
+
+    One that cannot be found (no such account, server down, refused) stays
+    plain text: it is neither tagged nor addressed, as on Mastodon. Slow
+    servers get MENTION_BUDGET_SECONDS in all, so the post still goes out
+    within the task's time limit.
+    """
+    deadline = time.monotonic() + MENTION_BUDGET_SECONDS
+    resolved = []
+    for mention in post.mentions.all():
+        if not mention.actor_uri:
+            actor = _cached_actor(mention.handle)
+            if actor is None and time.monotonic() > deadline:
+                logger.warning(
+                    "post %s: @%s left as text: out of time", post.pk, mention.handle
+                )
+                continue
+            try:
+                actor = actor or remote.resolve_handle(mention.handle)
+            except (remote.ResolveError, client.OutboundError) as exc:
+                logger.info(
+                    "post %s: @%s left as text: %s", post.pk, mention.handle, exc
+                )
+                continue
+            mention.actor_uri = actor.ap_id
+            mention.profile_url = actor.profile_url or actor.ap_id
+            mention.save(update_fields=["actor_uri", "profile_url"])
+        resolved.append(mention)
+    return resolved
+
+
+# Audience -------------------------------------------------------------------------
+
+
+def _inboxes_of(actor_uris) -> set[str]:
+    actors = RemoteActor.objects.filter(ap_id__in=set(actor_uris), gone_at__isnull=True)
+    return {actor.delivery_inbox for actor in actors}
+
+
+def _replied_to_inbox(post: Post) -> set[str]:
+    """The inbox of the remote author the post answers, if it answers one."""
+    if not post.in_reply_to_uri:
+        return set()
+    author = (
+        Reply.objects.filter(ap_id=post.in_reply_to_uri)
+        .values_list("actor_uri", flat=True)
+        .first()
+    )
+    if not author:
+        return set()
+    try:
+        actor = remote.fetch_actor(author)
+    except (remote.ResolveError, client.OutboundError) as exc:
+        logger.info(
+            "post %s: replied-to author %s unreachable: %s", post.pk, author, exc
+        )
+        return set()
+    return set() if actor.gone_at else {actor.delivery_inbox}
+
+
+def audience(*, post: Post) -> set[str]:
+    """Distinct inboxes the post goes to: followers, mentioned, replied-to.
+
+    Shared inboxes where offered, so a server with many followers gets it once.
+    """
+    inboxes = services.follower_inboxes(post.creator)
+    inboxes |= _inboxes_of(notes.mentioned_actors(post))
+    inboxes |= _replied_to_inbox(post)
+    return inboxes
+
+
+def _reached_before(post: Post) -> set[str]:
+    """Every inbox an activity about this post was queued for."""
+    return set(
+        Delivery.objects.filter(activity__post=post).values_list("inbox_url", flat=True)
+    )
+
+
+def _interacted(post: Post) -> set[str]:
+    """Inboxes of people who boosted, liked or replied: they hold copies too.
+
+    Only known (cached) actors; for followers-only posts nobody outside the
+    audience could have interacted.
+    """
+    if post.visibility == Post.Visibility.FOLLOWERS:
+        return set()
+    actor_uris = set(
+        Interaction.objects.filter(
+            post=post,
+            kind__in=[
+                Interaction.Kind.BOOST,
+                Interaction.Kind.LIKE,
+                Interaction.Kind.REPLY,
+            ],
+        ).values_list("actor_uri", flat=True)
+    ) | set(Reply.objects.filter(post=post).values_list("actor_uri", flat=True))
+    return _inboxes_of(actor_uris)
+
+
+def _existing(activity_id: str) -> OutboundActivity | None:
+    return OutboundActivity.objects.filter(ap_id=activity_id).first()
+
+
+@transaction.atomic  # the activity and its deliveries, or neither
+def _queue(post: Post, payload: dict, inboxes: set[str], *, is_public=False):
+    return services.queue_activity(
+        creator=post.creator,
+        payload=payload,
+        inboxes=inboxes,
+        is_public=is_public,
+        post=post,
+    )
+
+
+# Activities ---------------------------------------------------------------------
+
+
+def send_create(*, post: Post) -> OutboundActivity | None:
+    """`Create(Note)` to followers and mentioned accounts, once per post."""
+    if post.state != Post.State.PUBLISHED:
+        return None  # deleted (or withdrawn) before its turn came
+    existing = _existing(notes.create_id(post))
+    if existing is not None:
+        return existing
+    resolve_mentions(post=post)
+    post = selectors.post_for_note(post.pk)  # with the mentions just resolved
+    inboxes = audience(post=post)
+    activity = _queue(
+        post,
+        notes.create_activity(post),
+        inboxes,
+        is_public=post.visibility == Post.Visibility.PUBLIC,
+    )
+    logger.info("post %s: Create queued for %d inboxes", post.pk, len(inboxes))
+    return activity
+
+
+def send_update(*, post: Post) -> OutboundActivity | None:
+    """`Update(Note)` with a fresh id per edit, to everyone who has the post.
+
+    If the Create has not been built yet (its task is still waiting), that
+    Create is built now from the edited post and no Update is needed.
+    """
+    if post.state != Post.State.PUBLISHED or post.edited_at is None:
+        return None
+    if _existing(notes.create_id(post)) is None:
+        return send_create(post=post)
+    existing = _existing(notes.update_id(post))
+    if existing is not None:
+        return existing
+    resolve_mentions(post=post)
+    post = selectors.post_for_note(post.pk)
+    inboxes = _reached_before(post) | audience(post=post) | _interacted(post)
+    activity = _queue(post, notes.update_activity(post), inboxes)
+    logger.info("post %s: Update queued for %d inboxes", post.pk, len(inboxes))
+    return activity
+
+
+def send_delete(*, post: Post) -> OutboundActivity | None:
+    """`Delete` with a Tombstone to every inbox the post (or an edit) went to.
+
+    Also to current followers and to people who interacted, who may have
+    fetched it since. Nothing is sent for a post that never went out.
+    """
+    if post.state != Post.State.DELETED:
+        return None
+    if _existing(notes.create_id(post)) is None:
+        return None
+    existing = _existing(notes.delete_id(post))
+    if existing is not None:
+        return existing
+    inboxes = (
+        _reached_before(post)
+        | services.follower_inboxes(post.creator)
+        | _inboxes_of(notes.mentioned_actors(post))
+        | _interacted(post)
+    )
+    activity = _queue(post, notes.delete_activity(post), inboxes)
+    logger.info("post %s: Delete queued for %d inboxes", post.pk, len(inboxes))
+    return activity
+
+
+def send_pin(*, post: Post, pinned: bool, stamp: int) -> OutboundActivity | None:
+    """`Add` (pin) or `Remove` (unpin) in the featured collection, to followers.
+
+    Mastodon learns pins from the featured collection when it refreshes an
+    account, and from these activities at once. Only posts anyone may read
+    are featured, and only if the pin still stands when the task runs.
+    """
+    if (
+        post.state != Post.State.PUBLISHED
+        or post.visibility == Post.Visibility.FOLLOWERS
+        or (post.pinned_at is not None) != pinned
+        or _existing(notes.create_id(post)) is None
+    ):
+        return None
+    payload = notes.featured_activity(
+        post, kind="Add" if pinned else "Remove", stamp=stamp
+    )
+    existing = _existing(payload["id"])
+    if existing is not None:
+        return existing
+    inboxes = services.follower_inboxes(post.creator)
+    if not inboxes:
+        return None
+    return _queue(post, payload, inboxes)

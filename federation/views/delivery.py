@@ -1,0 +1,29 @@
+"""The delivery progress of a post, as an htmx fragment for the dashboard.
+
+The posts pages embed it (`hx-get`); while something is still being sent it
+asks to be fetched again every few seconds, and stops once it is done.
+"""
+
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts import permissions
+from federation import delivery_status
+from posts.models import Post
+
+
+@require_GET
+def post_delivery(request, pk: int):
+    """How the post's activities are reaching servers; 404 to outsiders."""
+    post = (
+        Post.objects.select_related("creator")
+        .filter(pk=pk, creator__in=permissions.creators_visible_to(request.user))
+        .first()
+    )
+    if post is None:
+        raise Http404("No such post.")
+    context = {"progress": delivery_status.delivery_progress(post)}
+    if request.htmx:
+        return render(request, "federation/partials/delivery_progress.html", context)
+    return render(request, "federation/post_delivery.html", context)

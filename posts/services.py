@@ -1,0 +1,631 @@
+"""Everything that changes posts goes through here.
+
+The publish state machine:
+
+    draft ──schedule──▶ scheduled ──(time comes: publish_due_posts)──┐
+      │  ◀──unschedule──    │                                        ▼
+      └──────publish────────┴──────────publish──────────────────▶ published
+                                                                      │
+    drafts and scheduled posts are deleted outright;     delete ──────┘
+    a published post becomes `deleted` (federation sends a Tombstone).
+
+Every change that remote servers must hear about sends its domain event
+(posts.events) after the transaction commits, never before: a publish that
+rolls back must not reach anyone.
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Max
+from django.dispatch import Signal
+from django.utils import timezone
+
+from accounts.models import CreatorProfile, User
+from accounts.permissions import can_manage_creator_posts
+
+from . import events
+from .media import clean_alt_text, clean_focal_point, prepare_post_image
+from .models import Hashtag, Mention, Post, PostMedia
+from .rendering import (
+    POST_MAX_CHARACTERS,
+    RenderedBody,
+    count_characters,
+    normalise_handle,
+    render_post_body,
+)
+
+logger = logging.getLogger(__name__)
+
+# What the creator typed is capped before it is parsed: a URL counts 23
+# characters whatever its length, so the visible limit alone does not
+# bound the size of a body.
+BODY_MAX_LENGTH = 10_000
+SUMMARY_MAX_LENGTH = 500  # Post.summary
+HANDLE_MAX_LENGTH = 320  # Mention.handle
+MAX_PINNED_POSTS = 5  # Mastodon's limit for featured posts
+# A time picked "now" in a form is already past when it arrives.
+SCHEDULE_GRACE = timedelta(minutes=1)
+# A scheduled post that went out later than this records by how much.
+LATE_AFTER = timedelta(minutes=2)
+# BCP 47 as Mastodon accepts it: "en", "pt-BR", "zh-Hant".
+LANGUAGE_RE = re.compile(r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*")
+
+EDITABLE_STATES = (Post.State.DRAFT, Post.State.SCHEDULED)
+
+
+@dataclass(frozen=True)
+class PostInput:
+    """What a creator writes; the same for the dashboard and the API."""
+
+    body: str
+    summary: str = ""
+    sensitive: bool = False
+    language: str = ""
+    visibility: str = "public"
+    in_reply_to_uri: str = ""
+    # Handles "user@domain" addressed even if the body does not name them.
+    extra_mentions: tuple[str, ...] = ()
+
+
+def post_input_from(post: Post) -> PostInput:
+    """The input that would write `post` as it is, for edit forms and PATCH."""
+    in_body = set(render_post_body(post.body).mentions)
+    extra = tuple(
+        handle
+        for handle in post.mentions.order_by("pk").values_list("handle", flat=True)
+        if handle not in in_body
+    )
+    return PostInput(
+        body=post.body,
+        summary=post.summary,
+        sensitive=post.sensitive,
+        language=post.language,
+        visibility=post.visibility,
+        in_reply_to_uri=post.in_reply_to_uri,
+        extra_mentions=extra,
+    )
+
+
+# Writing -------------------------------------------------------------------
+
+
+def post_save_draft(
+    *,
+    creator: CreatorProfile,
+    by: User,
+    data: PostInput,
+    post: Post | None = None,
+) -> Post:
+    """Create a draft, or change a draft or scheduled post (state unchanged).
+
+    A published post is changed with post_edit.
+    """
+    _require_manager(by, creator)
+    with transaction.atomic():
+        if post is None:
+            post = Post(creator=creator)
+        else:
+            if post.creator_id != creator.pk:
+                raise PermissionDenied("That post belongs to another creator.")
+            post = _locked(post)
+            if post.state not in EDITABLE_STATES:
+                raise _state_error(post)
+        _write(post, data)
+    return post
+
+
+def post_edit(*, post: Post, by: User, data: PostInput) -> Post:
+    """Change a post. Drafts and scheduled posts change freely.
+
+    A published post may change its text, content warning, sensitivity,
+    language and media, not its audience (Mastodon refuses that too: the
+    copies already delivered could not be taken back from who they
+    reached). It records edited_at and sends post_edited.
+    """
+    _require_manager(by, post.creator)
+    with transaction.atomic():
+        post = _locked(post)
+        if post.state in EDITABLE_STATES:
+            _write(post, data)
+            return post
+        if post.state != Post.State.PUBLISHED:
+            raise _state_error(post)
+        errors = {}
+        if data.visibility != post.visibility:
+            errors["visibility"] = (
+                "Who can see a published post cannot change. Delete it and "
+                "post again to reach a different audience."
+            )
+        if data.in_reply_to_uri.strip() != post.in_reply_to_uri:
+            errors["in_reply_to_uri"] = "A published reply cannot change its thread."
+        if errors:
+            raise ValidationError(errors)
+        before = _published_content(post)
+        _write(post, data)
+        if _published_content(post) != before:
+            _mark_edited(post)
+    return post
+
+
+def _write(post: Post, data: PostInput) -> None:
+    """Validate `data`, store it on `post` with its mentions and hashtags."""
+    body, summary, rendered, mentions = _clean(data)
+    if post.state != Post.State.DRAFT:
+        _require_content(post, body)
+    post.body = body
+    post.content_html = rendered.html
+    post.summary = summary
+    # A content warning hides the media too, as on Mastodon.
+    post.sensitive = bool(data.sensitive or summary)
+    post.language = data.language.strip()
+    post.visibility = data.visibility
+    post.in_reply_to_uri = data.in_reply_to_uri.strip()
+    post.save()
+    _store_mentions(post, mentions)
+    _store_hashtags(post, rendered.hashtags)
+
+
+def _clean(data: PostInput) -> tuple[str, str, RenderedBody, list[str]]:
+    """The body and summary to store, rendered, and every handle addressed."""
+    errors: dict[str, str] = {}
+    body = data.body.strip()
+    summary = data.summary.strip()
+    if len(body) > BODY_MAX_LENGTH:
+        raise ValidationError({"body": f"At most {POST_MAX_CHARACTERS} characters."})
+    if len(summary) > SUMMARY_MAX_LENGTH:
+        errors["summary"] = f"At most {SUMMARY_MAX_LENGTH} characters."
+    else:
+        length = count_characters(body) + count_characters(summary)
+        if length > POST_MAX_CHARACTERS:
+            errors["body"] = (
+                f"At most {POST_MAX_CHARACTERS} characters, content warning "
+                f"included; this has {length}."
+            )
+    if data.visibility not in Post.Visibility.values:
+        errors["visibility"] = "Choose public, unlisted or followers only."
+    language = data.language.strip()
+    if language and (len(language) > 16 or not LANGUAGE_RE.fullmatch(language)):
+        errors["language"] = "Use a language code such as en or pt-BR."
+    reply_to = data.in_reply_to_uri.strip()
+    if reply_to:
+        try:
+            URLValidator(schemes=["http", "https"])(reply_to)
+            if len(reply_to) > 500:
+                raise ValidationError("too long")
+        except ValidationError:
+            errors["in_reply_to_uri"] = "Give the https:// address of the reply."
+    extra = []
+    for given in data.extra_mentions:
+        handle = normalise_handle(given)
+        if handle is None or len(handle) > HANDLE_MAX_LENGTH:
+            errors["extra_mentions"] = f"Not an address like user@server: {given}"
+            break
+        extra.append(handle)
+    if errors:
+        raise ValidationError(errors)
+
+    rendered = render_post_body(body)
+    too_long = [h for h in rendered.mentions if len(h) > HANDLE_MAX_LENGTH]
+    if too_long:
+        raise ValidationError({"body": f"That address is too long: @{too_long[0]}"})
+    mentions = list(dict.fromkeys([*rendered.mentions, *extra]))
+    return body, summary, rendered, mentions
+
+
+def _require_content(post: Post, body: str) -> None:
+    if not body and (post.pk is None or not post.media.exists()):
+        raise ValidationError({"body": "Write something or add an image first."})
+
+
+def _store_mentions(post: Post, handles: list[str]) -> None:
+    """Keep mentions still named (federation may have resolved them)."""
+    post.mentions.exclude(handle__in=handles).delete()
+    existing = set(post.mentions.values_list("handle", flat=True))
+    Mention.objects.bulk_create(
+        [Mention(post=post, handle=h) for h in handles if h not in existing]
+    )
+
+
+def _store_hashtags(post: Post, names: list[str]) -> None:
+    # ignore_conflicts: two posts may introduce the same new tag at once.
+    Hashtag.objects.bulk_create(
+        [Hashtag(name=name) for name in names], ignore_conflicts=True
+    )
+    post.hashtags.set(Hashtag.objects.filter(name__in=names))
+
+
+def _published_content(post: Post) -> tuple:
+    """What readers of a published post see; an edit changes some of it."""
+    return (
+        post.body,
+        post.summary,
+        post.sensitive,
+        post.language,
+        tuple(sorted(post.mentions.values_list("handle", flat=True))),
+    )
+
+
+# Media ---------------------------------------------------------------------
+
+
+def post_attach_media(
+    *,
+    post: Post,
+    by: User,
+    upload,
+    alt_text: str = "",
+    focal_point: tuple[float, float] | None = None,
+) -> PostMedia:
+    """Attach an image (re-encoded, EXIF stripped) as the post's last one."""
+    _require_manager(by, post.creator)
+    alt_text = clean_alt_text(alt_text)
+    focal_point = clean_focal_point(focal_point)
+    _require_room_for_media(post)  # before the costly decode
+    try:
+        prepared = prepare_post_image(upload)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.messages}) from exc
+
+    item = PostMedia(
+        mime_type=prepared.mime_type,
+        alt_text=alt_text,
+        width=prepared.width,
+        height=prepared.height,
+        blurhash=prepared.blurhash,
+        focal_x=focal_point[0] if focal_point else None,
+        focal_y=focal_point[1] if focal_point else None,
+    )
+    try:
+        with transaction.atomic():
+            post = _locked(post)
+            if post.state == Post.State.DELETED:
+                raise _state_error(post)
+            _require_room_for_media(post)
+            last = post.media.aggregate(last=Max("position"))["last"]
+            item.post = post
+            item.position = 0 if last is None else last + 1
+            item.file.save(prepared.file.name, prepared.file, save=False)
+            item.save()
+            if post.state == Post.State.PUBLISHED:
+                _mark_edited(post)
+    except BaseException:
+        if item.file:
+            item.file.storage.delete(item.file.name)
+        raise
+    return item
+
+
+def post_describe_media(
+    *,
+    media: PostMedia,
+    by: User,
+    alt_text: str,
+    focal_point: tuple[float, float] | None = None,
+) -> PostMedia:
+    """Change an image's alt text, and its focal point when one is given.
+
+    focal_point=None keeps the current one; (0, 0) is the centre, which is
+    what no focal point means.
+    """
+    post = media.post
+    _require_manager(by, post.creator)
+    alt_text = clean_alt_text(alt_text)
+    focal_point = clean_focal_point(focal_point)
+    with transaction.atomic():
+        post = _locked(post)
+        if post.state == Post.State.DELETED:
+            raise _state_error(post)
+        item = PostMedia.objects.get(pk=media.pk, post=post)
+        before = (item.alt_text, item.focal_x, item.focal_y)
+        item.alt_text = alt_text
+        if focal_point is not None:
+            item.focal_x, item.focal_y = focal_point
+        item.save()
+        if (
+            post.state == Post.State.PUBLISHED
+            and (item.alt_text, item.focal_x, item.focal_y) != before
+        ):
+            _mark_edited(post)
+    return item
+
+
+def post_remove_media(*, media: PostMedia, by: User) -> None:
+    """Remove an image; its file goes once the transaction commits."""
+    post = media.post
+    _require_manager(by, post.creator)
+    with transaction.atomic():
+        post = _locked(post)
+        if post.state == Post.State.DELETED:
+            raise _state_error(post)
+        item = PostMedia.objects.filter(pk=media.pk, post=post).first()
+        if item is None:
+            return
+        remaining = list(post.media.exclude(pk=item.pk))
+        if post.state != Post.State.DRAFT and not post.body and not remaining:
+            raise ValidationError(
+                {"file": "This post has no text: keep at least one image."}
+            )
+        item.delete()
+        for position, other in enumerate(remaining):
+            if other.position != position:
+                other.position = position
+                other.save(update_fields=["position"])
+        _delete_files_on_commit([item.file])
+        if post.state == Post.State.PUBLISHED:
+            _mark_edited(post)
+
+
+def _require_room_for_media(post: Post) -> None:
+    if post.media.count() >= PostMedia.MAX_PER_POST:
+        raise ValidationError(
+            {"file": f"A post has at most {PostMedia.MAX_PER_POST} images."}
+        )
+
+
+def _delete_files_on_commit(files) -> None:
+    names = [(f.storage, f.name) for f in files if f]
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in names])
+
+
+# Publishing and scheduling -----------------------------------------------------
+
+
+def post_publish(*, post: Post, by: User) -> Post:
+    """Publish a draft or scheduled post now."""
+    _require_manager(by, post.creator)
+    with transaction.atomic():
+        post = _locked(post)
+        if post.state not in EDITABLE_STATES:
+            raise _state_error(post)
+        _require_content(post, post.body)
+        _mark_published(post, now=timezone.now())
+    return post
+
+
+def post_schedule(*, post: Post, by: User, publish_at: datetime) -> Post:
+    """Schedule a draft, or move a scheduled post to another time."""
+    _require_manager(by, post.creator)
+    if not isinstance(publish_at, datetime) or timezone.is_naive(publish_at):
+        raise ValidationError({"publish_at": "Give a date and time with a time zone."})
+    if publish_at < timezone.now() - SCHEDULE_GRACE:
+        raise ValidationError(
+            {
+                "publish_at": "That time has already passed. Pick a time in "
+                "the future, or publish now."
+            }
+        )
+    with transaction.atomic():
+        post = _locked(post)
+        if post.state not in EDITABLE_STATES:
+            raise _state_error(post)
+        _require_content(post, post.body)
+        post.state = Post.State.SCHEDULED
+        post.scheduled_at = publish_at
+        post.save(update_fields=["state", "scheduled_at", "updated_at"])
+    return post
+
+
+def post_unschedule(*, post: Post, by: User) -> Post:
+    """Take a scheduled post back to the drafts."""
+    _require_manager(by, post.creator)
+    with transaction.atomic():
+        post = _locked(post)
+        if post.state != Post.State.SCHEDULED:
+            raise ValidationError({NON_FIELD_ERRORS: "This post is not scheduled."})
+        post.state = Post.State.DRAFT
+        post.scheduled_at = None
+        post.save(update_fields=["state", "scheduled_at", "updated_at"])
+    return post
+
+
+def publish_due_posts(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Publish scheduled posts whose time has come; return how many.
+
+    Run by Celery beat every 30 seconds, possibly by two schedulers at once:
+    each claims its posts with SELECT … FOR UPDATE SKIP LOCKED, so a post
+    locked by one run is skipped by the other, and a post another run has
+    already published no longer matches. A post whose time passed while
+    the workers were down goes out on the next run and records how late.
+    """
+    now = now or timezone.now()
+    published = 0
+    with transaction.atomic():
+        due = (
+            Post.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("creator")
+            .filter(state=Post.State.SCHEDULED, scheduled_at__lte=now)
+            .order_by("scheduled_at", "pk")[:limit]
+        )
+        for post in due:
+            late_by = now - post.scheduled_at
+            try:
+                # One bad post must not hold back the others.
+                with transaction.atomic():
+                    _mark_published(
+                        post, now=now, late_by=late_by if late_by > LATE_AFTER else None
+                    )
+            except Exception:
+                logger.exception("could not publish scheduled post %s", post.pk)
+                continue
+            if late_by > LATE_AFTER:
+                logger.warning("post %s published %s late", post.pk, late_by)
+            published += 1
+    return published
+
+
+def _mark_published(
+    post: Post, *, now: datetime, late_by: timedelta | None = None
+) -> None:
+    post.state = Post.State.PUBLISHED
+    post.published_at = now
+    post.published_late_by = late_by
+    post.save(
+        update_fields=["state", "published_at", "published_late_by", "updated_at"]
+    )
+    _send_on_commit(events.post_published, post)
+
+
+# Deleting ------------------------------------------------------------------
+
+
+def post_delete(*, post: Post, by: User) -> None:
+    """Delete a post.
+
+    A published post keeps its row (state deleted, the text kept for the
+    creator's record) so federation can answer 410 with a Tombstone; its
+    images are removed, as their URLs are public. Drafts and scheduled
+    posts, which nobody else has seen, are removed outright. Deleting a
+    deleted post does nothing.
+    """
+    _require_manager(by, post.creator)
+    with transaction.atomic():
+        post = _locked(post)
+        files = [item.file for item in post.media.all()]
+        if post.state == Post.State.DELETED:
+            return
+        if post.state in EDITABLE_STATES:
+            post.delete()
+            _delete_files_on_commit(files)
+            return
+        post.media.all().delete()
+        post.state = Post.State.DELETED
+        post.deleted_at = timezone.now()
+        post.pinned_at = None
+        post.save(update_fields=["state", "deleted_at", "pinned_at", "updated_at"])
+        _delete_files_on_commit(files)
+        _send_on_commit(events.post_deleted, post)
+
+
+# Pinning -------------------------------------------------------------------
+
+
+def post_pin(*, post: Post, by: User) -> Post:
+    """Pin a published public or unlisted post to the profile (at most 5)."""
+    _require_manager(by, post.creator)
+    with transaction.atomic():
+        # Lock the creator so two pins at once cannot both be the fifth.
+        CreatorProfile.objects.select_for_update().filter(pk=post.creator_id).first()
+        post = _locked(post)
+        if post.state != Post.State.PUBLISHED:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: "Only published posts can be pinned."}
+            )
+        if post.visibility == Post.Visibility.FOLLOWERS:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: "Followers-only posts cannot be pinned."}
+            )
+        if post.pinned_at is not None:
+            return post
+        pinned = Post.objects.filter(
+            creator_id=post.creator_id,
+            state=Post.State.PUBLISHED,
+            pinned_at__isnull=False,
+        ).count()
+        if pinned >= MAX_PINNED_POSTS:
+            raise ValidationError(
+                {
+                    NON_FIELD_ERRORS: f"At most {MAX_PINNED_POSTS} posts can be "
+                    "pinned. Unpin one first."
+                }
+            )
+        post.pinned_at = timezone.now()
+        post.save(update_fields=["pinned_at", "updated_at"])
+        _send_on_commit(events.post_pinned, post)
+    return post
+
+
+def post_unpin(*, post: Post, by: User) -> Post:
+    """Unpin a post; unpinning a post that is not pinned does nothing."""
+    _require_manager(by, post.creator)
+    with transaction.atomic():
+        post = _locked(post)
+        if post.pinned_at is None:
+            return post
+        post.pinned_at = None
+        post.save(update_fields=["pinned_at", "updated_at"])
+        _send_on_commit(events.post_unpinned, post)
+    return post
+
+
+# Answering replies -----------------------------------------------------------
+
+
+def post_answer_reply(
+    *,
+    creator: CreatorProfile,
+    by: User,
+    in_reply_to_uri: str,
+    reply_author_handle: str,
+    body: str,
+    visibility: str = "public",
+) -> Post:
+    """Publish at once an answer to a remote reply, addressed to its author.
+
+    Mastodon threads an answer under the reply by inReplyTo, but notifies
+    the author only if they are mentioned, so the body names them: when it
+    does not, "@user@domain " is put in front.
+    """
+    handle = normalise_handle(reply_author_handle)
+    if handle is None:
+        raise ValidationError(
+            {"reply_author_handle": "Not an address like user@server."}
+        )
+    if not in_reply_to_uri.strip():
+        raise ValidationError({"in_reply_to_uri": "Say which reply this answers."})
+    body = body.strip()
+    if handle not in render_post_body(body).mentions:
+        body = f"@{handle} {body}"
+    data = PostInput(
+        body=body,
+        visibility=visibility,
+        in_reply_to_uri=in_reply_to_uri,
+        extra_mentions=(handle,),
+    )
+    with transaction.atomic():
+        post = post_save_draft(creator=creator, by=by, data=data)
+        return post_publish(post=post, by=by)
+
+
+# Helpers ---------------------------------------------------------------------
+
+
+def _require_manager(by: User, creator: CreatorProfile) -> None:
+    if not can_manage_creator_posts(by, creator):
+        raise PermissionDenied("You may not manage this creator's posts.")
+
+
+def _locked(post: Post) -> Post:
+    """A fresh copy of `post`, locked until the transaction ends."""
+    return (
+        Post.objects.select_for_update(of=("self",))
+        .select_related("creator")
+        .get(pk=post.pk)
+    )
+
+
+def _state_error(post: Post) -> ValidationError:
+    messages = {
+        Post.State.PUBLISHED: "This post is already published.",
+        Post.State.DELETED: "This post was deleted.",
+        Post.State.SCHEDULED: "This post is scheduled.",
+        Post.State.DRAFT: "This post is a draft.",
+    }
+    return ValidationError({NON_FIELD_ERRORS: messages[post.state]})
+
+
+def _mark_edited(post: Post) -> None:
+    post.edited_at = timezone.now()
+    post.save(update_fields=["edited_at", "updated_at"])
+    _send_on_commit(events.post_edited, post)
+
+
+def _send_on_commit(signal: Signal, post: Post) -> None:
+    # robust: the change is committed by then; a failing receiver is logged
+    # and must not turn the creator's successful action into an error.
+    transaction.on_commit(lambda: signal.send(sender=Post, post=post), robust=True)

@@ -1,0 +1,27 @@
+"""The posts dashboard, under /posts/.
+
+Pages of one creator are keyed by handle ("@alice"), so an agency member
+sees at a glance whose posts they are handling; a post's own pages by id.
+"""
+
+from django.urls import path
+
+from posts.views import compose, lists, post
+
+app_name = "posts"
+
+urlpatterns = [
+    path("posts/", lists.posts_index, name="index"),
+    path("posts/@<str:handle>/", lists.posts_queue, name="queue"),
+    path("posts/@<str:handle>/calendar/", lists.posts_calendar, name="calendar"),
+    path("posts/@<str:handle>/new/", compose.post_compose, name="compose"),
+    path("posts/@<str:handle>/preview/", compose.post_preview, name="preview"),
+    path("posts/<int:pk>/", post.post_detail, name="detail"),
+    path("posts/<int:pk>/edit/", compose.post_edit, name="edit"),
+    path("posts/<int:pk>/publish/", post.post_publish_now, name="publish"),
+    path("posts/<int:pk>/schedule/", post.post_reschedule, name="schedule"),
+    path("posts/<int:pk>/unschedule/", post.post_unschedule, name="unschedule"),
+    path("posts/<int:pk>/pin/", post.post_pin, name="pin"),
+    path("posts/<int:pk>/unpin/", post.post_unpin, name="unpin"),
+    path("posts/<int:pk>/delete/", post.post_delete, name="delete"),
+]

@@ -1,0 +1,225 @@
+"""The delivery progress a creator watches on the post page."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from federation import breaker, delivery, delivery_status, ids, keys, services, tasks
+from federation.models import Delivery, RemoteInstance
+from posts.models import Post
+from tests import factories
+from tests.federation.delivery_sink import DeliverySink, Reply, create_payload, follower
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_breakers(db):
+    yield
+    breaker.reset(RemoteInstance.objects.values_list("domain", flat=True))
+
+
+@pytest.fixture
+def post(alice):
+    alice.time_zone = "Europe/Paris"
+    alice.save()
+    return Post.objects.create(
+        creator=alice, body="Hello", state="published", published_at=timezone.now()
+    )
+
+
+def queue(post, inboxes, *, kind="Create", number=1):
+    payload = {**create_payload(post.creator, number), "type": kind}
+    payload["id"] += f"#{kind}"
+    return services.queue_activity(
+        creator=post.creator, payload=payload, inboxes=set(inboxes), post=post
+    )
+
+
+def servers(count: int) -> list[str]:
+    return [f"https://s{n:02}.example/inbox" for n in range(count)]
+
+
+def paris(moment) -> str:
+    return f"{timezone.localtime(moment, ZoneInfo('Europe/Paris')):%a %H:%M}"
+
+
+def fragment(client, post):
+    return client.get(
+        reverse("post-delivery", kwargs={"pk": post.pk}), headers={"HX-Request": "true"}
+    )
+
+
+def test_counts_servers_and_says_when_the_next_try_is(post):
+    activity = queue(post, servers(43))
+    Delivery.objects.filter(activity=activity).exclude(
+        host__in=["s41.example", "s42.example"]
+    ).update(state="delivered", delivered_at=timezone.now(), attempts=1)
+    next_try = timezone.now() + timedelta(days=2)
+    Delivery.objects.filter(host__in=["s41.example", "s42.example"]).update(
+        state="failed",
+        attempts=3,
+        next_attempt_at=next_try,
+        last_status_code=500,
+        last_error="s41.example had a problem: 500 Internal Server Error",
+    )
+
+    (progress,) = delivery_status.delivery_progress(post).activities
+
+    assert progress.summary == (
+        f"Delivered to 41 of 43 servers, 2 retrying, next try {paris(next_try)}"
+    )
+    assert progress.badge == ("Retrying", "badge-warning")
+    assert progress.failures[0] == (
+        "retrying",
+        "s41.example had a problem: 500 Internal Server Error; "
+        f"next try {paris(next_try)}",
+    )
+
+
+def test_several_inboxes_on_one_server_count_as_one_server(post):
+    queue(post, [f"https://big.example/users/u{n}/inbox" for n in range(5)])
+    Delivery.objects.update(state="delivered")
+
+    (progress,) = delivery_status.delivery_progress(post).activities
+
+    assert progress.summary == "Delivered to 1 of 1 server"
+    assert progress.finished
+
+
+def test_refusals_are_said_in_words_and_polling_stops(alice, post, client, loopback):
+    key = keys.key_for_creator(alice)
+    with DeliverySink(keys={ids.key_id("alice"): key.public_key_pem}) as sink:
+        follower(alice, host=sink.host, username="bob")
+        sink.script("/users/bob/inbox", Reply(403))
+        activity = queue(post, services.follower_inboxes(alice))
+        client.force_login(alice.user)
+
+        assert 'hx-trigger="every 3s"' in fragment(client, post).text
+        tasks.deliver_activity(activity.pk)
+        response = fragment(client, post)
+
+    assert response.status_code == 200
+    page = response.text
+    assert "Delivered to 0 of 1 server, 1 failed" in page
+    assert f"{sink.host} refused it: 403 Forbidden" in page
+    assert "Not everywhere" in page
+    assert "hx-trigger" not in page  # nothing left to wait for
+
+
+def test_a_finished_delivery_stops_polling(alice, post, client, loopback):
+    key = keys.key_for_creator(alice)
+    with DeliverySink(keys={ids.key_id("alice"): key.public_key_pem}) as sink:
+        for name in ("ann", "ben"):
+            follower(alice, host=sink.host, username=name, shared=True)
+        activity = queue(post, services.follower_inboxes(alice))
+        tasks.deliver_activity(activity.pk)
+    client.force_login(alice.user)
+
+    page = fragment(client, post).text
+
+    assert "Delivered to 1 of 1 server" in page
+    assert ">Delivered</span>" in page
+    assert "hx-trigger" not in page
+
+
+def test_followers_whose_accounts_are_gone_are_not_failures(alice, post, loopback):
+    key = keys.key_for_creator(alice)
+    with DeliverySink(keys={ids.key_id("alice"): key.public_key_pem}) as sink:
+        follower(alice, host=sink.host, username="gone")
+        follower(alice, host=sink.host, username="kept")
+        sink.script("/users/gone/inbox", Reply(410))
+        activity = queue(post, services.follower_inboxes(alice))
+        delivery.deliver_due(activity_id=activity.pk)
+
+    (progress,) = delivery_status.delivery_progress(post).activities
+
+    assert progress.summary == "Delivered to 1 of 1 server"
+    assert progress.failures == []
+    assert progress.accounts_gone_words == (
+        "1 follower's account no longer exists; it was removed from your followers."
+    )
+
+
+def test_a_server_down_for_days_is_named(post):
+    queue(post, ["https://down.example/inbox", "https://up.example/inbox"])
+    Delivery.objects.filter(host="up.example").update(state="delivered")
+    RemoteInstance.objects.create(
+        domain="down.example", unavailable_since=timezone.now()
+    )
+
+    progress = delivery_status.delivery_progress(post)
+
+    (activity,) = progress.activities
+    assert activity.summary == "Delivered to 1 of 2 servers, 1 unreachable for days"
+    assert activity.failures == [
+        (
+            "paused",
+            "down.example has been unreachable for days; it gets the post when "
+            "it is heard from again",
+        )
+    ]
+    assert progress.poll_seconds is None  # it may be days: no polling
+
+
+def test_edits_and_deletions_are_listed_newest_first(post, client):
+    queue(post, servers(2), kind="Create")
+    queue(post, servers(2), kind="Delete", number=2)
+    Delivery.objects.filter(activity__activity_type="Create").update(state="delivered")
+    client.force_login(post.creator.user)
+
+    page = fragment(client, post).text
+
+    assert page.index("Deletion") < page.index("Post")
+    assert "Delivered to 0 of 2 servers, 2 sending" in page
+    assert 'hx-trigger="every 3s"' in page
+
+
+def test_a_just_published_post_is_getting_ready(post, client):
+    client.force_login(post.creator.user)
+    page = fragment(client, post).text
+    assert "Getting ready to send" in page
+    assert 'hx-trigger="every 3s"' in page
+
+
+def test_a_draft_has_nothing_to_show(alice, client):
+    draft = Post.objects.create(creator=alice, body="Soon")
+    client.force_login(alice.user)
+    page = fragment(client, draft).text
+    assert "Not published yet" in page
+    assert "hx-trigger" not in page
+
+
+def test_without_htmx_it_is_a_whole_page(post, client):
+    queue(post, servers(1))
+    client.force_login(post.creator.user)
+    response = client.get(reverse("post-delivery", kwargs={"pk": post.pk}))
+    assert response.status_code == 200
+    assert "<html" in response.text
+    assert "Delivered to 0 of 1 server, 1 sending" in response.text
+
+
+def test_an_agency_member_with_access_sees_it(post, client):
+    analyst = factories.MembershipFactory(role="analyst").user
+    factories.AgencyAccessFactory(
+        creator=post.creator, agency=analyst.agency_memberships.get().agency
+    )
+    client.force_login(analyst)
+    assert fragment(client, post).status_code == 200
+
+
+def test_someone_else_gets_404(post, client):
+    stranger = factories.CreatorFactory(handle="mallory").user
+    client.force_login(stranger)
+    assert fragment(client, post).status_code == 404
+
+
+def test_it_takes_few_queries(post, client, django_assert_max_num_queries):
+    queue(post, servers(30))
+    queue(post, servers(30), kind="Update", number=2)
+    client.force_login(post.creator.user)
+    with django_assert_max_num_queries(12):
+        assert fragment(client, post).status_code == 200
