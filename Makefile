@@ -35,6 +35,7 @@ migrate: install
 
 demo: install
 	DEBUG=true $(BIN)/python manage.py demo
+	DEBUG=true $(BIN)/python manage.py demo_fediverse
 
 bench: install ## Every benchmark in bench/; each prints its figure and its floor.
 	@for script in bench/*.py; do \

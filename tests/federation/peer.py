@@ -156,8 +156,17 @@ def mastodon_actor_document(base_url: str, username: str, public_pem: str) -> di
 
 
 class MastodonPeer:
-    def __init__(self, *, username: str = "bob", software=("mastodon", "4.3.0")):
+    def __init__(
+        self,
+        *,
+        username: str = "bob",
+        software=("mastodon", "4.3.0"),
+        shared_inbox: bool = True,
+    ):
         self.username = username
+        # Some servers (older Pixelfed, single-user ones) offer no shared
+        # inbox: deliveries must then go to the personal inbox.
+        self.offers_shared_inbox = shared_inbox
         self.software_name, self.software_version = software
         self.secure_mode = False
         self.received: list[Received] = []
@@ -217,7 +226,12 @@ class MastodonPeer:
         return f"{self.base_url}/inbox"
 
     def actor_document(self) -> dict:
-        return mastodon_actor_document(self.base_url, self.username, self.public_pem)
+        document = mastodon_actor_document(
+            self.base_url, self.username, self.public_pem
+        )
+        if not self.offers_shared_inbox:
+            del document["endpoints"]
+        return document
 
     def webfinger_document(self) -> dict:
         profile = f"{self.base_url}/@{self.username}"

@@ -7,24 +7,32 @@ WebFinger and verify every POST's signature against our actor, which they
 fetch from the live server.
 """
 
+import io
 import socket
 import uuid
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.utils import timezone
+from PIL import Image
 
 from creatorhub.celery import app as celery_app
 from federation import keys, notes, remote
 from federation.models import Follow
+from posts.models import Post
 from posts.services import (
     PostInput,
+    post_attach_media,
     post_delete,
     post_edit,
-    post_publish,
     post_save_draft,
+    post_schedule,
 )
+from posts.tasks import publish_due_posts
 from tests import factories
 from tests.federation.peer import MastodonPeer
 from tests.worker import start_worker, stop_worker, wait_for
@@ -103,9 +111,23 @@ def _activities(peer, kind: str) -> list[dict]:
     return found
 
 
-def test_publish_edit_and_delete_reach_a_follower_and_a_mentioned_account(hub, worker):
+def _photo() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (30, 90, 160)).save(buffer, "JPEG")
+    return SimpleUploadedFile("mural.jpg", buffer.getvalue(), "image/jpeg")
+
+
+def test_a_scheduled_post_with_image_and_mention_goes_out_is_edited_and_deleted(
+    hub, worker
+):
+    """The issue's "done when": scheduled, then delivered by the worker to a
+    follower's server (shared inbox) and a mentioned account's server (no
+    shared inbox), each verifying our signature; then Update and Delete."""
     alice = factories.CreatorFactory(handle="alice", user__username="alice")
-    with MastodonPeer() as follower, MastodonPeer(username="carol") as mentioned:
+    with (
+        MastodonPeer() as follower,
+        MastodonPeer(username="carol", shared_inbox=False) as mentioned,
+    ):
         Follow.objects.create(
             creator=alice,
             actor=remote.fetch_actor(follower.actor_id),
@@ -117,8 +139,22 @@ def test_publish_edit_and_delete_reach_a_follower_and_a_mentioned_account(hub, w
             by=alice.user,
             data=PostInput(body=f"New mural with {mentioned.handle} #art"),
         )
-        post = post_publish(post=draft, by=alice.user)
+        post_attach_media(
+            post=draft, by=alice.user, upload=_photo(), alt_text="A blue wall"
+        )
+        post = post_schedule(
+            post=draft, by=alice.user, publish_at=timezone.now() + timedelta(seconds=2)
+        )
         note_id = notes.note_url(post)
+        assert not follower.inbox_posts()  # nothing goes out before its time
+
+        def published():
+            """beat's publish_due_posts, run by the worker, published it"""
+            publish_due_posts.delay()  # what beat does every 30 s
+            post.refresh_from_db()
+            return post.state == Post.State.PUBLISHED
+
+        wait_for(published, timeout=60, interval=1)
 
         def created():
             """a verified Create at both servers"""
@@ -136,6 +172,14 @@ def test_publish_edit_and_delete_reach_a_follower_and_a_mentioned_account(hub, w
             "href": mentioned.actor_id,
             "name": f"@carol@{mentioned.host}",
         } in note["tag"]
+        [image] = note["attachment"]
+        assert image["mediaType"] == "image/jpeg"
+        assert image["name"] == "A blue wall"
+        assert (image["width"], image["height"]) == (640, 480)
+        assert image["blurhash"]
+        # Shared inbox where offered, the personal inbox where not.
+        assert {r.path for r in follower.inbox_posts()} == {"/inbox"}
+        assert {r.path for r in mentioned.inbox_posts()} == {"/users/carol/inbox"}
 
         post = post_edit(
             post=post, by=alice.user, data=PostInput(body=f"Mural! {mentioned.handle}")

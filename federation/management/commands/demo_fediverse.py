@@ -1,0 +1,225 @@
+"""manage.py demo_fediverse: give the demo creator a made-up fediverse life.
+
+Posts (published, scheduled, a draft), followers on made-up Mastodon,
+Threads, Misskey and Pixelfed servers, a follow request, likes, boosts,
+reactions and a reply thread — so the dashboard, notifications and public
+pages have something to show on a laptop. The remote servers live under
+`.example` (RFC 2606): nothing is ever delivered to a real server, and
+nothing here is sent at all (rows are written directly, no events fire).
+Runs once per database; a second run leaves existing demo posts alone.
+"""
+
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import CreatorProfile
+from analytics import services as analytics
+from analytics.models import Interaction
+from federation.ids import note_id
+from federation.models import Follow, RemoteActor, RemoteInstance
+from posts.models import Hashtag, Post
+from posts.rendering import render_post_body
+
+SERVERS = (
+    ("mastodon.example", RemoteInstance.Software.MASTODON, "4.5.2"),
+    ("threads.example", RemoteInstance.Software.THREADS, "1.0"),
+    ("misskey.example", RemoteInstance.Software.MISSKEY, "2025.4.0"),
+    ("pixelfed.example", RemoteInstance.Software.PIXELFED, "0.12.5"),
+)
+PEOPLE = (
+    ("bob", "Bob Builder"),
+    ("carol", "Carol Danvers"),
+    ("dan", "Dan Brown"),
+    ("erin", "Erin Hunter"),
+    ("frank", "Frank Ocean"),
+    ("grace", "Grace Hopper"),
+    ("heidi", "Heidi Klum"),
+    ("ivan", "Ivan Petrov"),
+)
+POSTS = (
+    (13, "New series starts today: **ten paintings in ten days**. #painting"),
+    (10, "Day three. The light at 6 am is something else. #painting #sunrise"),
+    (7, "Thank you for 100 followers from all over the fediverse!"),
+    (4, "Studio tour this weekend — who wants a look behind the easel? #studio"),
+    (1, "Last canvas of the series is drying. Which one was your favourite?"),
+)
+
+
+class Command(BaseCommand):
+    help = "Give @demo posts, remote followers and engagement (development only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--handle", default="demo")
+        parser.add_argument("--force", action="store_true")
+
+    def handle(self, *args, handle: str, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("Refusing to create demo data with DEBUG off.")
+        creator = CreatorProfile.objects.filter(handle=handle).first()
+        if creator is None:
+            raise CommandError(f"No creator @{handle}: run `manage.py demo` first.")
+        if creator.posts.exists():
+            self.stdout.write(f"@{handle} already has posts: left as they are.")
+            return
+        counts = self.seed(creator)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"@{handle}: {counts['posts']} posts, {counts['followers']} "
+                f"followers, {counts['interactions']} interactions (made up)."
+            )
+        )
+
+    @transaction.atomic
+    def seed(self, creator: CreatorProfile) -> dict[str, int]:
+        rng = random.Random(creator.handle)  # noqa: S311 - made-up demo data
+        now = timezone.now()
+        # A few people on each server, a different few on each.
+        authors = [
+            _remote_person(name, full, server)
+            for index, server in enumerate(SERVERS)
+            for name, full in PEOPLE[index : index + 3 + index % 2]
+        ]
+        for actor, _ in authors[:-1]:
+            Follow.objects.get_or_create(
+                creator=creator,
+                actor=actor,
+                defaults={
+                    "follow_activity_id": f"{actor.ap_id}#follows/demo",
+                    "state": Follow.State.ACCEPTED,
+                    "accepted_at": now - timedelta(days=rng.randint(1, 20)),
+                },
+            )
+        pending, _ = authors[-1]
+        Follow.objects.get_or_create(
+            creator=creator,
+            actor=pending,
+            defaults={
+                "follow_activity_id": f"{pending.ap_id}#follows/demo",
+                "state": Follow.State.PENDING,
+            },
+        )
+
+        posts = [
+            _published(creator, body, now - timedelta(days=days, hours=3))
+            for days, body in POSTS
+        ]
+        _post(
+            creator,
+            "Behind the scenes video is up tomorrow.",
+            state=Post.State.SCHEDULED,
+            scheduled_at=now + timedelta(days=1, hours=2),
+        )
+        _post(creator, "Idea: a live painting stream?", state=Post.State.DRAFT)
+
+        interactions = []
+        for post in posts:
+            for actor, author in authors:
+                for kind, chance in (("like", 0.7), ("boost", 0.3), ("reaction", 0.1)):
+                    if rng.random() < chance:
+                        interactions.append(
+                            analytics.InteractionInput(
+                                kind=kind,
+                                activity_id=f"{actor.ap_id}#{kind}s/{post.pk}",
+                                creator_id=creator.pk,
+                                author=author,
+                                post_id=post.pk,
+                                emoji="🎨" if kind == "reaction" else "",
+                                occurred_at=post.published_at
+                                + timedelta(minutes=rng.randint(5, 2000)),
+                            )
+                        )
+        analytics.interactions_record_many(items=interactions)
+
+        first_post = posts[-1]
+        (bob, bob_author), (carol, carol_author) = authors[0], authors[1]
+        question = analytics.reply_store(
+            creator=creator,
+            post=first_post,
+            author=bob_author,
+            note=analytics.NoteInput(
+                ap_id=f"{bob.ap_id}/statuses/demo-1",
+                in_reply_to_uri=note_id(first_post),
+                content="<p>Day three, no contest. The colours! 😍</p>",
+                published_at=first_post.published_at + timedelta(minutes=40),
+            ),
+        )
+        analytics.reply_store(
+            creator=creator,
+            post=first_post,
+            author=carol_author,
+            parent=question,
+            note=analytics.NoteInput(
+                ap_id=f"{carol.ap_id}/statuses/demo-2",
+                in_reply_to_uri=f"{bob.ap_id}/statuses/demo-1",
+                content="<p>Agreed — is it for sale?</p>",
+                published_at=first_post.published_at + timedelta(minutes=75),
+            ),
+        )
+        return {
+            "posts": creator.posts.count(),
+            "followers": creator.follows.filter(state=Follow.State.ACCEPTED).count(),
+            "interactions": Interaction.objects.filter(creator=creator).count(),
+        }
+
+
+def _remote_person(username: str, name: str, server: tuple) -> tuple:
+    domain, software, version = server
+    instance, _ = RemoteInstance.objects.get_or_create(
+        domain=domain,
+        defaults={
+            "software": software,
+            "software_name": software,
+            "software_version": version,
+            "nodeinfo_fetched_at": timezone.now(),
+        },
+    )
+    ap_id = f"https://{domain}/users/{username}"
+    actor, _ = RemoteActor.objects.get_or_create(
+        ap_id=ap_id,
+        defaults={
+            "instance": instance,
+            "username": username,
+            "display_name": name,
+            "inbox_url": f"{ap_id}/inbox",
+            "shared_inbox_url": f"https://{domain}/inbox",
+            "profile_url": f"https://{domain}/@{username}",
+            "followers_url": f"{ap_id}/followers",
+            "public_key_id": f"{ap_id}#main-key",
+            # Demo actors never sign anything; no key is needed.
+            "public_key_pem": "",
+        },
+    )
+    author = analytics.Author(
+        actor_uri=ap_id,
+        handle=f"@{username}@{domain}",
+        name=name,
+        profile_url=actor.profile_url,
+        domain=domain,
+        software=software,
+    )
+    return actor, author
+
+
+def _post(creator, body: str, **fields) -> Post:
+    rendered = render_post_body(body)
+    post = Post.objects.create(
+        creator=creator, body=body, content_html=rendered.html, language="en", **fields
+    )
+    for name in rendered.hashtags:
+        post.hashtags.add(Hashtag.objects.get_or_create(name=name)[0])
+    return post
+
+
+def _published(creator, body: str, when) -> Post:
+    return _post(
+        creator,
+        body,
+        state=Post.State.PUBLISHED,
+        published_at=when,
+        created_at=when,
+    )

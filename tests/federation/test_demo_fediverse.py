@@ -1,0 +1,51 @@
+"""manage.py demo_fediverse: a laptop install has something to look at."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from analytics.models import Interaction, Reply
+from federation.models import Delivery, Follow
+from posts.models import Post
+from tests import factories
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.DEBUG = True
+    return factories.CreatorFactory(handle="demo")
+
+
+def test_it_gives_the_creator_posts_followers_and_engagement(demo, client):
+    call_command("demo_fediverse", verbosity=0)
+
+    states = set(demo.posts.values_list("state", flat=True))
+    assert states == {Post.State.PUBLISHED, Post.State.SCHEDULED, Post.State.DRAFT}
+    assert demo.follows.filter(state=Follow.State.ACCEPTED).count() > 5
+    assert demo.follows.filter(state=Follow.State.PENDING).count() == 1
+    platforms = set(
+        Interaction.objects.filter(creator=demo).values_list("software", flat=True)
+    )
+    assert {"mastodon", "threads", "misskey", "pixelfed"} <= platforms
+    assert Reply.objects.filter(creator=demo, parent__isnull=False).exists()
+    # Made-up servers are never contacted.
+    assert not Delivery.objects.exists()
+
+    client.force_login(demo.user)
+    feed = client.get(f"/dashboard/@{demo.handle}/notifications/")
+    assert feed.status_code == 200
+    assert "Threads" in feed.content.decode()
+
+
+def test_a_second_run_leaves_the_demo_alone(demo):
+    call_command("demo_fediverse", verbosity=0)
+    before = Interaction.objects.count()
+    call_command("demo_fediverse", verbosity=0)
+    assert Interaction.objects.count() == before
+
+
+def test_it_refuses_to_run_in_production(demo, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("demo_fediverse")
+    assert not demo.posts.exists()
