@@ -85,6 +85,11 @@ class Interaction(RemoteAuthor):
         indexes = [
             models.Index(fields=["creator", "-occurred_at"]),
             models.Index(fields=["post", "kind"]),
+            # What one person did to one post: the inbox's undo and replay
+            # of a batch, and forgetting a deleted account.
+            models.Index(
+                fields=["actor_uri", "post"], name="interaction_actor_post_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -258,9 +258,13 @@ def _parse_signature(request) -> signatures.ParsedSignature:
     if not header:
         raise Refused(401, "the request is not signed")
     try:
-        return signatures.parse_signature_header(header)
+        parsed = signatures.parse_signature_header(header)
     except signatures.SignatureError as exc:
         raise Refused(401, str(exc)) from None
+    key_id = parsed.key_id
+    if len(key_id) > MAX_ID_LENGTH or not key_id.isprintable() or " " in key_id:
+        raise Refused(401, "the keyId is not a URL")
+    return parsed
 
 
 def _verify(request, body: bytes, parsed: signatures.ParsedSignature) -> str:

@@ -178,7 +178,7 @@ def _apply(kept: list, actors: Actors) -> dict[str, Outcome]:
     # The caller holds processing.INBOX_LOCK: no other batch replays likes
     # and undos against these rows until this one commits.
     outcomes: dict[str, Outcome] = {}
-    ids = {op.target_id for op, _ in kept if op.target_id}
+    undone_ids = {op.target_id for op, _ in kept if op.undo and op.target_id}
 
     cancelled = set(
         among(
@@ -187,8 +187,20 @@ def _apply(kept: list, actors: Actors) -> dict[str, Outcome]:
             [op.target_id for op, _ in kept if not op.undo],
         ).values_list("actor_uri", "target_id")
     )
-    pairs = {(op.item.actor, post.pk) for op, post in kept}
-    existing = _current_rows(ids, pairs)
+    # The rows each (person, post) already has matter for reactions (one
+    # per emoji, with no constraint to enforce it) and wherever the batch
+    # undoes something. A like or boost otherwise goes in as new: the
+    # database skips it if that person liked or boosted the post already.
+    undo_keys = {
+        _key(op.item.actor, post.pk, op.reaction) for op, post in kept if op.undo
+    }
+    pairs = {
+        (op.item.actor, post.pk)
+        for op, post in kept
+        if op.reaction.kind == Kind.REACTION
+        or _key(op.item.actor, post.pk, op.reaction) in undo_keys
+    }
+    existing = _current_rows(undone_ids, pairs)
 
     # key -> activity id of the row present now (None: absent); the rows
     # present before the batch, by key.
