@@ -355,13 +355,25 @@ class Results:
         return counts
 
 
+# The batch is copied into a session's scratch table, then inserted from it:
+# COPY moves rows far faster than parameters, and the INSERT can then skip
+# ids stored before (ON CONFLICT) and say which rows are new.
+_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS inbox_stage (
+    ap_id text, activity_type text, actor_uri text, payload text, key_id text,
+    verified boolean, inbox_handle text, received_at timestamptz, state text,
+    error text, attempts integer, processed_at timestamptz
+) ON COMMIT DELETE ROWS
+"""
+_COLUMNS = (
+    "ap_id, activity_type, actor_uri, payload, key_id, verified, inbox_handle, "
+    "received_at, state, error, attempts, processed_at"
+)
 _INSERT = """
-INSERT INTO {table} (ap_id, activity_type, actor_uri, payload, key_id, verified,
-                     inbox_handle, received_at, state, error, attempts,
-                     processed_at)
-SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]::jsonb[],
-                     %b::text[], %b::boolean[], %b::text[], %b::timestamptz[],
-                     %b::text[], %b::text[], %b::integer[], %b::timestamptz[])
+INSERT INTO {table} ({columns})
+SELECT ap_id, activity_type, actor_uri, payload::jsonb, key_id, verified,
+       inbox_handle, received_at, state, error, attempts, processed_at
+FROM inbox_stage
 ON CONFLICT (ap_id) DO NOTHING
 RETURNING id, ap_id
 """
@@ -397,9 +409,9 @@ def _rows(records: dict, results: Results, *, now: datetime) -> list[dict]:
 def store(records: dict, results: Results) -> dict[str, int]:
     """Write the raw activities with how they went; ap_id -> pk of new rows.
 
-    One statement for the batch, bodies stored as received, parameters
-    bound server-side (Django's cursors quote values in Python, which costs
-    more than the insert itself for a batch of payloads).
+    On PostgreSQL the batch goes in with COPY, bodies as received (Django's
+    cursors quote every value in Python, which cost more than the insert
+    itself for a batch of payloads).
     """
     rows = _rows(records, results, now=timezone.now())
     if not rows:
@@ -408,11 +420,19 @@ def store(records: dict, results: Results) -> dict[str, int]:
         return _store_orm(rows)
     import psycopg
 
-    sql = _INSERT.format(table=InboundActivity._meta.db_table)
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, [[row[name] for row in rows] for name in rows[0]])
-        return {ap_id: pk for pk, ap_id in cursor.fetchall()}
+    with transaction.atomic(), psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_STAGE)
+        with cursor.copy(f"COPY inbox_stage ({_COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(row.values()))
+        cursor.execute(
+            _INSERT.format(table=InboundActivity._meta.db_table, columns=_COLUMNS)
+        )
+        new = {ap_id: pk for pk, ap_id in cursor.fetchall()}
+        # Emptied at commit too; now, for a caller inside a larger transaction.
+        cursor.execute("DELETE FROM inbox_stage")
+        return new
 
 
 def _store_orm(rows: list[dict]) -> dict[str, int]:
