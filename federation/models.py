@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
+from analytics.models import Software
 
 
 class ActorKey(models.Model):
@@ -47,14 +48,9 @@ class ActorKey(models.Model):
 class RemoteInstance(models.Model):
     """Another Fediverse server, as far as we know it."""
 
-    class Software(models.TextChoices):
-        MASTODON = "mastodon", "Mastodon"
-        THREADS = "threads", "Threads"
-        MISSKEY = "misskey", "Misskey"
-        PLEROMA = "pleroma", "Pleroma / Akkoma"
-        PIXELFED = "pixelfed", "Pixelfed"
-        GOTOSOCIAL = "gotosocial", "GoToSocial"
-        OTHER = "other", "Other"
+    # One list of platforms for the whole project: analytics keeps the
+    # software beside each interaction, and sits below federation.
+    Software = Software
 
     domain = models.CharField(max_length=255, unique=True)
     software = models.CharField(

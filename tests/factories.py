@@ -65,6 +65,22 @@ class AgencyAccessFactory(DjangoModelFactory):
     granted_by = factory.LazyAttribute(lambda a: a.creator.user)
 
 
+def agency_member_with_access(
+    creator, *, role: str, may_manage_posts: bool, agency=None, **user_fields
+):
+    """A member (`role`) of an agency `creator` granted access to; their user."""
+    agency = agency or AgencyFactory()
+    user = MembershipFactory(
+        agency=agency,
+        role=role,
+        **{f"user__{name}": value for name, value in user_fields.items()},
+    ).user
+    AgencyAccessFactory(
+        creator=creator, agency=agency, allow_post_management=may_manage_posts
+    )
+    return user
+
+
 # Posts (the models are named as "app.Model" so this section only appends).
 
 

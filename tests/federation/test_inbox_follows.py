@@ -114,10 +114,8 @@ def test_someone_else_may_not_answer(creator, other_creator, request_):
 
 
 def test_an_agency_allowed_to_manage_posts_may_answer(creator, request_):
-    agency = factories.AgencyFactory()
-    manager = factories.MembershipFactory(agency=agency, role="manager").user
-    factories.AgencyAccessFactory(
-        creator=creator, agency=agency, allow_post_management=True
+    manager = factories.agency_member_with_access(
+        creator, role="manager", may_manage_posts=True
     )
 
     follows.follow_accept(follow=request_, by=manager)

@@ -47,11 +47,12 @@ def alice(creator):
 @pytest.fixture
 def manager(alice):
     """An agency owner alice allowed to manage her posts."""
-    agency = factories.AgencyFactory(slug="managers")
-    factories.AgencyAccessFactory(
-        creator=alice, agency=agency, allow_post_management=True
+    return factories.agency_member_with_access(
+        alice,
+        role="owner",
+        may_manage_posts=True,
+        agency=factories.AgencyFactory(slug="managers"),
     )
-    return factories.MembershipFactory(agency=agency, role="owner").user
 
 
 @pytest.fixture

@@ -54,27 +54,25 @@ def sent_events():
 @pytest.fixture
 def manager(db, creator):
     """An agency manager `creator` allowed to manage their posts."""
-    agency = factories.AgencyFactory(name="Posting Agency", slug="posting")
-    user = factories.MembershipFactory(
-        agency=agency, user__username="manager", role="manager"
-    ).user
-    factories.AgencyAccessFactory(
-        creator=creator, agency=agency, allow_post_management=True
+    return factories.agency_member_with_access(
+        creator,
+        role="manager",
+        may_manage_posts=True,
+        agency=factories.AgencyFactory(name="Posting Agency", slug="posting"),
+        username="manager",
     )
-    return user
 
 
 @pytest.fixture
 def analyst(db, creator):
     """An analyst of an agency with the same grant: reads, never writes."""
-    agency = factories.AgencyFactory(name="Reading Agency", slug="reading")
-    user = factories.MembershipFactory(
-        agency=agency, user__username="posts_analyst", role="analyst"
-    ).user
-    factories.AgencyAccessFactory(
-        creator=creator, agency=agency, allow_post_management=True
+    return factories.agency_member_with_access(
+        creator,
+        role="analyst",
+        may_manage_posts=True,
+        agency=factories.AgencyFactory(name="Reading Agency", slug="reading"),
+        username="posts_analyst",
     )
-    return user
 
 
 def jpeg_with_gps(size=(1200, 800), color=(200, 30, 30)) -> bytes:

@@ -119,10 +119,8 @@ def test_an_allowed_agency_manager_writes_schedules_and_publishes(creator, manag
 
 
 def test_a_manager_without_the_creators_permission_may_not(creator):
-    agency = factories.AgencyFactory()
-    manager = factories.MembershipFactory(agency=agency, role="manager").user
-    factories.AgencyAccessFactory(
-        creator=creator, agency=agency, allow_post_management=False
+    manager = factories.agency_member_with_access(
+        creator, role="manager", may_manage_posts=False
     )
     with pytest.raises(PermissionDenied):
         services.post_save_draft(creator=creator, by=manager, data=PostInput(body="x"))

@@ -27,40 +27,37 @@ def alice_client(client, creator):
 @pytest.fixture
 def manager(db, creator):
     """An agency manager Alice allowed to manage her posts."""
-    agency = factories.AgencyFactory(name="Posting Agency", slug="posting")
-    user = factories.MembershipFactory(
-        agency=agency, user__username="manager", role="manager"
-    ).user
-    factories.AgencyAccessFactory(
-        creator=creator, agency=agency, allow_post_management=True
+    return factories.agency_member_with_access(
+        creator,
+        role="manager",
+        may_manage_posts=True,
+        agency=factories.AgencyFactory(name="Posting Agency", slug="posting"),
+        username="manager",
     )
-    return user
 
 
 @pytest.fixture
 def reader_manager(db, creator):
     """A manager of an agency Alice let read, but not manage posts."""
-    agency = factories.AgencyFactory(name="Reading Agency", slug="reading")
-    user = factories.MembershipFactory(
-        agency=agency, user__username="reader", role="manager"
-    ).user
-    factories.AgencyAccessFactory(
-        creator=creator, agency=agency, allow_post_management=False
+    return factories.agency_member_with_access(
+        creator,
+        role="manager",
+        may_manage_posts=False,
+        agency=factories.AgencyFactory(name="Reading Agency", slug="reading"),
+        username="reader",
     )
-    return user
 
 
 @pytest.fixture
 def analyst(db, creator):
     """An analyst of an agency allowed to manage posts: reads, never writes."""
-    agency = factories.AgencyFactory(name="Numbers Agency", slug="numbers")
-    user = factories.MembershipFactory(
-        agency=agency, user__username="numbers", role="analyst"
-    ).user
-    factories.AgencyAccessFactory(
-        creator=creator, agency=agency, allow_post_management=True
+    return factories.agency_member_with_access(
+        creator,
+        role="analyst",
+        may_manage_posts=True,
+        agency=factories.AgencyFactory(name="Numbers Agency", slug="numbers"),
+        username="numbers",
     )
-    return user
 
 
 def png_upload(name="photo.png", size=(64, 48), color=(30, 120, 200)):
