@@ -4,7 +4,7 @@ Follow and Undo(Follow); Update and Delete (of a Note: process_replies; of
 the actor itself: refresh it, or forget everything they did); Move (the
 follow goes to the new account if it names the old one in `alsoKnownAs`);
 Block (their follow goes, so nothing more is delivered to them); Flag
-(kept for moderation); Undo by reference. Anything else is stored and
+(a report for admins, moderation.Report); Undo by reference. Anything else is stored and
 ignored with a note. Each runs in its own transaction (processing.process).
 """
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile
 from analytics import services as analytics
+from moderation import services as moderation
 
 from . import client, follows, keys, remote
 from .models import EarlyCancellation, Follow, RemoteActor
@@ -30,6 +31,7 @@ from .processing import (
     ignored,
     local_handle,
     local_post_ref,
+    local_posts,
 )
 
 
@@ -255,16 +257,27 @@ def _fetch_actor(url: str) -> tuple[dict, RemoteActor]:
 
 
 def flag(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
+    """A report about our creators (and their posts): a case for admins."""
     objects = [id_of(value) for value in as_list(item.payload.get("object"))]
-    creators = sorted({handle for uri in objects if (handle := local_handle(uri))})
-    posts = sum(1 for uri in objects if local_post_ref(uri))
-    if not creators and not posts:
+    posts = local_posts(objects)
+    handles = {handle for uri in objects if (handle := local_handle(uri))}
+    handles |= {post.creator.handle for post in posts.values()}
+    creators = CreatorProfile.objects.filter(handle__in=handles)
+    if not creators:
         return ignored("a report about nothing of ours")
-    about = ", ".join(f"@{handle}" for handle in creators) or "posts"
-    return ignored(
-        f"report from {host_of(actor.ap_id)} about {about} ({posts} posts): kept "
-        "here for moderation, which has no report queue yet"
-    )
+    comment = item.payload.get("content")
+    if not isinstance(comment, str):
+        comment = ""
+    for creator in creators:
+        moderation.report_receive(
+            activity_id=item.ap_id,
+            reporter_uri=actor.ap_id,
+            reporter_domain=host_of(actor.ap_id),
+            creator=creator,
+            posts=posts.values(),
+            comment=comment,
+        )
+    return DONE
 
 
 def answered_elsewhere(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:

@@ -1,17 +1,24 @@
 """Moderation decisions the rest of the service asks about.
 
-For now only what the inbox needs: whether an admin restricted a remote
-server. A policy on a domain covers its subdomains too, as Mastodon's domain
-blocks do, so blocking `example.com` also refuses `social.example.com`.
+Whether an admin restricted a remote server: a policy on a domain covers
+its subdomains too, as Mastodon's domain blocks do, so blocking
+`example.com` also refuses `social.example.com`. And reports, which other
+servers send about our creators, kept as cases for admins.
 """
 
 import time
 from collections.abc import Iterable
 
+from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
-from .models import DomainPolicy
+from accounts.models import CreatorProfile
+from analytics.services import plain_text
+from posts.models import Post
+
+from .models import DomainPolicy, Report
 
 # Policies change rarely and the inbox reads them on every POST: with
 # `cached`, a process reuses what it read for this long. A change made in
@@ -108,3 +115,49 @@ def blocked_domains_among(domains: Iterable[str], *, cached: bool = False) -> se
         for domain, severity in domain_severities(domains, cached=cached).items()
         if severity == DomainPolicy.Severity.BLOCK
     }
+
+
+# Reports -------------------------------------------------------------------
+
+REPORT_COMMENT_MAX_CHARS = 1000
+
+
+def report_receive(
+    *,
+    activity_id: str,
+    reporter_uri: str,
+    reporter_domain: str,
+    creator: CreatorProfile,
+    posts: Iterable[Post] = (),
+    comment: str = "",
+) -> Report | None:
+    """Open a case for admins about `creator` (and some of their posts).
+
+    A report is kept once per Flag and creator: a re-delivered Flag returns
+    None and changes nothing. Only the creator's own posts are attached.
+    """
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                activity_id=activity_id,
+                reporter_uri=reporter_uri,
+                reporter_domain=reporter_domain.lower(),
+                creator=creator,
+                comment=plain_text(comment, limit=REPORT_COMMENT_MAX_CHARS),
+            )
+            report.posts.set([p for p in posts if p.creator_id == creator.pk])
+    except IntegrityError:
+        return None
+    return report
+
+
+def report_resolve(*, report: Report, by, note: str = "") -> Report:
+    """Close a report; the note says what was done about it."""
+    report.status = Report.Status.RESOLVED
+    report.resolved_at = timezone.now()
+    report.resolved_by = by
+    report.resolution_note = note or report.resolution_note
+    report.save(
+        update_fields=["status", "resolved_at", "resolved_by", "resolution_note"]
+    )
+    return report

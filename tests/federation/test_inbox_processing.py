@@ -24,8 +24,9 @@ from federation.models import (
     RemoteTombstone,
 )
 from federation.tasks import process_inbox_activity
-from moderation.models import DomainPolicy
+from moderation.models import DomainPolicy, Report
 from posts.models import Post
+from tests import factories
 from tests.federation.inbox_support import (
     Remote,
     fixture,
@@ -859,18 +860,42 @@ def test_an_update_of_the_actor_refreshes_the_cached_profile(deliver, client, re
     assert RemoteActor.objects.get(ap_id=bob.actor_id).display_name == "Bob, renamed"
 
 
-def test_a_flag_is_kept_for_moderation(client, creator, post):
+def test_a_flag_becomes_a_report_for_admins_once(client, creator, post):
     """Mastodon reports come from its instance actor."""
     instance_actor = Remote("https://mastodon.example/actor")
     activity = fixture("mastodon/flag", **our_values(creator, post))
+    other_post = factories.PostFactory(creator=creator)
 
     assert instance_actor.post(client, activity).status_code == 202
+    assert instance_actor.post(client, activity).status_code == 202  # again
     process_queued()
 
-    row = stored(activity["id"])
-    assert row.state == State.IGNORED
-    assert "about @alice (1 posts)" in row.error
-    assert "moderation" in row.error
+    assert stored(activity["id"]).state == State.PROCESSED
+    report = Report.objects.get()
+    assert report.creator == creator
+    assert list(report.posts.all()) == [post]
+    assert other_post not in report.posts.all()
+    assert report.comment == "Spam links in every post"
+    assert report.reporter_domain == "mastodon.example"
+    assert report.status == Report.Status.OPEN
+
+
+def test_a_flag_about_nothing_of_ours_is_ignored(client, creator):
+    instance_actor = Remote("https://mastodon.example/actor")
+    activity = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": "https://mastodon.example/flags/2",
+        "type": "Flag",
+        "actor": instance_actor.actor_id,
+        "content": "<script>alert(1)</script>",
+        "object": ["https://elsewhere.example/users/zed"],
+    }
+
+    instance_actor.post(client, activity)
+    process_queued()
+
+    assert stored(activity["id"]).state == State.IGNORED
+    assert not Report.objects.exists()
 
 
 @pytest.mark.parametrize("kind", ["Add", "Read", "Listen", "Accept", "Reject"])

@@ -64,9 +64,12 @@ def analyst(alice, agency_with_analyst):
 
 
 def test_notifications_say_who_from_where_what_and_when(client, alice, post):
-    make_interaction(alice, "follow", "zoe", at=NOW - timedelta(days=1))
-    make_interaction(alice, "like", "bob", post=post, at=NOW - timedelta(minutes=5))
-    make_interaction(alice, "reaction", "kai", post=post, emoji="🎉", at=NOW)
+    # "5 min ago" is measured from the clock at request time, not NOW (set
+    # when the suite started).
+    now = timezone.now()
+    make_interaction(alice, "follow", "zoe", at=now - timedelta(days=1))
+    make_interaction(alice, "like", "bob", post=post, at=now - timedelta(minutes=5))
+    make_interaction(alice, "reaction", "kai", post=post, emoji="🎉", at=now)
     client.force_login(alice.user)
 
     response = client.get(url("notifications", handle="alice"))
@@ -83,7 +86,7 @@ def test_notifications_say_who_from_where_what_and_when(client, alice, post):
         assert f">{platform}</span>" in response.content.decode()
     assert "Today" in text and "Yesterday" in text
     # Exact times are on the creator's clock (Tokyo), next to "5 min ago".
-    tokyo = (NOW - timedelta(minutes=5)).astimezone(ZoneInfo("Asia/Tokyo"))
+    tokyo = (now - timedelta(minutes=5)).astimezone(ZoneInfo("Asia/Tokyo"))
     assert f"5 min ago · {tokyo:%H:%M}" in text
     assert text.index("reacted") < text.index("liked") < text.index("followed you")
 

@@ -6,12 +6,17 @@ is a failure: CI must prove the wiring, not skip it.
 """
 
 import os
+import socket
+import uuid
+from urllib.parse import urlsplit
 
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection
 
+from creatorhub.celery import app as celery_app
+from federation import keys
 from tests.worker import start_worker, stop_worker
 
 WORKER_NAME = "integration@%h"
@@ -62,12 +67,14 @@ def _database_url_for_worker() -> str:
     return f"postgres://{credentials}{at}{host}{port}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def celery_worker_process(integration_services, django_db_blocker, tmp_path_factory):
     """A separate `celery worker` process consuming from the test Redis.
 
     It runs the real task code against the test database, exactly as a
     production worker would; the test talks to it only through the broker.
+    It stops when this folder's tests end: left running, it would pick up
+    tasks the later tests queue and take locks on tables they truncate.
     """
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     with django_db_blocker.unblock():
@@ -81,6 +88,65 @@ def celery_worker_process(integration_services, django_db_blocker, tmp_path_fact
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         },
         log_path=tmp_path_factory.mktemp("worker") / "worker.log",
+    )
+    yield process
+    stop_worker(process)
+
+
+# Our server on loopback, reachable by peers -------------------------------
+
+QUEUES = ("default", "deliver", "inbox", "fetch")
+
+# The worker's environment for the settings `hub` sets in the test process.
+LOOPBACK_FEDERATION = {
+    "CREATORHUB_SCHEME": "http",
+    "FEDERATION_ALLOW_HTTP": "true",
+    "FEDERATION_ALLOW_PRIVATE_ADDRESSES": "true",
+    "FEDERATION_WEBFINGER_SCHEME": "http",
+}
+
+
+@pytest.fixture
+def hub(live_server, settings):
+    """Our side, on loopback over plain http, as the peers reach it."""
+    settings.CREATORHUB_DOMAIN = urlsplit(live_server.url).netloc
+    settings.CREATORHUB_SCHEME = "http"
+    settings.FEDERATION_ALLOW_HTTP = True
+    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = True
+    settings.FEDERATION_WEBFINGER_SCHEME = "http"
+    keys.key_for_instance()
+    return live_server
+
+
+@pytest.fixture
+def only_our_worker(integration_services):
+    """Workers of other tests stop consuming meanwhile: they run without the
+    loopback settings (and the live server's domain) this test needs."""
+    paused = {}
+    for queue in QUEUES:
+        replies = celery_app.control.cancel_consumer(queue, reply=True, timeout=2)
+        paused[queue] = [name for reply in replies for name in reply]
+    yield
+    for queue, names in paused.items():
+        if names:
+            celery_app.control.add_consumer(queue, destination=names, reply=True)
+
+
+@pytest.fixture
+def worker(hub, only_our_worker, tmp_path):
+    """A worker of our own, federating as the live server's domain."""
+    name = f"loopback-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
+    process = start_worker(
+        hostname=name,
+        env={
+            "DATABASE_URL": _database_url_for_worker(),
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "CREATORHUB_DOMAIN": urlsplit(hub.url).netloc,
+            **LOOPBACK_FEDERATION,
+        },
+        log_path=tmp_path / "worker.log",
     )
     yield process
     stop_worker(process)

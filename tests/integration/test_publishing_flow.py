@@ -8,20 +8,14 @@ fetch from the live server.
 """
 
 import io
-import socket
-import uuid
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.utils import timezone
 from PIL import Image
 
-from creatorhub.celery import app as celery_app
-from federation import keys, notes, remote
+from federation import notes, remote
 from federation.models import Follow
 from posts.models import Post
 from posts.services import (
@@ -35,68 +29,11 @@ from posts.services import (
 from posts.tasks import publish_due_posts
 from tests import factories
 from tests.federation.peer import MastodonPeer
-from tests.worker import start_worker, stop_worker, wait_for
+from tests.worker import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = db["USER"] or ""
-    if db["PASSWORD"]:
-        credentials += f":{db['PASSWORD']}"
-    at = "@" if credentials else ""
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{credentials}{at}{db['HOST'] or 'localhost'}{port}/{db['NAME']}"
-
-
-@pytest.fixture
-def hub(live_server, settings):
-    """Our side, on loopback over plain http, as the peers reach it."""
-    settings.CREATORHUB_DOMAIN = urlsplit(live_server.url).netloc
-    settings.CREATORHUB_SCHEME = "http"
-    settings.FEDERATION_ALLOW_HTTP = True
-    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = True
-    settings.FEDERATION_WEBFINGER_SCHEME = "http"
-    keys.key_for_instance()
-    return live_server
-
-
-@pytest.fixture
-def only_our_worker(integration_services):
-    """Workers of other tests stop consuming meanwhile: they run without the
-    loopback settings (and the live server's domain) this test needs."""
-    paused = {}
-    for queue in ("default", "deliver"):
-        replies = celery_app.control.cancel_consumer(queue, reply=True, timeout=2)
-        paused[queue] = [name for reply in replies for name in reply]
-    yield
-    for queue, names in paused.items():
-        if names:
-            celery_app.control.add_consumer(queue, destination=names, reply=True)
-
-
-@pytest.fixture
-def worker(hub, only_our_worker, tmp_path):
-    name = f"publishing-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
-    process = start_worker(
-        hostname=name,
-        env={
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "CREATORHUB_DOMAIN": urlsplit(hub.url).netloc,
-            "CREATORHUB_SCHEME": "http",
-            "FEDERATION_ALLOW_HTTP": "true",
-            "FEDERATION_ALLOW_PRIVATE_ADDRESSES": "true",
-            "FEDERATION_WEBFINGER_SCHEME": "http",
-        },
-        log_path=tmp_path / "worker.log",
-    )
-    yield process
-    stop_worker(process)
 
 
 def _activities(peer, kind: str) -> list[dict]:
