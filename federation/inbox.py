@@ -22,20 +22,16 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.utils import timezone
 
 from moderation import services as moderation
 
-from . import inbox_buffer, signatures
-from .models import InboundActivity, RemoteActor, RemoteInstance
+from . import inbox_buffer, signatures, verification
+from .models import InboundActivity
 from .processing import host_of, record_line
 from .selectors import creator_by_handle
-from .verification import RequestNotVerified, verify_signed_request
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +74,14 @@ def receive(request, *, inbox_handle: str = "") -> Accepted:
         activity, kind=kind, actor=actor
     ):
         return Accepted("dropped")
-    parsed = _parse_signature(request)
+    try:
+        parsed = verification.parse_signature(request)
+    except verification.RequestNotVerified as exc:
+        raise Refused(exc.status, exc.reason) from None
     hosts = {host_of(actor), host_of(parsed.key_id)}
     if moderation.blocked_domains_among(hosts, cached=True):
         raise Refused(403, "this server is blocked here")
-    signer = _verify(request, body, parsed)
+    signer = _signer(request, body, parsed)
     if signer != actor:
         raise Refused(401, "the activity's actor is not the signer")
     return _hand_over(
@@ -205,7 +204,13 @@ def _unknown_actor_may_be_skipped(activity: dict, *, kind: str, actor: str) -> b
 
 
 def _actor_known(actor: str) -> bool:
-    return actor in _known_actors or RemoteActor.objects.filter(ap_id=actor).exists()
+    return verification.is_known_actor(actor)
+
+
+# Creators' inboxes seen lately in this process: a personal inbox is
+# checked for on every POST.
+INBOX_CACHE_SECONDS = 60
+_inboxes: dict[str, float] = {}
 
 
 def _creator_exists(handle: str) -> bool:
@@ -220,141 +225,19 @@ def _creator_exists(handle: str) -> bool:
 
 # Signatures -----------------------------------------------------------------------
 
-# Verified keys by keyId, in this process: the database lookup and the
-# "heard from" update verification does cost more than the rest of a
-# request. A key that stops verifying (rotated) falls through to
-# verify_signed_request, which refetches it.
-KEY_CACHE_SECONDS = 300
-KEY_CACHE_SIZE = 20_000
-HEARD_FROM_EVERY = 60
-INBOX_CACHE_SECONDS = 60
 
-
-@dataclass
-class _Key:
-    actor: str
-    instance_id: int
-    public_key: object
-    expires: float
-
-
-_keys: dict[str, _Key] = {}
-_known_actors: set[str] = set()
-_heard_from: dict[int, float] = {}
-_inboxes: dict[str, float] = {}
+def _signer(request, body: bytes, parsed: signatures.ParsedSignature) -> str:
+    try:
+        return verification.signer_of(request, body=body, parsed=parsed)
+    except verification.RequestNotVerified as exc:
+        raise Refused(exc.status, exc.reason) from None
 
 
 def forget_cached_keys() -> None:
     """Empty this process's caches (tests; an admin blocking a key)."""
     moderation.forget_cached_policies()
-    _keys.clear()
-    _known_actors.clear()
-    _heard_from.clear()
+    verification.forget_cached_keys()
     _inboxes.clear()
-
-
-def _parse_signature(request) -> signatures.ParsedSignature:
-    header = request.headers.get("Signature")
-    if not header:
-        raise Refused(401, "the request is not signed")
-    try:
-        parsed = signatures.parse_signature_header(header)
-    except signatures.SignatureError as exc:
-        raise Refused(401, str(exc)) from None
-    key_id = parsed.key_id
-    if len(key_id) > MAX_ID_LENGTH or not key_id.isprintable() or " " in key_id:
-        raise Refused(401, "the keyId is not a URL")
-    return parsed
-
-
-def _verify(request, body: bytes, parsed: signatures.ParsedSignature) -> str:
-    """The actor id of whoever signed the request.
-
-    The key comes from this process's cache, else from the database; only
-    an unknown key, or one that does not verify (it may have been rotated),
-    takes verify_signed_request's path, which fetches it (once).
-    """
-    now = time.monotonic()
-    cached = _keys.get(parsed.key_id)
-    if cached is None or cached.expires <= now:
-        cached = _key_from_database(parsed.key_id, now)
-    if cached is not None:
-        try:
-            signatures.verify_request(
-                method=request.method,
-                path=request.path,
-                query=request.META.get("QUERY_STRING", ""),
-                headers=request.headers,
-                body=body,
-                public_key=cached.public_key,
-                parsed=parsed,
-            )
-        except signatures.SignatureMismatch:
-            pass  # maybe rotated: the full path below refetches
-        except signatures.SignatureError as exc:
-            raise Refused(401, str(exc)) from None
-        else:
-            _mark_heard_from(cached.instance_id, now)
-            return cached.actor
-    try:
-        actor = verify_signed_request(request, body=body)
-    except RequestNotVerified as exc:
-        raise Refused(exc.status, exc.reason) from None
-    _remember(
-        parsed.key_id,
-        actor=actor.ap_id,
-        instance_id=actor.instance_id,
-        public_key=signatures.load_public_key(actor.public_key_pem),
-        now=now,
-    )
-    _heard_from[actor.instance_id] = now  # verify_signed_request just did
-    return actor.ap_id
-
-
-def _key_from_database(key_id: str, now: float) -> "_Key | None":
-    row = (
-        RemoteActor.objects.filter(public_key_id=key_id, gone_at__isnull=True)
-        .values_list("ap_id", "instance_id", "public_key_pem")
-        .first()
-    )
-    if row is None:
-        return None
-    try:
-        public_key = signatures.load_public_key(row[2])
-    except signatures.SignatureError:
-        return None
-    return _remember(
-        key_id, actor=row[0], instance_id=row[1], public_key=public_key, now=now
-    )
-
-
-def _remember(key_id: str, *, actor: str, instance_id: int, public_key, now) -> _Key:
-    if len(_keys) >= KEY_CACHE_SIZE:
-        _keys.clear()
-        _known_actors.clear()
-    _known_actors.add(actor)
-    entry = _keys[key_id] = _Key(
-        actor=actor,
-        instance_id=instance_id,
-        public_key=public_key,
-        expires=now + KEY_CACHE_SECONDS,
-    )
-    return entry
-
-
-def _mark_heard_from(instance_id: int, now: float) -> None:
-    """A verified request proves the server is up (INTEROP.md §b7); noted at
-    most once a minute per server and process, and written only when it
-    changes something worth knowing."""
-    if now - _heard_from.get(instance_id, 0.0) < HEARD_FROM_EVERY:
-        return
-    _heard_from[instance_id] = now
-    moment = timezone.now()
-    RemoteInstance.objects.filter(pk=instance_id).filter(
-        Q(unavailable_since__isnull=False)
-        | Q(last_heard_from_at__isnull=True)
-        | Q(last_heard_from_at__lt=moment - timedelta(seconds=HEARD_FROM_EVERY))
-    ).update(last_heard_from_at=moment, unavailable_since=None)
 
 
 # Handing over ----------------------------------------------------------------------

@@ -52,6 +52,11 @@ urlpatterns = [
         name="status",
     ),
     path(
+        "users/<handle:handle>/statuses/<int:post_id>/activity",
+        statuses.activity,
+        name="status-activity",
+    ),
+    path(
         "users/<handle:handle>/statuses/<int:post_id>/replies",
         statuses.replies,
         name="status-replies",

@@ -1,13 +1,22 @@
 """Who sent this request? Checking an incoming HTTP signature end to end.
 
-The pure check lives in signatures.py; this adds the key lookup: the cached
-key first, then one fetch of the signer's actor when the key is unknown or,
-once, when the cached key fails (it may have been rotated).
+The pure check lives in signatures.py; this adds the key lookup, in three
+steps from cheap to dear: keys this process verified lately, then the
+signer's actor in the database, then one fetch of that actor when the key
+is unknown or, once, when the known key fails (it may have been rotated).
+
+The inbox takes a flood of signed POSTs from the same few thousand keys, so
+the first step spares it a query per request; a verified request also
+proves the signer's server is up (INTEROP.md §b7), noted at most once a
+minute per server and process.
 """
 
 import logging
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from . import client, remote, signatures
@@ -18,6 +27,11 @@ logger = logging.getLogger(__name__)
 # A key that failed is fetched again at most this often per actor, so a
 # flood of bad signatures cannot turn into a flood of fetches.
 REFETCH_AFTER = timedelta(minutes=1)
+# Verified keys kept per process: how long, and how many before starting over.
+KEY_CACHE_SECONDS = 300
+KEY_CACHE_SIZE = 20_000
+HEARD_FROM_EVERY = 60
+MAX_KEY_ID_LENGTH = 500
 
 
 class RequestNotVerified(Exception):
@@ -33,35 +47,94 @@ class RequestNotVerified(Exception):
         self.status = status
 
 
-def verify_signed_request(request, *, body: bytes | None) -> RemoteActor:
-    """The remote actor who signed `request`, or RequestNotVerified."""
+@dataclass
+class _Key:
+    actor: str
+    instance_id: int
+    public_key: object
+    expires: float
+
+
+_keys: dict[str, _Key] = {}
+_known_actors: set[str] = set()
+_heard_from: dict[int, float] = {}
+
+
+def forget_cached_keys() -> None:
+    """Empty this process's caches (tests; an admin blocking a key)."""
+    _keys.clear()
+    _known_actors.clear()
+    _heard_from.clear()
+
+
+def parse_signature(request) -> signatures.ParsedSignature:
+    """The request's Signature header, parsed; RequestNotVerified if unusable."""
     header = request.headers.get("Signature")
     if not header:
         raise RequestNotVerified("the request is not signed")
     try:
         parsed = signatures.parse_signature_header(header)
     except signatures.SignatureError as exc:
-        raise RequestNotVerified(str(exc)) from exc
+        raise RequestNotVerified(str(exc)) from None
+    key_id = parsed.key_id
+    if len(key_id) > MAX_KEY_ID_LENGTH or not key_id.isprintable() or " " in key_id:
+        raise RequestNotVerified("the keyId is not a URL")
+    return parsed
 
+
+def signer_of(request, *, body: bytes | None, parsed=None) -> str:
+    """The actor id of whoever signed `request`, or RequestNotVerified.
+
+    For the hot paths (the inbox): a key verified lately in this process
+    is used as it is; only an unknown key, or one that does not verify,
+    takes verify_signed_request's path.
+    """
+    parsed = parsed or parse_signature(request)
+    now = time.monotonic()
+    cached = _keys.get(parsed.key_id)
+    if cached is None or cached.expires <= now:
+        cached = _key_from_database(parsed.key_id, now)
+    if cached is not None:
+        try:
+            _verify(request, body, cached.public_key, parsed)
+        except signatures.SignatureMismatch:
+            pass  # maybe rotated: the full path refetches
+        except signatures.SignatureError as exc:
+            raise RequestNotVerified(str(exc)) from None
+        else:
+            _mark_heard_from(cached.instance_id, now=now)
+            return cached.actor
+    return verify_signed_request(request, body=body, parsed=parsed).ap_id
+
+
+def verify_signed_request(request, *, body: bytes | None, parsed=None) -> RemoteActor:
+    """The remote actor who signed `request`, or RequestNotVerified."""
+    parsed = parsed or parse_signature(request)
     actor = _actor_for_key(parsed.key_id, refresh=False)
     try:
-        _verify(request, body, actor, parsed)
+        public_key = _check(request, body, actor, parsed)
     except signatures.SignatureMismatch as exc:
         if timezone.now() - actor.last_fetched_at < REFETCH_AFTER:
             raise RequestNotVerified(str(exc)) from exc
         actor = _actor_for_key(parsed.key_id, refresh=True)
         try:
-            _verify(request, body, actor, parsed)
+            public_key = _check(request, body, actor, parsed)
         except signatures.SignatureError as again:
             raise RequestNotVerified(str(again)) from again
     except signatures.SignatureError as exc:
         raise RequestNotVerified(str(exc)) from exc
-
-    # A verified request proves the server is up again (INTEROP.md §b7).
-    RemoteInstance.objects.filter(pk=actor.instance_id).update(
-        last_heard_from_at=timezone.now(), unavailable_since=None
-    )
+    now = time.monotonic()
+    _remember(parsed.key_id, actor.ap_id, actor.instance_id, public_key, now)
+    _mark_heard_from(actor.instance_id, now=now)
     return actor
+
+
+def is_known_actor(actor_uri: str) -> bool:
+    """Whether we hold this remote actor (cheaply, for the inbox's skips)."""
+    return (
+        actor_uri in _known_actors
+        or RemoteActor.objects.filter(ap_id=actor_uri).exists()
+    )
 
 
 def _actor_for_key(key_id: str, *, refresh: bool) -> RemoteActor:
@@ -77,13 +150,60 @@ def _actor_for_key(key_id: str, *, refresh: bool) -> RemoteActor:
         raise RequestNotVerified(f"the signer's key is not usable: {exc}") from exc
 
 
-def _verify(request, body, actor: RemoteActor, parsed) -> None:
+def _check(request, body, actor: RemoteActor, parsed):
+    """Verify with the actor's key, and return that key."""
+    public_key = signatures.load_public_key(actor.public_key_pem)
+    _verify(request, body, public_key, parsed)
+    return public_key
+
+
+def _verify(request, body, public_key, parsed) -> None:
     signatures.verify_request(
         method=request.method,
         path=request.path,
         query=request.META.get("QUERY_STRING", ""),
         headers=request.headers,
         body=body,
-        public_key=signatures.load_public_key(actor.public_key_pem),
+        public_key=public_key,
         parsed=parsed,
     )
+
+
+def _key_from_database(key_id: str, now: float) -> _Key | None:
+    row = (
+        RemoteActor.objects.filter(public_key_id=key_id, gone_at__isnull=True)
+        .values_list("ap_id", "instance_id", "public_key_pem")
+        .first()
+    )
+    if row is None:
+        return None
+    try:
+        public_key = signatures.load_public_key(row[2])
+    except signatures.SignatureError:
+        return None
+    return _remember(key_id, row[0], row[1], public_key, now)
+
+
+def _remember(key_id: str, actor: str, instance_id: int, public_key, now) -> _Key:
+    if len(_keys) >= KEY_CACHE_SIZE:
+        _keys.clear()
+        _known_actors.clear()
+    _known_actors.add(actor)
+    entry = _keys[key_id] = _Key(
+        actor, instance_id, public_key, now + KEY_CACHE_SECONDS
+    )
+    return entry
+
+
+def _mark_heard_from(instance_id: int, *, now: float) -> None:
+    """Note that the server is up: at most once a minute per server and
+    process, and written only when it changes something worth knowing."""
+    if now - _heard_from.get(instance_id, float("-inf")) < HEARD_FROM_EVERY:
+        return
+    _heard_from[instance_id] = now
+    moment = timezone.now()
+    RemoteInstance.objects.filter(pk=instance_id).filter(
+        Q(unavailable_since__isnull=False)
+        | Q(last_heard_from_at__isnull=True)
+        | Q(last_heard_from_at__lt=moment - timedelta(seconds=HEARD_FROM_EVERY))
+    ).update(last_heard_from_at=moment, unavailable_since=None)

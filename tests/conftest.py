@@ -2,7 +2,15 @@
 
 import pytest
 
+from federation import verification
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def forget_verified_keys():
+    """Each test starts without keys another test verified: row ids repeat
+    between tests, so a cached key or "heard from" could name another row."""
+    verification.forget_cached_keys()
 
 
 @pytest.fixture

@@ -80,6 +80,7 @@ PUBLIC_URL_NAMES = {
     # anyone, followers-only ones only to signed fetches from followers'
     # servers (404 otherwise); drafts and scheduled posts 404.
     "status",
+    "status-activity",
     "status-replies",
     "status-likes",
     "status-shares",

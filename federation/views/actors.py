@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from federation import activitypub, ids, keys, notes, selectors
 from federation.negotiation import activity_response, wants_activity_json
-from federation.verification import RequestNotVerified, verify_signed_request
+from federation.verification import RequestNotVerified, signer_of
 
 FOLLOWERS_PAGE_SIZE = 50
 
@@ -27,7 +27,7 @@ def signed_fetch(view):
     def wrapper(request, *args, **kwargs):
         if settings.FEDERATION_AUTHORIZED_FETCH:
             try:
-                verify_signed_request(request, body=None)
+                signer_of(request, body=None)
             except RequestNotVerified as exc:
                 return JsonResponse({"error": exc.reason}, status=exc.status)
         return view(request, *args, **kwargs)

@@ -23,7 +23,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from federation import activitypub, ids, notes, selectors
 from federation.negotiation import activity_response, wants_activity_json
-from federation.verification import RequestNotVerified, verify_signed_request
+from federation.verification import (
+    RequestNotVerified,
+    signer_of,
+    verify_signed_request,
+)
 from federation.views.actors import _creator_or_404, _page_number
 from posts.models import Post
 
@@ -74,7 +78,7 @@ def _post_for(request, handle: str, post_id: int, *, as2: bool) -> Post:
             raise Http404("No such post.")
     elif settings.FEDERATION_AUTHORIZED_FETCH:
         try:
-            verify_signed_request(request, body=None)
+            signer_of(request, body=None)
         except RequestNotVerified as exc:
             raise _Denied(
                 activity_response({"error": exc.reason}, status=exc.status)
@@ -159,6 +163,17 @@ def status(request, handle: str, post_id: int):
     response = render(request, "federation/status.html", context)
     response["Link"] = f'<{note_id}>; rel="alternate"; type="application/activity+json"'
     return response
+
+
+@login_not_required
+@require_GET
+@_serve
+def activity(request, handle: str, post_id: int):
+    """The `Create` a post went out in, where its id points (as Mastodon
+    serves `/statuses/<id>/activity`): always AS2, with the Note's access
+    rules; after a delete, the Note's Tombstone with 410."""
+    post = _post_for(request, handle, post_id, as2=True)
+    return activity_response(notes.create_activity(post))
 
 
 def _cleaned_thread(entries):

@@ -124,6 +124,25 @@ def test_a_post_is_only_found_under_its_own_creator(client, alice, other_creator
     assert client.get(f"/users/bob/statuses/{post.pk}").status_code == 404
 
 
+@pytest.mark.django_db
+def test_the_create_is_served_where_its_id_points(client, alice):
+    post = publish(alice, "Hello *world*")
+    note = as2(client, path_of(post)).json()
+
+    response = client.get(f"{path_of(post)}/activity")  # any Accept: always AS2
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/activity+json")
+    create = response.json()
+    assert create["id"] == f"https://hub.test{path_of(post)}/activity"
+    assert create["type"] == "Create"
+    assert create["actor"] == "https://hub.test/users/alice"
+    assert create["object"]["id"] == note["id"]
+    assert create["object"]["content"] == note["content"]
+    post_delete(post=post, by=alice.user)
+    assert client.get(f"{path_of(post)}/activity").status_code == 410
+
+
 # Deleted posts and creators who left ------------------------------------------------
 
 
@@ -163,8 +182,8 @@ def test_posts_of_a_creator_who_stopped_sharing_are_gone(client, alice):
 @pytest.mark.django_db
 def test_followers_only_posts_are_hidden_from_anyone_unsigned(client, alice):
     post = publish(alice, "Just for followers", visibility="followers")
-    for path in (path_of(post), f"{path_of(post)}/replies", f"{path_of(post)}/likes"):
-        assert as2(client, path).status_code == 404
+    for suffix in ("", "/activity", "/replies", "/likes"):
+        assert as2(client, path_of(post) + suffix).status_code == 404
     assert client.get(path_of(post)).status_code == 404
     assert "Just for followers" not in client.get("/@alice").content.decode()
 
