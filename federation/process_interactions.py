@@ -264,7 +264,10 @@ def _apply(kept: list, actors: Actors) -> dict[str, Outcome]:
                 post_id=key[2],
                 author=actors.author(op.item.actor),
                 emoji=key[3],
-                occurred_at=parse_time(op.item.payload.get("published")),
+                occurred_at=parse_time(
+                    op.item.payload.get("published"),
+                    not_before=posts[key[2]].published_at,
+                ),
             )
             for key, op in new.items()
             if present.get(key) == op.target_id

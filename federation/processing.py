@@ -121,7 +121,10 @@ def as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def parse_time(value) -> datetime | None:
+def parse_time(value, *, not_before: datetime | None = None) -> datetime | None:
+    """A time a remote server claims, kept within what can be true: never
+    in the future (it would sit on top of every list, and block later
+    edits), never before `not_before` (a like older than its post)."""
     if not isinstance(value, str):
         return None
     try:
@@ -130,6 +133,9 @@ def parse_time(value) -> datetime | None:
         return None
     if moment is None or timezone.is_naive(moment):
         return None
+    moment = min(moment, timezone.now())
+    if not_before is not None:
+        moment = max(moment, not_before)
     return moment
 
 

@@ -279,6 +279,25 @@ def test_a_like_is_counted_once_with_who_and_where_from(deliver, post, remote, n
     assert like.software == ACTORS[platform][1]
 
 
+def test_times_other_servers_claim_stay_between_the_post_and_now(
+    client, creator, post, remote
+):
+    """A like dated in the future would top the notifications forever; one
+    dated before the post cannot be true."""
+    future = fixture("misskey/like_reaction", **our_values(creator, post))
+    future["published"] = "2999-01-01T00:00:00Z"
+    past = fixture("mastodon/like", **our_values(creator, post))
+    past["published"] = "2001-01-01T00:00:00Z"
+
+    remote("misskey").post(client, future)
+    remote("mastodon").post(client, past)
+    process_queued()
+
+    by_id = {row.activity_id: row for row in Interaction.objects.all()}
+    assert by_id[future["id"]].occurred_at <= timezone.now()
+    assert by_id[past["id"]].occurred_at == post.published_at
+
+
 @pytest.mark.parametrize(
     "name",
     [
