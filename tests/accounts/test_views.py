@@ -265,6 +265,18 @@ def test_analyst_dashboard_lists_agency_and_its_creators(
     assert reverse("agency_creator", args=["bright", "alice"]) in text
 
 
+def test_an_analyst_goes_from_a_creator_to_their_posts_and_notifications(
+    client, creator, agency_with_analyst
+):
+    _, analyst = agency_with_analyst
+    client.force_login(analyst)
+    text = client.get(reverse("agency_creator", args=["bright", "alice"])).content
+    for name in ("posts:queue", "inbox:notifications", "inbox:followers"):
+        link = reverse(name, kwargs={"handle": "alice"})
+        assert link.encode() in text
+        assert client.get(link).status_code == 200
+
+
 def test_empty_dashboard_says_what_to_do_next(client):
     """Someone with no profile and no agency is told how to start."""
     client.force_login(factories.UserFactory())
