@@ -9,7 +9,7 @@ cheap enough to poll every few seconds.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Min
@@ -25,6 +25,9 @@ FAILURES_SHOWN = 5
 # retries are waiting, and not at all once nothing is left to do.
 POLL_SENDING = 3
 POLL_WAITING = 30
+# A worker builds a published post's activity within seconds; after this,
+# nothing having gone out means no worker took the job.
+START_GRACE = timedelta(minutes=10)
 
 LABELS = {
     "Create": "Post",
@@ -161,15 +164,40 @@ class DeliveryProgress:
         return all(activity.finished for activity in self.activities)
 
     @property
+    def not_shared(self) -> bool:
+        """Published while the creator does not share to the fediverse."""
+        return (
+            self.post.state == Post.State.PUBLISHED
+            and not self.activities
+            and not self.post.creator.share_to_fediverse
+        )
+
+    @property
     def waiting_to_start(self) -> bool:
         """Published, but the activity is not built and stored yet."""
-        return self.post.state == Post.State.PUBLISHED and not self.activities
+        return (
+            self.post.state == Post.State.PUBLISHED
+            and not self.activities
+            and not self.not_shared
+            and not self.stuck
+        )
+
+    @property
+    def stuck(self) -> bool:
+        """Published a while ago and still nothing built: no worker runs."""
+        return (
+            self.post.state == Post.State.PUBLISHED
+            and not self.activities
+            and self.post.creator.share_to_fediverse
+            and self.post.published_at is not None
+            and timezone.now() - self.post.published_at > START_GRACE
+        )
 
     @property
     def poll_seconds(self) -> int | None:
         if self.waiting_to_start or any(a.servers.sending for a in self.activities):
             return POLL_SENDING
-        if any(a.servers.retrying for a in self.activities):
+        if self.stuck or any(a.servers.retrying for a in self.activities):
             return POLL_WAITING
         return None
 
@@ -177,6 +205,8 @@ class DeliveryProgress:
     def headline(self) -> str:
         if self.waiting_to_start:
             return "Getting ready to send…"
+        if self.stuck:
+            return "Not sent yet: no worker has taken it."
         if not self.activities:
             return "Not sent to any server."
         return self.activities[-1].summary

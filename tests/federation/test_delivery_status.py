@@ -185,6 +185,26 @@ def test_a_just_published_post_is_getting_ready(post, client):
     assert 'hx-trigger="every 3s"' in page
 
 
+def test_a_post_no_worker_took_says_so_instead_of_getting_ready(post, client):
+    post.published_at = timezone.now() - timedelta(minutes=25)
+    post.save()
+    client.force_login(post.creator.user)
+    page = fragment(client, post).text
+    assert "Getting ready" not in page
+    assert "no worker has taken it" in page
+    assert "25\xa0minutes ago" in page
+    assert 'hx-trigger="every 30s"' in page  # it goes out when a worker returns
+
+
+def test_a_post_published_while_sharing_is_off_says_it_stays_here(post, client):
+    post.creator.share_to_fediverse = False
+    post.creator.save()
+    client.force_login(post.creator.user)
+    page = fragment(client, post).text
+    assert "sharing to the fediverse is off" in page
+    assert "hx-trigger" not in page
+
+
 def test_a_draft_has_nothing_to_show(alice, client):
     draft = Post.objects.create(creator=alice, body="Soon")
     client.force_login(alice.user)

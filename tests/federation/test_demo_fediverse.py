@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from analytics.models import Interaction, Reply
 from federation.models import Delivery, Follow
@@ -28,8 +29,13 @@ def test_it_gives_the_creator_posts_followers_and_engagement(demo, client):
     )
     assert {"mastodon", "threads", "misskey", "pixelfed"} <= platforms
     assert Reply.objects.filter(creator=demo, parent__isnull=False).exists()
-    # Made-up servers are never contacted.
-    assert not Delivery.objects.exists()
+    # Made-up servers are never contacted: each published post comes with
+    # a history of deliveries, all done, nothing left for a worker to send.
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"delivered"}
+    post = demo.posts.filter(state=Post.State.PUBLISHED).first()
+    client.force_login(demo.user)
+    progress = client.get(reverse("post-delivery", kwargs={"pk": post.pk}))
+    assert "Delivered to 4 of 4 servers" in progress.content.decode()
 
     client.force_login(demo.user)
     feed = client.get(f"/dashboard/@{demo.handle}/notifications/")

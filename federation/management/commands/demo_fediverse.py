@@ -2,8 +2,9 @@
 
 Posts (published, scheduled, a draft), followers on made-up Mastodon,
 Threads, Misskey and Pixelfed servers, a follow request, likes, boosts,
-reactions and a reply thread — so the dashboard, notifications and public
-pages have something to show on a laptop. The remote servers live under
+reactions, a reply thread, and the history of each post's delivery to its
+followers' servers — so the dashboard, notifications and public pages have
+something to show on a laptop. The remote servers live under
 `.example` (RFC 2606): nothing is ever delivered to a real server, and
 nothing here is sent at all (rows are written directly, no events fire).
 Runs once per database; a second run leaves existing demo posts alone.
@@ -11,6 +12,7 @@ Runs once per database; a second run leaves existing demo posts alone.
 
 import random
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -20,8 +22,15 @@ from django.utils import timezone
 from accounts.models import CreatorProfile
 from analytics import services as analytics
 from analytics.models import Interaction
+from federation import notes
 from federation.ids import note_id
-from federation.models import Follow, RemoteActor, RemoteInstance
+from federation.models import (
+    Delivery,
+    Follow,
+    OutboundActivity,
+    RemoteActor,
+    RemoteInstance,
+)
 from posts.models import Hashtag, Post
 from posts.rendering import render_post_body
 
@@ -108,6 +117,13 @@ class Command(BaseCommand):
             _published(creator, body, now - timedelta(days=days, hours=3))
             for days, body in POSTS
         ]
+        inboxes = {
+            actor.delivery_inbox
+            for actor, _ in authors
+            if creator.follows.filter(actor=actor, state=Follow.State.ACCEPTED).exists()
+        }
+        for post in posts:
+            _delivered(post, inboxes, rng)
         _post(
             creator,
             "Behind the scenes video is up tomorrow.",
@@ -222,4 +238,32 @@ def _published(creator, body: str, when) -> Post:
         state=Post.State.PUBLISHED,
         published_at=when,
         created_at=when,
+    )
+
+
+def _delivered(post: Post, inboxes: set[str], rng: random.Random) -> None:
+    """The post's Create, as if delivered to each server within seconds."""
+    activity = OutboundActivity.objects.create(
+        ap_id=notes.create_id(post),
+        creator=post.creator,
+        post=post,
+        activity_type="Create",
+        payload=notes.create_activity(post),
+        is_public=True,
+        created_at=post.published_at,
+        fanned_out_at=post.published_at,
+    )
+    Delivery.objects.bulk_create(
+        Delivery(
+            activity=activity,
+            inbox_url=inbox,
+            host=urlsplit(inbox).netloc,
+            state=Delivery.State.DELIVERED,
+            attempts=1,
+            last_status_code=202,
+            created_at=post.published_at,
+            next_attempt_at=post.published_at,
+            delivered_at=post.published_at + timedelta(seconds=rng.randint(1, 20)),
+        )
+        for inbox in sorted(inboxes)
     )
