@@ -1,0 +1,3 @@
+"""The browser fixture of tests/browser, for the charts' screenshot test."""
+
+from tests.browser.conftest import browser  # noqa: F401
