@@ -5,6 +5,10 @@ writes interactions or replies. Every function is safe to call twice with
 the same input: unique constraints decide, and an IntegrityError means the
 row is already there. Remote people are plain data here (Author), since
 analytics does not depend on federation.
+
+Every insert and delete of interactions also adjusts the rollups
+(analytics/rollups.py) in the same transaction, by the rows the statement
+really inserted or deleted, so reports never drift from the rows.
 """
 
 import json
@@ -14,12 +18,13 @@ from datetime import datetime
 
 import nh3
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
 from posts.models import Post
 
+from . import rollups
 from .models import Interaction, Reply, Software
 
 # Remote HTML is shown on our own pages: only plain text formatting and
@@ -140,28 +145,42 @@ def interaction_record(
         emoji=emoji,
         occurred_at=occurred_at,
     )
+    with transaction.atomic():
+        row = _insert_interaction(_interaction(item, now=timezone.now()))
+        if row is not None:
+            rollups.rollups_add([_counted(row)])
+        return row
+
+
+def _insert_interaction(row: Interaction) -> Interaction | None:
     try:
         with transaction.atomic():
-            row = _interaction(item, now=timezone.now())
             row.save(force_insert=True)
             return row
     except IntegrityError:
         return None
 
 
+def _counted(row: Interaction) -> tuple:
+    return tuple(getattr(row, name) for name in rollups.COUNTED)
+
+
+@transaction.atomic
 def interactions_record_many(*, items: Sequence[InteractionInput]) -> None:
     """Record many interactions at once; those already recorded are skipped."""
     if not items:
         return
     now = timezone.now()
     if connection.vendor == "postgresql":
-        _insert_interactions_postgresql(items, now=now)
-        return
-    Interaction.objects.bulk_create(
-        [_interaction(item, now=now) for item in items],
-        ignore_conflicts=True,
-        batch_size=1000,
-    )
+        inserted = _insert_interactions_postgresql(items, now=now)
+    else:
+        # Row by row, to know which went in (SQLite, in tests and on laptops).
+        inserted = [
+            _counted(row)
+            for item in items
+            if (row := _insert_interaction(_interaction(item, now=now))) is not None
+        ]
+    rollups.rollups_add(inserted)
 
 
 # Column -> PostgreSQL array type, for the batch insert below.
@@ -174,10 +193,12 @@ _INTERACTION_COLUMNS = {
 }  # fmt: skip
 
 
-def _insert_interactions_postgresql(items, *, now: datetime) -> None:
+def _insert_interactions_postgresql(items, *, now: datetime) -> list[tuple]:
     """One INSERT ... ON CONFLICT DO NOTHING for the batch, parameters bound
     server-side: the inbox records thousands a second this way, where the
-    ORM spends more time quoting values than the database inserting them."""
+    ORM spends more time quoting values than the database inserting them.
+    Returns what rollups count of the rows inserted (not the skipped ones).
+    """
     import psycopg
 
     rows = [
@@ -197,15 +218,39 @@ def _insert_interactions_postgresql(items, *, now: datetime) -> None:
     columns = ", ".join(meta.get_field(name).column for name in _INTERACTION_COLUMNS)
     arrays = ", ".join(f"%b::{kind}[]" for kind in _INTERACTION_COLUMNS.values())
     # Table, column and type names come from the model and the dict above.
+    counted = ", ".join(meta.get_field(name).column for name in rollups.COUNTED)
     sql = (
         f"INSERT INTO {meta.db_table} ({columns}) "  # noqa: S608
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING RETURNING {counted}"
     )
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
             sql, [[row[name] for row in rows] for name in _INTERACTION_COLUMNS]
         )
+        return cursor.fetchall()
+
+
+def _delete_interactions(rows: QuerySet) -> int:
+    """Delete the interactions `rows` selects, and their counts; how many.
+
+    One DELETE ... RETURNING: rows a concurrent transaction deleted first
+    are not returned, so they are not subtracted twice.
+    """
+    meta = Interaction._meta
+    qn = connection.ops.quote_name
+    select, params = rows.order_by().values("pk").query.sql_with_params()
+    counted = ", ".join(qn(meta.get_field(name).column) for name in rollups.COUNTED)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Names come from the model; the SELECT is the ORM's.
+        cursor.execute(
+            f"DELETE FROM {qn(meta.db_table)} WHERE {qn(meta.pk.column)} "  # noqa: S608
+            f"IN ({select}) RETURNING {counted}",
+            params,
+        )
+        deleted = cursor.fetchall()
+        rollups.rollups_add(deleted, sign=-1)
+    return len(deleted)
 
 
 def interaction_remove(
@@ -223,7 +268,7 @@ def interaction_remove(
     """
     rows = Interaction.objects.filter(actor_uri=actor_uri)
     if activity_id:
-        removed, _ = rows.filter(activity_id=activity_id).delete()
+        removed = _delete_interactions(rows.filter(activity_id=activity_id))
         if removed or not kind:
             return removed
     if not kind or post is None:
@@ -231,8 +276,7 @@ def interaction_remove(
     rows = rows.filter(kind=kind, post=post)
     if emoji is not None:
         rows = rows.filter(emoji=emoji)
-    removed, _ = rows.delete()
-    return removed
+    return _delete_interactions(rows)
 
 
 def interactions_remove_many(*, pks: Iterable[int]) -> int:
@@ -240,8 +284,20 @@ def interactions_remove_many(*, pks: Iterable[int]) -> int:
     pks = list(pks)
     if not pks:
         return 0
-    removed, _ = Interaction.objects.filter(pk__in=pks).delete()
-    return removed
+    return _delete_interactions(Interaction.objects.filter(pk__in=pks))
+
+
+def interactions_remove_for_post(*, post_id: int) -> int:
+    """Remove a post's interactions and their counts, before the post itself
+    is deleted (a cascade would leave the creator's rollups counting them).
+    """
+    return _delete_interactions(Interaction.objects.filter(post_id=post_id))
+
+
+def rollups_rebuild(*, creator: CreatorProfile | None = None) -> dict[str, int]:
+    """Recount every rollup (or one creator's) from the interactions; rows
+    written per table. Writers of interactions wait until it commits."""
+    return rollups.rollups_rebuild(creator_id=creator.pk if creator else None)
 
 
 # Replies -------------------------------------------------------------------
@@ -481,11 +537,13 @@ def reply_update(*, reply: Reply, note: NoteInput, edited_at: datetime) -> bool:
 def reply_remove(*, ap_id: str, actor_uri: str) -> bool:
     """Remove a reply its author deleted, and its count; False if none."""
     removed, _ = Reply.objects.filter(ap_id=ap_id, actor_uri=actor_uri).delete()
-    Interaction.objects.filter(
-        activity_id=ap_id,
-        actor_uri=actor_uri,
-        kind__in=[Interaction.Kind.REPLY, Interaction.Kind.QUOTE],
-    ).delete()
+    _delete_interactions(
+        Interaction.objects.filter(
+            activity_id=ap_id,
+            actor_uri=actor_uri,
+            kind__in=[Interaction.Kind.REPLY, Interaction.Kind.QUOTE],
+        )
+    )
     return bool(removed)
 
 
@@ -495,10 +553,10 @@ def remote_actor_forget(*, actor_uri: str) -> tuple[int, int]:
 
     Follows and unfollows stay: they are the creator's follower history.
     """
-    interactions, _ = (
-        Interaction.objects.filter(actor_uri=actor_uri)
-        .exclude(kind__in=[Interaction.Kind.FOLLOW, Interaction.Kind.UNFOLLOW])
-        .delete()
+    interactions = _delete_interactions(
+        Interaction.objects.filter(actor_uri=actor_uri).exclude(
+            kind__in=[Interaction.Kind.FOLLOW, Interaction.Kind.UNFOLLOW]
+        )
     )
     replies, _ = Reply.objects.filter(actor_uri=actor_uri).delete()
     return interactions, replies
