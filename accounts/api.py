@@ -78,7 +78,8 @@ class ErrorSerializer(serializers.Serializer):
         ref_name = "Error"
 
 
-def _errors(*codes: int) -> dict:
+def error_responses(*codes: int) -> dict:
+    """The schema's error answers for these status codes (extend_schema)."""
     return dict.fromkeys(codes, ErrorSerializer)
 
 
@@ -166,7 +167,7 @@ class MeView(ApiView):
     @extend_schema(
         operation_id="me_retrieve",
         summary="The signed-in user",
-        responses={200: OutputSerializer, **_errors(401)},
+        responses={200: OutputSerializer, **error_responses(401)},
     )
     def get(self, request):
         user = request.user
@@ -206,7 +207,7 @@ class ProfileUpdateView(ApiView):
         operation_id="me_profile_partial_update",
         summary="Edit the signed-in creator's profile",
         request=InputSerializer,
-        responses={200: OutputSerializer, **_errors(400, 401, 404)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 404)},
     )
     def patch(self, request):
         creator = selectors.creator_of_user(user=request.user)
@@ -243,7 +244,7 @@ class CreatorListView(ListApiView):
     @extend_schema(
         operation_id="creators_list",
         summary="Creators visible to the signed-in user",
-        responses={200: OutputSerializer(many=True), **_errors(401)},
+        responses={200: OutputSerializer(many=True), **error_responses(401)},
     )
     def get(self, request):
         creators = selectors.creator_list_visible_to(user=request.user)
@@ -258,7 +259,7 @@ class CreatorDetailView(ApiView):
     @extend_schema(
         operation_id="creators_retrieve",
         summary="One creator, if visible to the signed-in user",
-        responses={200: OutputSerializer, **_errors(401, 404)},
+        responses={200: OutputSerializer, **error_responses(401, 404)},
     )
     def get(self, request, handle: str):
         creator = selectors.creator_get_visible(user=request.user, handle=handle)
@@ -277,7 +278,7 @@ class AgencyListView(ListApiView):
     @extend_schema(
         operation_id="agencies_list",
         summary="The signed-in user's agencies",
-        responses={200: OutputSerializer(many=True), **_errors(401)},
+        responses={200: OutputSerializer(many=True), **error_responses(401)},
     )
     def get(self, request):
         memberships = selectors.membership_list_of(user=request.user)
@@ -292,7 +293,7 @@ class AgencyDetailView(ApiView):
     @extend_schema(
         operation_id="agencies_retrieve",
         summary="One of the signed-in user's agencies",
-        responses={200: OutputSerializer, **_errors(401, 404)},
+        responses={200: OutputSerializer, **error_responses(401, 404)},
     )
     def get(self, request, slug: str):
         membership = selectors.membership_get_for_member(user=request.user, slug=slug)
@@ -307,7 +308,7 @@ class AgencyCreatorListView(ListApiView):
     @extend_schema(
         operation_id="agencies_creators_list",
         summary="Creators who granted one of the user's agencies access",
-        responses={200: OutputSerializer(many=True), **_errors(401, 404)},
+        responses={200: OutputSerializer(many=True), **error_responses(401, 404)},
     )
     def get(self, request, slug: str):
         agency = permissions.get_agency_for_member_or_404(request.user, slug)

@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import Interaction, Reply
+from .models import (
+    AgencyDigest,
+    CreatorDailyRollup,
+    CreatorHourlyRollup,
+    CreatorTotalRollup,
+    InstanceDailyRollup,
+    Interaction,
+    PlatformDailyRollup,
+    PostDailyRollup,
+    Reply,
+)
 
 
 @admin.register(Interaction)
@@ -24,3 +34,88 @@ class ReplyAdmin(admin.ModelAdmin):
     list_filter = ("status", "software", "is_quote")
     search_fields = ("actor_handle", "ap_id", "content_html")
     raw_id_fields = ("creator", "post", "parent")
+
+
+class RollupAdmin(admin.ModelAdmin):
+    """Rollups are counts kept by analytics.services; admins only look
+    (`manage.py rebuild_rollups` recounts them)."""
+
+    counts = ("likes", "boosts", "reactions", "replies", "quotes")
+    raw_id_fields = ("creator",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PostDailyRollup)
+class PostDailyRollupAdmin(RollupAdmin):
+    list_display = ("post", "creator", "day", *RollupAdmin.counts)
+    date_hierarchy = "day"
+    raw_id_fields = ("creator", "post")
+
+
+@admin.register(CreatorHourlyRollup)
+class CreatorHourlyRollupAdmin(RollupAdmin):
+    list_display = ("creator", "hour", *RollupAdmin.counts, "follows", "unfollows")
+    date_hierarchy = "hour"
+
+
+@admin.register(CreatorDailyRollup)
+class CreatorDailyRollupAdmin(RollupAdmin):
+    list_display = ("creator", "day", *RollupAdmin.counts, "follows", "unfollows")
+    date_hierarchy = "day"
+
+
+@admin.register(PlatformDailyRollup)
+class PlatformDailyRollupAdmin(RollupAdmin):
+    list_display = (
+        "creator",
+        "day",
+        "software",
+        *RollupAdmin.counts,
+        "follows",
+        "unfollows",
+    )
+    list_filter = ("software",)
+    date_hierarchy = "day"
+
+
+@admin.register(InstanceDailyRollup)
+class InstanceDailyRollupAdmin(RollupAdmin):
+    list_display = (
+        "creator",
+        "day",
+        "instance_domain",
+        "software",
+        *RollupAdmin.counts,
+        "follows",
+        "unfollows",
+    )
+    list_filter = ("software",)
+    search_fields = ("instance_domain",)
+    date_hierarchy = "day"
+
+
+@admin.register(CreatorTotalRollup)
+class CreatorTotalRollupAdmin(RollupAdmin):
+    list_display = ("creator", *RollupAdmin.counts, "follows", "unfollows")
+
+
+@admin.register(AgencyDigest)
+class AgencyDigestAdmin(admin.ModelAdmin):
+    """Which weekly digests went out; deleting a row lets that week's
+    digest be sent again."""
+
+    list_display = ("agency", "week_start", "recipients", "sent_at")
+    list_filter = ("week_start",)
+    search_fields = ("agency__name", "agency__slug")
+    readonly_fields = ("agency", "week_start", "recipients", "claimed_at", "sent_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,13 +1,15 @@
-"""The answer a creator writes to a remote reply.
+"""Forms of the analytics pages: the answer a creator writes to a remote
+reply, and the period a report covers.
 
-What an answer may say (length, mentions) is posts.services' business; this
-form only parses the input and picks who to address by default.
+What an answer may say (length, mentions) is posts.services' business; the
+answer form only parses the input and picks who to address by default.
 """
 
 from django import forms
 from django.conf import settings
 
 from analytics.models import Reply
+from analytics.reports import PERIOD_CHOICES, Period
 from posts.models import Post
 
 # The posts app counts characters the way Mastodon does; the widget only
@@ -78,3 +80,54 @@ class AnswerForm(forms.Form):
         if not body:
             raise forms.ValidationError("Write something to answer with.")
         return body
+
+
+# Report periods -------------------------------------------------------------
+
+MAX_PERIOD_DAYS = 366
+DEFAULT_PERIOD_DAYS = 30
+
+
+class PeriodForm(forms.Form):
+    """The period a report covers: the last 7, 30 or 90 days, or two dates.
+
+    Read from the query string, so a report's URL can be bookmarked and
+    shared; anything unreadable falls back to the last 30 days with the
+    reason shown.
+    """
+
+    days = forms.TypedChoiceField(
+        choices=[(str(n), f"{n} days") for n in PERIOD_CHOICES],
+        coerce=int,
+        required=False,
+    )
+    start = forms.DateField(required=False, label="From")
+    end = forms.DateField(required=False, label="To")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if bool(start) != bool(end):
+            raise forms.ValidationError("Choose both a first and a last day.")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError("The last day comes before the first.")
+            if (end - start).days + 1 > MAX_PERIOD_DAYS:
+                raise forms.ValidationError(
+                    f"A period covers at most {MAX_PERIOD_DAYS} days."
+                )
+        return data
+
+    def period(self, *, tz, today=None) -> Period:
+        """The chosen period in `tz` (the last 30 days if none or invalid)."""
+        if self.is_valid():
+            data = self.cleaned_data
+            if data.get("start"):
+                return Period(first=data["start"], last=data["end"], tz=tz)
+            if data.get("days"):
+                return Period.ending(days=data["days"], tz=tz, today=today)
+        return Period.ending(days=DEFAULT_PERIOD_DAYS, tz=tz, today=today)
+
+    @property
+    def is_custom(self) -> bool:
+        return self.is_valid() and bool(self.cleaned_data.get("start"))

@@ -150,3 +150,190 @@ class Reply(RemoteAuthor):
 
     def __str__(self) -> str:
         return f"reply {self.ap_id}"
+
+
+# Rollups -------------------------------------------------------------------
+#
+# Counts of Interaction rows that reports read instead of the rows. They are
+# kept in step by analytics.services, in the same transaction as the rows
+# they count (analytics/rollups.py), and `manage.py rebuild_rollups` rebuilds
+# them from the rows. Every bucket is in UTC: `day` is the UTC date and
+# `hour` the UTC hour of `Interaction.occurred_at`; reports convert hours to
+# the reader's time zone. A count is never negative; a row whose counts all
+# fall to zero is removed.
+
+
+class EngagementCounts(models.Model):
+    """How many of each kind of interaction with posts."""
+
+    likes = models.IntegerField(default=0)
+    boosts = models.IntegerField(default=0)
+    reactions = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
+    quotes = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class InteractionCounts(EngagementCounts):
+    """Engagement plus follows gained and lost."""
+
+    follows = models.IntegerField(default=0)
+    unfollows = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class PostDailyRollup(EngagementCounts):
+    """What one post received on one UTC day."""
+
+    # Both indexed by the unique key and the index below, not on their own.
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # The post's creator, copied so a creator's top posts need no join.
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "day"], name="post_daily_rollup_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["creator", "day"])]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} on {self.day}"
+
+
+class CreatorHourlyRollup(InteractionCounts):
+    """What a creator received in one UTC hour: totals, daily series and the
+    weekday x hour heatmap in any time zone come from these."""
+
+    # Indexed by the unique key (creator first), not on its own.
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    hour = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "hour"], name="creator_hourly_rollup_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creator_id} at {self.hour:%Y-%m-%d %H}:00 UTC"
+
+
+class CreatorDailyRollup(InteractionCounts):
+    """What a creator received on one UTC day: a period's totals read whole
+    days here and only the hours at its edges from the hourly rollup."""
+
+    # Indexed by the unique key (creator first), not on its own.
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "day"], name="creator_daily_rollup_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creator_id} on {self.day}"
+
+
+class PlatformDailyRollup(InteractionCounts):
+    """What a creator received from one platform (software) on one UTC day:
+    the platform breakdown, without reading every server's rows."""
+
+    # Indexed by the unique key (creator first), not on its own.
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    software = models.CharField(
+        max_length=20, choices=Software.choices, default=Software.OTHER
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "day", "software"],
+                name="platform_daily_rollup_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creator_id} from {self.software} on {self.day}"
+
+
+class InstanceDailyRollup(InteractionCounts):
+    """What a creator received from one server on one UTC day: the instance
+    breakdown."""
+
+    # Indexed by the unique key (creator first), not on its own.
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    instance_domain = models.CharField(max_length=255)
+    software = models.CharField(
+        max_length=20, choices=Software.choices, default=Software.OTHER
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "day", "instance_domain", "software"],
+                name="instance_daily_rollup_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creator_id} from {self.instance_domain} on {self.day}"
+
+
+class CreatorTotalRollup(InteractionCounts):
+    """Everything a creator ever received: follows minus unfollows is the
+    follower count analytics knows, the anchor of follower series."""
+
+    creator = models.OneToOneField(
+        CreatorProfile, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.creator_id} in all"
+
+
+class AgencyDigest(models.Model):
+    """One agency's weekly digest: claimed before it is sent, so a week's
+    digest goes out once however often the task runs (analytics.digests)."""
+
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.CASCADE, related_name="digests"
+    )
+    week_start = models.DateField()  # the Monday, UTC
+    recipients = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "week_start"], name="agency_digest_once_a_week"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} week of {self.week_start}"

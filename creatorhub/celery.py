@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 
 from celery import Celery
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creatorhub.settings")
@@ -55,6 +56,11 @@ app.conf.update(
         "clear-expired-sessions": {
             "task": "accounts.tasks.clear_expired_sessions",
             "schedule": timedelta(hours=6),
+        },
+        # Last week's numbers to every agency, Monday 07:00 UTC.
+        "weekly-agency-digests": {
+            "task": "analytics.tasks.send_weekly_digests",
+            "schedule": crontab(hour=7, minute=0, day_of_week="monday"),
         },
         # Lands on the default queue (no route matches posts.tasks.*).
         "publish-due-posts": {

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("posts.api_urls")),
+    path("api/v1/", include("analytics.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
@@ -22,6 +23,8 @@ urlpatterns = [
     path("", include("federation.urls")),
     path("", include("posts.urls")),
     path("dashboard/", include("federation.dashboard_urls")),
+    path("", include("moderation.urls")),
+    path("", include("analytics.urls")),
     path("", include("accounts.urls")),
 ]
 

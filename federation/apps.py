@@ -6,6 +6,7 @@ class FederationConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import events
+        from moderation import events as moderation_events
         from posts import events as post_events
 
         from . import handlers
@@ -22,5 +23,9 @@ class FederationConfig(AppConfig):
             (post_events.post_deleted, handlers.on_post_deleted),
             (post_events.post_pinned, handlers.on_post_pinned),
             (post_events.post_unpinned, handlers.on_post_unpinned),
+            (moderation_events.actor_blocked, handlers.on_actor_blocked),
+            (moderation_events.actor_unblocked, handlers.on_actor_unblocked),
+            (moderation_events.domain_blocked, handlers.on_domain_blocked),
+            (moderation_events.report_forwarded, handlers.on_report_forwarded),
         ):
             signal.connect(handler, dispatch_uid=f"federation-{handler.__name__}")

@@ -6,7 +6,7 @@ a follow, post or reply by id (the lookup checks whose it is).
 
 from django.urls import path
 
-from analytics import views as analytics_views
+from analytics.views import answers
 from federation.views import dashboard
 
 app_name = "inbox"
@@ -24,5 +24,5 @@ urlpatterns = [
     path("follows/<int:pk>/reject/", dashboard.follow_reject, name="follow-reject"),
     path("follows/<int:pk>/remove/", dashboard.follower_remove, name="follower-remove"),
     path("thread/<int:pk>/", dashboard.post_replies, name="post-replies"),
-    path("replies/<int:pk>/answer/", analytics_views.reply_answer, name="reply-answer"),
+    path("replies/<int:pk>/answer/", answers.reply_answer, name="reply-answer"),
 ]

@@ -17,6 +17,7 @@ from accounts.models import CreatorProfile, User
 from accounts.permissions import can_manage_creator_posts
 from analytics import services as analytics
 from analytics.models import Interaction
+from moderation import selectors as moderation
 
 from . import ids
 from .activitypub import AS_CONTEXT
@@ -176,11 +177,12 @@ def follow_request_receive(
 
     Creators who approve followers manually get a pending request;
     otherwise it is accepted at once. A creator who stopped sharing to
-    the fediverse refuses everyone. A Follow for someone already following
-    (their server lost track, or re-sent) is accepted again under its new
-    id, as Mastodon does.
+    the fediverse refuses everyone, and a blocked account is refused. A
+    Follow for someone already following (their server lost track, or
+    re-sent) is accepted again under its new id, as Mastodon does.
     """
-    if not creator.share_to_fediverse:
+    blocked = moderation.actor_is_blocked(creator=creator, actor_uri=actor.ap_id)
+    if blocked or not creator.share_to_fediverse:
         follow = Follow(
             creator=creator,
             actor=actor,
@@ -188,6 +190,8 @@ def follow_request_receive(
             state=Follow.State.REJECTED,
         )
         _send(follow, reject_activity(follow))
+        if blocked:  # Mastodon answers a blocked account's Follow so too
+            return "rejected: the creator blocked them"
         return "rejected: the creator does not share to the fediverse"
     follow = (
         Follow.objects.select_for_update()

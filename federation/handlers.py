@@ -1,4 +1,9 @@
-"""Reactions to domain events of accounts and posts (see FederationConfig)."""
+"""Reactions to domain events of accounts, posts and moderation (see
+FederationConfig)."""
+
+from functools import partial
+
+from django.db import transaction
 
 from . import publishing, services
 
@@ -43,3 +48,33 @@ def on_post_unpinned(sender, *, post, **kwargs) -> None:
 def _stamp(moment) -> int:
     """Seconds since the epoch: names one pin or unpin in its activity id."""
     return int(moment.timestamp()) if moment else 0
+
+
+# Moderation: each queues its task once the transaction commits
+# (federation.enforcement does the work).
+
+
+def on_actor_blocked(sender, *, block, **kwargs) -> None:
+    from .tasks import send_actor_block
+
+    transaction.on_commit(partial(send_actor_block.delay, block.pk))
+
+
+def on_actor_unblocked(sender, *, creator, actor_uri: str, block_id: int, **kwargs):
+    from .tasks import send_actor_unblock
+
+    transaction.on_commit(
+        partial(send_actor_unblock.delay, creator.pk, actor_uri, block_id)
+    )
+
+
+def on_domain_blocked(sender, *, domain: str, **kwargs) -> None:
+    from .tasks import apply_domain_block
+
+    transaction.on_commit(partial(apply_domain_block.delay, domain))
+
+
+def on_report_forwarded(sender, *, report, **kwargs) -> None:
+    from .tasks import forward_report
+
+    transaction.on_commit(partial(forward_report.delay, report.pk))

@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from analytics import services as analytics
 from analytics.models import Interaction
+from moderation import selectors as moderation
 
 from .models import EarlyCancellation
 from .processing import (
@@ -115,12 +116,21 @@ def process(items: Sequence[Inbound], actors: Actors) -> dict[str, Outcome]:
         else:
             ops.append(read)
     blocked = blocked_hosts(op.item.actor for op in ops)
+    # Creators who blocked the actor: likes and boosts from them are
+    # dropped (their undos still go through).
+    blocked_by = moderation.actor_blocks_among(op.item.actor for op in ops)
     posts = local_posts(op.reaction.post_uri for op in ops)
     kept = []
     for op in ops:
         post = posts.get(op.reaction.post_uri)
         if host_of(op.item.actor) in blocked:
             outcomes[op.item.ap_id] = ignored("from a blocked domain")
+        elif (
+            not op.undo
+            and post is not None
+            and post.creator_id in blocked_by.get(op.item.actor, ())
+        ):
+            outcomes[op.item.ap_id] = ignored("blocked by the creator")
         elif actors.is_gone(op.item.actor):
             outcomes[op.item.ap_id] = ignored("the account was deleted")
         elif post is None:

@@ -11,7 +11,9 @@ never downloaded; visibility comes from the addressing as Mastodon reads it
 Ownership: the Note must live on its author's server, be attributed to the
 actor who sent it, and not be tombstoned; only its author edits or
 deletes it. Replies from a blocked server are dropped even when relayed by
-another, and replies from a silenced one are held for review.
+another; then moderation.screening decides what shows (replies from a
+silenced server, from an account the creator blocked, or caught by the
+screening rules are held or dropped).
 """
 
 from collections.abc import Sequence
@@ -19,6 +21,7 @@ from dataclasses import replace
 
 from analytics import services as analytics
 from analytics.models import Reply
+from moderation import screening as moderation_screening
 from moderation import services as moderation
 from moderation.models import DomainPolicy
 
@@ -220,10 +223,12 @@ def _store(notes: list, actors: Actors) -> dict[str, Outcome]:
     }
     # Replies stored earlier in this batch: ap_id -> (creator, post) pks.
     in_batch: dict[str, tuple[int, int]] = {}
-    to_store: list[analytics.ReplyInput] = []
+    placed: list[tuple[Inbound, analytics.NoteInput, tuple, list[str]]] = []
     for item, note, quotes, authors in notes:
-        policy = {severities.get(host_of(uri)) for uri in authors}
-        if DomainPolicy.Severity.BLOCK in policy:
+        # The sender's server first: screening names it in its reasons.
+        author_hosts = [host_of(item.actor)]
+        author_hosts += sorted({host_of(uri) for uri in authors} - {author_hosts[0]})
+        if DomainPolicy.Severity.BLOCK in {severities.get(h) for h in author_hosts}:
             outcomes[item.ap_id] = ignored("from a blocked domain")
             continue
         if actors.is_gone(item.actor):
@@ -239,21 +244,47 @@ def _store(notes: list, actors: Actors) -> dict[str, Outcome]:
         if isinstance(place, str):
             outcomes[item.ap_id] = ignored(place)
             continue
+        placed.append((item, note, place, author_hosts))
+        in_batch[note.ap_id] = place[:2]
+        stored.add(note.ap_id)
+
+    # Moderation decides what shows: blocks, domain policies, the rules.
+    verdicts = moderation_screening.screen_replies(
+        [
+            moderation_screening.Candidate(
+                key=note.ap_id,
+                creator_id=place[0],
+                actor_uri=item.actor,
+                domains=tuple(domains),
+                content_html=note.content,
+                summary=note.summary,
+                mentions=note.mentions,
+                server_first_seen=actors.server_first_seen(item.actor),
+            )
+            for item, note, place, domains in placed
+        ]
+    )
+    to_store: list[analytics.ReplyInput] = []
+    for item, note, place, _ in placed:
+        verdict = verdicts[note.ap_id]
+        if verdict.drop:
+            outcomes[item.ap_id] = ignored(verdict.reason)
+            continue
         creator_id, post_id, parent_ap_id, is_quote = place
-        silenced = DomainPolicy.Severity.SILENCE in policy
+        note = _with_quote(note, is_quote)
+        if verdict.strip_media:
+            note = replace(note, attachments=[])
         to_store.append(
             analytics.ReplyInput(
-                note=_with_quote(note, is_quote),
+                note=note,
                 creator_id=creator_id,
                 post_id=post_id,
                 author=actors.author(item.actor),
                 parent_ap_id=parent_ap_id,
-                status=Reply.Status.HELD if silenced else Reply.Status.VISIBLE,
-                hold_reason="the server is silenced by the admins" if silenced else "",
+                status=verdict.status,
+                hold_reason=verdict.reason,
             )
         )
-        in_batch[note.ap_id] = (creator_id, post_id)
-        stored.add(note.ap_id)
         outcomes[item.ap_id] = DONE
     analytics.replies_store_many(items=to_store)
     return outcomes

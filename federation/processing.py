@@ -230,7 +230,7 @@ class Actors:
     _FIELDS = (
         "ap_id", "username", "display_name", "avatar_url", "profile_url",
         "followers_url", "gone_at", "instance__domain", "instance__software",
-        "instance__nodeinfo_fetched_at",
+        "instance__nodeinfo_fetched_at", "instance__first_seen_at",
     )  # fmt: skip
 
     def __init__(self, uris: Iterable[str]):
@@ -252,6 +252,12 @@ class Actors:
         row = self._rows.get(uri)
         return row[5] if row else ""
 
+    def server_first_seen(self, uri: str) -> datetime | None:
+        """When the actor's server was first heard of (screening holds
+        replies from new servers); None if the actor is not known."""
+        row = self._rows.get(uri)
+        return row[10] if row else None
+
     def author(self, uri: str) -> Author:
         author = self._authors.get(uri)
         if author is not None:
@@ -260,7 +266,7 @@ class Actors:
         if row is None:
             author = Author(actor_uri=uri, domain=host_of(uri))
         else:
-            _, username, name, avatar, profile, _, _, domain, software, _ = row
+            _, username, name, avatar, profile, _, _, domain, software, _, _ = row
             author = Author(
                 actor_uri=uri,
                 handle=f"@{username}@{domain}",

@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from accounts.models import CreatorProfile
 from analytics.models import Interaction, Reply
+from moderation import policies as moderation
 from posts.models import Post
 
 from . import ids
@@ -239,8 +240,10 @@ THREAD_MAX_DEPTH = 4
 THREAD_MAX_REPLIES = 500
 
 
-def _reply_entry(reply: Reply) -> ThreadEntry:
+def _reply_entry(reply: Reply, *, media: bool = True) -> ThreadEntry:
     attachments = reply.attachments if isinstance(reply.attachments, list) else []
+    if not media:  # the server's media is rejected (moderation)
+        attachments = []
     return ThreadEntry(
         url=reply.url or reply.ap_id,
         author_name=reply.actor_name or reply.actor_handle or reply.actor_uri,
@@ -287,6 +290,15 @@ def public_thread(post: Post) -> list[ThreadEntry]:
         ).order_by("published_at", "pk")[:THREAD_MAX_REPLIES]
     )
     by_pk = {reply.pk: reply for reply in replies}
+    # Replies stored before their server's media was rejected keep their
+    # attachments in the row; they are not shown.
+    no_media = {
+        domain
+        for domain, policy in moderation.domain_policies_among(
+            {reply.instance_domain for reply in replies}
+        ).items()
+        if policy.reject_media
+    }
     entries: dict[str, ThreadEntry] = {}
     parent_of: dict[str, str] = {}  # message id -> id it answers (root too)
 
@@ -303,7 +315,9 @@ def public_thread(post: Post) -> list[ThreadEntry]:
         for reply in list(waiting):
             parent = wanted_parent(reply)
             if parent == root or parent in entries:
-                entries[reply.ap_id] = _reply_entry(reply)
+                entries[reply.ap_id] = _reply_entry(
+                    reply, media=reply.instance_domain not in no_media
+                )
                 parent_of[reply.ap_id] = parent
                 waiting.remove(reply)
                 placed_any = True
@@ -330,7 +344,9 @@ def public_thread(post: Post) -> list[ThreadEntry]:
     for reply in waiting:
         parent = wanted_parent(reply)
         if parent is not None and parent not in withheld:
-            entries[reply.ap_id] = _reply_entry(reply)
+            entries[reply.ap_id] = _reply_entry(
+                reply, media=reply.instance_domain not in no_media
+            )
             parent_of[reply.ap_id] = root
 
     def depth(message_id: str) -> int:

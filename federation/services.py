@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
+from moderation import policies as moderation
 
 from . import activitypub, delivery, ids, keys
 from .models import Delivery, Follow, OutboundActivity
@@ -40,14 +41,17 @@ def queue_activity(
     """Store an activity once and one Delivery row per inbox it must reach,
     and start sending when the transaction commits.
 
-    The one way anything is sent. Idempotent on the activity id: a second
-    call with the same id returns the stored activity and adds no rows. A
-    transaction that rolls back sends nothing. `creator` None means the
-    instance actor signs.
+    The one way anything is sent; never to a blocked server. Idempotent on
+    the activity id: a second call with the same id returns the stored
+    activity and adds no rows. A transaction that rolls back sends nothing.
+    `creator` None means the instance actor signs.
     """
     existing = OutboundActivity.objects.filter(ap_id=payload["id"]).first()
     if existing is not None:
         return existing
+    # Nothing goes to a server admins blocked (moderation.DomainPolicy).
+    blocked = moderation.blocked_domains_among(delivery.host_of(i) for i in inboxes)
+    inboxes = {inbox for inbox in inboxes if delivery.host_of(inbox) not in blocked}
     try:
         with transaction.atomic():
             activity = OutboundActivity.objects.create(

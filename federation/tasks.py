@@ -116,3 +116,49 @@ def process_inbox_sweep() -> None:
     from . import processing
 
     processing.sweep()
+
+
+# Moderation: what blocks and reports mean for the network (enforcement).
+# Each loads by id and does nothing twice; an account's server that does
+# not answer is tried again.
+
+MODERATION_RETRIES = {
+    "autoretry_for": (client.RemoteUnavailable, OperationalError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 5,
+}
+
+
+@shared_task(**MODERATION_RETRIES)
+def send_actor_block(block_id: int) -> None:
+    """End a blocked account's follow and send it `Block`."""
+    from . import enforcement
+
+    enforcement.actor_block_federate(block_id=block_id)
+
+
+@shared_task(**MODERATION_RETRIES)
+def send_actor_unblock(creator_id: int, actor_uri: str, block_id: int) -> None:
+    """Send `Undo(Block)` for a lifted block."""
+    from . import enforcement
+
+    enforcement.actor_unblock_federate(
+        creator_id=creator_id, actor_uri=actor_uri, block_id=block_id
+    )
+
+
+@shared_task(**MODERATION_RETRIES)
+def apply_domain_block(domain: str) -> None:
+    """Drop followers on a blocked server and give up deliveries there."""
+    from . import enforcement
+
+    enforcement.domain_block_apply(domain=domain)
+
+
+@shared_task(**MODERATION_RETRIES)
+def forward_report(report_id: int) -> None:
+    """Send a forwarded report to the remote server as a `Flag`."""
+    from . import enforcement
+
+    enforcement.report_forward_federate(report_id=report_id)

@@ -21,16 +21,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts import permissions
-from accounts.api import ApiView, ErrorSerializer, ListApiView
+from accounts.api import ApiView, ListApiView, error_responses
 
 from . import selectors, services
 from .media import ALT_TEXT_MAX_LENGTH
 from .models import Post, PostMedia
 from .rendering import POST_MAX_CHARACTERS
-
-
-def _errors(*codes: int) -> dict:
-    return dict.fromkeys(codes, ErrorSerializer)
 
 
 def _service_call(function, **kwargs):
@@ -239,7 +235,7 @@ class CreatorPostListView(ListApiView):
                 "with commas). Default: every state but deleted.",
             )
         ],
-        responses={200: OutputSerializer(many=True), **_errors(400, 401, 404)},
+        responses={200: OutputSerializer(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request, handle: str):
         creator = permissions.get_visible_creator_or_404(request.user, handle)
@@ -261,7 +257,7 @@ class CreatorPostListView(ListApiView):
         operation_id="creators_posts_create",
         summary="Write a draft; publish it or schedule it at once if asked",
         request=InputSerializer,
-        responses={201: OutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: OutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, handle: str):
         creator = permissions.get_visible_creator_or_404(request.user, handle)
@@ -304,7 +300,7 @@ class PostDetailView(ApiView):
     @extend_schema(
         operation_id="posts_retrieve",
         summary="One post",
-        responses={200: OutputSerializer, **_errors(401, 404)},
+        responses={200: OutputSerializer, **error_responses(401, 404)},
     )
     def get(self, request, pk: int):
         post = _visible_post(request, pk)
@@ -314,7 +310,7 @@ class PostDetailView(ApiView):
         operation_id="posts_partial_update",
         summary="Change a post; a published one keeps its audience",
         request=InputSerializer,
-        responses={200: OutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request, pk: int):
         post = _visible_post(request, pk)
@@ -332,7 +328,7 @@ class PostDetailView(ApiView):
         summary="Delete a post",
         description="A published post is kept as deleted (remote servers are "
         "told to drop it); a draft or scheduled post is removed.",
-        responses={204: None, **_errors(401, 403, 404)},
+        responses={204: None, **error_responses(401, 403, 404)},
     )
     def delete(self, request, pk: int):
         post = _visible_post(request, pk)
@@ -360,7 +356,7 @@ def _action_schema(operation_id: str, summary: str):
         operation_id=operation_id,
         summary=summary,
         request=None,
-        responses={200: PostSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: PostSerializer, **error_responses(400, 401, 403, 404)},
     )
 
 
@@ -414,7 +410,7 @@ class PostScheduleView(ApiView):
         operation_id="posts_schedule",
         summary="Schedule a post",
         request=InputSerializer,
-        responses={200: OutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, pk: int):
         post = _visible_post(request, pk)
@@ -479,7 +475,7 @@ class PostMediaUploadView(ApiView):
         operation_id="posts_media_create",
         summary="Attach an image",
         request={"multipart/form-data": InputSerializer},
-        responses={201: OutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: OutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, pk: int):
         post = _visible_post(request, pk)
@@ -520,7 +516,7 @@ class PostMediaDetailView(ApiView):
         operation_id="posts_media_partial_update",
         summary="Change an image's alt text or focal point",
         request=InputSerializer,
-        responses={200: OutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request, pk: int, media_pk: int):
         item = self._media(request, pk, media_pk)
@@ -539,7 +535,7 @@ class PostMediaDetailView(ApiView):
     @extend_schema(
         operation_id="posts_media_destroy",
         summary="Remove an image",
-        responses={204: None, **_errors(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def delete(self, request, pk: int, media_pk: int):
         item = self._media(request, pk, media_pk)

@@ -4,6 +4,13 @@ import pytest
 
 from federation import verification
 from tests import factories
+from tests.chromium import launch_browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Chromium driven by Playwright (tests/chromium.py)."""
+    yield from launch_browser()
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,13 @@ from accounts.models import (
 )
 from analytics.models import Reply
 from federation.models import Follow, RemoteActor, RemoteInstance
+from moderation.models import (
+    ActorBlock,
+    AuditEntry,
+    DomainPolicy,
+    Report,
+    ScreeningRules,
+)
 from posts.models import Post, PostMedia
 from tests import factories
 
@@ -136,6 +143,9 @@ ROUTE_KWARG_KINDS = {
             "api-post-media-detail",
         )
     },
+    # One post's analytics, under its creator's handle, and in the API.
+    "analytics:post": {"pk": "post_pk"},
+    "api-post-analytics": {"pk": "post_pk"},
     # The inbox pages: follows, posts' threads and replies by id.
     "inbox:follow-approve": {"pk": "follow_pk"},
     "inbox:follow-reject": {"pk": "follow_pk"},
@@ -143,6 +153,15 @@ ROUTE_KWARG_KINDS = {
     "inbox:post-replies": {"pk": "post_pk"},
     "post-delivery": {"pk": "post_pk"},  # a post's delivery progress fragment
     "inbox:reply-answer": {"pk": "reply_pk"},
+    # Moderation: replies, a creator's blocks, and (admins only) server
+    # policies and reports.
+    "moderation:reply-act": {"pk": "reply_pk"},
+    "moderation:reply-report": {"pk": "reply_pk"},
+    "moderation:unblock": {"pk": "block_pk"},
+    "moderation:policy-edit": {"pk": "domain_policy_pk"},
+    "moderation:policy-delete": {"pk": "domain_policy_pk"},
+    "moderation:report": {"pk": "report_pk"},
+    "moderation:report-forward": {"pk": "report_pk"},
 }
 
 # Statuses that tell a signed-in stranger nothing.
@@ -326,6 +345,17 @@ def tenants(db):
     tenant_b.ids["follow_pk"] = [_follow_request(bob, id=900_201).pk]
     tenant_a.ids["reply_pk"] = [_reply(post_a).pk]
     tenant_b.ids["reply_pk"] = [_reply(post_b, id=900_301).pk]
+    # A blocked account, a report and a server policy each, for moderation.
+    tenant_a.ids["block_pk"] = [_block(alice).pk]
+    tenant_b.ids["block_pk"] = [_block(bob, id=900_401).pk]
+    tenant_a.ids["report_pk"] = [_report(alice).pk]
+    tenant_b.ids["report_pk"] = [_report(bob, id=900_501).pk]
+    tenant_a.ids["domain_policy_pk"] = [
+        DomainPolicy.objects.create(domain="a-spam.example").pk
+    ]
+    tenant_b.ids["domain_policy_pk"] = [
+        DomainPolicy.objects.create(id=900_601, domain="b-spam.example").pk
+    ]
     actors = {
         "creator A": alice.user,
         "analyst A": analyst_a.user,
@@ -367,6 +397,29 @@ def _reply(post, **fields):
     )
 
 
+def _block(creator, **fields):
+    return ActorBlock.objects.create(
+        creator=creator,
+        actor_uri=f"https://remote.example/users/troll_of_{creator.handle}",
+        actor_handle=f"@troll_of_{creator.handle}@remote.example",
+        domain="remote.example",
+        **fields,
+    )
+
+
+def _report(creator, **fields):
+    return Report.objects.create(
+        creator=creator,
+        source=Report.Source.CREATOR,
+        reported_by=creator.user,
+        target_actor_uri="https://remote.example/users/someone",
+        target_handle="@someone@remote.example",
+        target_domain="remote.example",
+        comment="spam",
+        **fields,
+    )
+
+
 def accounts_snapshot() -> dict:
     """Every accounts row a stranger's request could change."""
     return {
@@ -383,6 +436,12 @@ def accounts_snapshot() -> dict:
         "posts": list(Post.objects.order_by("pk").values()),
         "post_media": list(PostMedia.objects.order_by("pk").values()),
         "follows": list(Follow.objects.order_by("pk").values()),
+        "replies": list(Reply.objects.order_by("pk").values()),
+        "actor_blocks": list(ActorBlock.objects.order_by("pk").values()),
+        "reports": list(Report.objects.order_by("pk").values()),
+        "domain_policies": list(DomainPolicy.objects.order_by("pk").values()),
+        "screening_rules": list(ScreeningRules.objects.order_by("pk").values()),
+        "audit": list(AuditEntry.objects.order_by("pk").values()),
     }
 
 

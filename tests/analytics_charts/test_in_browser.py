@@ -6,7 +6,8 @@ Screenshots land in test-artifacts/charts-*.png for people to look at.
 import pytest
 
 from tests.analytics_charts.sample import render_sample_page
-from tests.browser.conftest import ARTIFACTS, screenshot
+from tests.browser.conftest import screenshot
+from tests.chromium import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 

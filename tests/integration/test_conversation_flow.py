@@ -10,7 +10,7 @@ the HTTP requests: the inbox hand-over, processing, the Accept and the
 answer's delivery.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -48,7 +48,8 @@ def _note(peer: MastodonPeer, number: int, *, in_reply_to: str, text: str) -> di
         "attributedTo": peer.actor_id,
         "inReplyTo": in_reply_to,
         "content": f"<p>{text}</p>",
-        "published": datetime.now(UTC).isoformat(timespec="seconds"),
+        # A minute ago: the edit below, stamped now, is then always newer.
+        "published": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
         "url": f"{peer.base_url}/@{peer.username}/{number}",
         "to": [PUBLIC],
         "cc": [f"{peer.actor_id}/followers"],
@@ -109,7 +110,7 @@ def test_a_remote_user_follows_likes_boosts_replies_and_gets_an_answer(
 
         wait_for(recorded, timeout=60)
         edited = {**reply_note, "content": "<p>Love the colours, and the blue!</p>"}
-        edited["updated"] = datetime.now(UTC).isoformat(timespec="seconds")
+        edited["updated"] = datetime.now(UTC).isoformat()
         _send(bob, shared_inbox, {"id": f"{reply_note['id']}#updates/1",
                                   "type": "Update", "object": edited})  # fmt: skip
 

@@ -132,7 +132,20 @@ class Command(BaseCommand):
         )
         _post(creator, "Idea: a live painting stream?", state=Post.State.DRAFT)
 
-        interactions = []
+        # Each accepted follow counts as a follow, as follows.py records them.
+        interactions = [
+            analytics.InteractionInput(
+                kind="follow",
+                activity_id=follow.follow_activity_id,
+                creator_id=creator.pk,
+                author=author,
+                occurred_at=follow.accepted_at,
+            )
+            for actor, author in authors
+            for follow in creator.follows.filter(
+                actor=actor, state=Follow.State.ACCEPTED
+            )
+        ]
         for post in posts:
             for actor, author in authors:
                 for kind, chance in (("like", 0.7), ("boost", 0.3), ("reaction", 0.1)):

@@ -1,0 +1,162 @@
+"""The report pages as people use them: a creator's analytics, one post's,
+an agency's side by side, its CSV and print versions; who may see them."""
+
+import csv
+import io
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+from tests.analytics_ui.conftest import MARCH
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(response) -> str:
+    html = re.sub(
+        r"<(script|style)[^>]*>.*?</\1>", " ", response.content.decode(), flags=re.S
+    )
+    html = re.sub(r"<[^>]+>", " ", html)
+    return re.sub(r"\s+", " ", html)
+
+
+def creator_url(handle="alice", query=MARCH) -> str:
+    return f"{reverse('analytics:creator', kwargs={'handle': handle})}?{query}"
+
+
+def test_a_creator_sees_what_worked_in_the_period(client, creator, march):
+    mural, _ = march
+    client.force_login(creator.user)
+
+    response = client.get(creator_url())
+
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "1 Mar 2025 – 31 Mar 2025" in text
+    assert "Interactions 6 " in text  # 4 likes, 1 boost, 1 reply; not February's
+    assert "Likes 4 " in text
+    assert "Boosts 1 " in text
+    assert "+2 / −1" in text  # followers gained and lost
+    assert "Engagement rate" in text and "per 1,000 followers" in text
+    page = response.content.decode()
+    for title in ("Interactions per day", "Followers", "Interactions by platform",
+                  "Top servers", "When engagement arrives"):  # fmt: skip
+        assert f'<span class="chart-title">{title}</span>' in page
+    assert page.count('role="img"') >= 6
+    # Top posts, busiest first, each leading to its own page.
+    assert text.index("The mural") < text.index("A sketch")
+    assert reverse("analytics:post", kwargs={"handle": "alice", "pk": mural.pk}) in page
+
+
+def test_a_shorter_period_counts_only_its_days(client, creator, march):
+    client.force_login(creator.user)
+    text = text_of(client.get(creator_url(query="start=2025-03-20&end=2025-03-26")))
+    assert "Interactions 1 " in text  # the sketch's like
+    assert "Likes 1 " in text
+
+
+def test_a_period_that_makes_no_sense_is_explained_and_replaced(client, creator):
+    client.force_login(creator.user)
+    text = text_of(client.get(creator_url(query="start=2025-03-10&end=2025-03-01")))
+    assert "The last day comes before the first" in text
+    assert "Showing the last 30 days instead" in text
+
+
+def test_one_posts_page_shows_its_days_and_servers(client, creator, march):
+    mural, _ = march
+    client.force_login(creator.user)
+
+    response = client.get(
+        reverse("analytics:post", kwargs={"handle": "alice", "pk": mural.pk})
+    )
+
+    text = text_of(response)
+    assert "Interactions 6 " in text  # February's like counts for the post
+    assert "Servers 4 " in text
+    for server in ("mastodon.social", "threads.net", "misskey.io", "pixelfed.social"):
+        assert server in text
+    assert "Engagement per day" in text
+
+
+def test_another_creator_gets_404(client, creator, other_creator, march):
+    mural, _ = march
+    client.force_login(other_creator.user)
+    assert client.get(creator_url()).status_code == 404
+    post_page = reverse("analytics:post", kwargs={"handle": "alice", "pk": mural.pk})
+    assert client.get(post_page).status_code == 404
+
+
+# Agencies ----------------------------------------------------------------------
+
+
+def agency_url(name="agency", query=MARCH, slug="bright") -> str:
+    return f"{reverse(f'analytics:{name}', kwargs={'slug': slug})}?{query}"
+
+
+def test_an_analyst_sees_the_agency_creators_side_by_side(client, agency):
+    _, analyst = agency
+    client.force_login(analyst)
+
+    text = text_of(client.get(agency_url()))
+
+    assert "Creators side by side" in text
+    assert text.index("@alice") < text.index("@carol")  # 6 interactions vs 5
+    assert "All 2 creators" in text
+    by_likes = text_of(client.get(agency_url(query=f"{MARCH}&sort=likes&dir=desc")))
+    assert by_likes.index("@alice") < by_likes.index("@carol")  # 4 likes vs 2
+    by_boosts = text_of(client.get(agency_url(query=f"{MARCH}&sort=boosts")))
+    assert by_boosts.index("@carol") < by_boosts.index("@alice")  # 3 boosts vs 1
+
+
+def test_the_agency_report_downloads_as_csv(client, agency):
+    _, analyst = agency
+    client.force_login(analyst)
+
+    response = client.get(agency_url("agency-csv"))
+
+    assert response["Content-Type"].startswith("text/csv")
+    assert "bright-2025-03-01-to-2025-03-31.csv" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    by_creator = {row["creator"]: row for row in rows}
+    assert by_creator["@alice"]["interactions"] == "6"
+    assert by_creator["@alice"]["followers_gained"] == "2"
+    assert by_creator["@carol"]["boosts"] == "3"
+    assert by_creator["@alice"]["period_start"] == "2025-03-01"
+
+
+def test_the_print_version_has_the_charts_and_no_navigation(client, agency):
+    _, analyst = agency
+    client.force_login(analyst)
+
+    page = client.get(agency_url(query=f"{MARCH}&print=1")).content.decode()
+
+    assert 'class="site-header"' not in page
+    assert "window.print()" in page
+    assert '<span class="chart-title">Interactions by creator</span>' in page
+    assert "@carol" in page
+
+
+def test_someone_outside_the_agency_gets_404(client, agency, other_creator):
+    client.force_login(other_creator.user)
+    assert client.get(agency_url()).status_code == 404
+    assert client.get(agency_url("agency-csv")).status_code == 404
+
+
+def test_an_analyst_reads_a_creators_full_report_but_not_one_without_a_grant(
+    client, agency
+):
+    _, analyst = agency
+    factories.CreatorFactory(handle="dora", user__username="dora")
+    client.force_login(analyst)
+    assert client.get(creator_url()).status_code == 200
+    assert client.get(creator_url("dora")).status_code == 404
+
+
+def test_the_analytics_link_leads_each_person_to_their_report(client, agency, creator):
+    _, analyst = agency
+    client.force_login(creator.user)
+    assert client.get(reverse("analytics:index")).url == creator_url(query="")[:-1]
+    client.force_login(analyst)
+    assert client.get(reverse("analytics:index")).url == agency_url(query="")[:-1]
