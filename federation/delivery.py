@@ -48,7 +48,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import breaker, client, keys
+from . import breaker, client, follows, keys
 from .delivery_answers import (
     Answer,
     Verdict,
@@ -600,7 +600,9 @@ def _drop_gone_recipient(row: _Row, answer: Answer) -> str:
     RemoteActor.objects.filter(pk__in=[actor.pk for actor in owners]).update(
         gone_at=now
     )
-    removed, _ = Follow.objects.filter(actor__in=owners).delete()
+    removed = follows.follows_forget(
+        Follow.objects.filter(actor__in=owners), reason="gone"
+    )
     names = ", ".join(actor.handle for actor in owners)
     logger.info(
         "%s answered 410: removed %d follows of %s", row.inbox_url, removed, names

@@ -19,10 +19,9 @@ from analytics import services as analytics
 from analytics.models import Interaction
 from moderation import selectors as moderation
 
-from . import ids
+from . import ids, services
 from .activitypub import AS_CONTEXT
 from .models import Follow, RemoteActor, RemoteInstance
-from .services import queue_activity
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ def reject_activity(follow: Follow) -> dict:
 
 def _send(follow: Follow, payload: dict) -> None:
     # The follower's own inbox, as Mastodon delivers answers to follows.
-    queue_activity(
+    services.queue_activity(
         creator=follow.creator, payload=payload, inboxes={follow.actor.inbox_url}
     )
 
@@ -255,6 +254,27 @@ def follows_end_for_actor(*, actor: RemoteActor, reason_id: str) -> int:
     return len(follows)
 
 
+def follows_forget(follows, *, reason: str) -> int:
+    """Forget many follows at once (the creator stopped sharing; the
+    follower's account is gone); each accepted one counts as an unfollow,
+    so the follower counts analytics keeps stay true. Returns how many."""
+    follows = list(follows.select_related("actor__instance"))
+    analytics.interactions_record_many(
+        items=[
+            analytics.InteractionInput(
+                kind=Interaction.Kind.UNFOLLOW,
+                activity_id=f"{follow.follow_activity_id}#{reason}",
+                creator_id=follow.creator_id,
+                author=author_of(follow.actor),
+            )
+            for follow in follows
+            if follow.state == Follow.State.ACCEPTED
+        ]
+    )
+    Follow.objects.filter(pk__in=[follow.pk for follow in follows]).delete()
+    return len(follows)
+
+
 def follow_end(*, follow: Follow, reason_id: str) -> None:
     """Forget one follow (its follower blocked the creator)."""
     _end(follow, activity_id=reason_id)
@@ -268,7 +288,7 @@ def follows_move(*, old: RemoteActor, new: RemoteActor) -> int:
     moved = 0
     for follow in Follow.objects.select_for_update().filter(actor=old):
         if Follow.objects.filter(creator_id=follow.creator_id, actor=new).exists():
-            follow.delete()
+            _end(follow, activity_id=f"{follow.follow_activity_id}#moved")
             continue
         follow.actor = new
         follow.save(update_fields=["actor"])

@@ -115,12 +115,16 @@ def undo(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
 
 
 def _undo_by_reference(item: Inbound, actor: RemoteActor, target: str) -> Outcome:
-    """Undo naming the original by id only: a like, boost, reaction or follow."""
-    if analytics.interaction_remove(actor_uri=actor.ap_id, activity_id=target):
-        return DONE
+    """Undo naming the original by id only: a follow, like, boost or reaction.
+
+    A follow first: its id also names the "follow" it counts as in
+    analytics, and only ending the follow stops deliveries to them.
+    """
     if follows.follow_undo_receive(
         actor=actor, follow_activity_id=target, creator=None, undo_id=item.ap_id
     ):
+        return DONE
+    if analytics.interaction_remove(actor_uri=actor.ap_id, activity_id=target):
         return DONE
     return _cancel_later(actor.ap_id, target)
 

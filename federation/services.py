@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import CreatorProfile
 from moderation import policies as moderation
 
-from . import activitypub, delivery, ids, keys
+from . import activitypub, delivery, follows, ids, keys
 from .models import Delivery, Follow, OutboundActivity
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,9 @@ def withdraw_creator_from_fediverse(
             creator, activity_id=_activity_id(creator, "delete")
         )
         activity = queue_activity(creator=creator, payload=payload, inboxes=inboxes)
-    removed, _ = Follow.objects.filter(creator=creator).delete()
+    removed = follows.follows_forget(
+        Follow.objects.filter(creator=creator), reason="sharing-stopped"
+    )
     logger.info(
         "creator %s stopped sharing: Delete queued for %d inboxes, %d follows removed",
         creator.handle,

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
+from analytics.models import Interaction
 from federation import (
     breaker,
     client,
@@ -316,6 +317,9 @@ def test_410_from_a_personal_inbox_drops_that_follower(alice, sink):
     assert not Follow.objects.filter(pk=gone.pk).exists()
     assert Follow.objects.filter(pk=kept.pk).exists()
     assert RemoteActor.objects.get(username="gone").gone_at is not None
+    # Counted as an unfollow, so the follower counts analytics keeps stay true.
+    [unfollow] = Interaction.objects.filter(kind="unfollow")
+    assert unfollow.actor_uri.endswith("/users/gone")
     dropped = row(sink.url("/users/gone/inbox"))
     assert dropped.state == Delivery.State.GAVE_UP
     assert dropped.last_status_code == 410

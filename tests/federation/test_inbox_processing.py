@@ -222,6 +222,25 @@ def test_undo_follow_removes_the_follower_and_counts_an_unfollow(deliver, platfo
     assert Interaction.objects.filter(kind=Kind.UNFOLLOW).count() == 1
 
 
+def test_an_undo_naming_the_follow_by_id_only_ends_the_follow(
+    deliver, client, creator, post, remote
+):
+    """Some servers send Undo{object: <follow id>}: that id also names the
+    follow as analytics counts it, and the follow itself must end, or the
+    person keeps getting posts."""
+    follow = deliver("mastodon/follow")
+    undo = fixture("mastodon/undo_follow", **our_values(creator, post))
+    undo["object"] = follow.ap_id
+
+    remote("mastodon").post(client, undo)
+    process_queued()
+
+    assert stored(undo["id"]).state == State.PROCESSED
+    assert not Follow.objects.exists()
+    kinds = sorted(Interaction.objects.values_list("kind", flat=True))
+    assert kinds == [Kind.FOLLOW, Kind.UNFOLLOW]
+
+
 def test_an_undo_follow_before_the_follow_drops_the_follow(deliver):
     deliver("mastodon/undo_follow")
 

@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 
 from accounts.services import update_creator_profile
+from analytics.models import Interaction
 from federation.models import Delivery, Follow, OutboundActivity
 from tests.federation.conftest import AS2, make_follower
 
@@ -25,6 +26,7 @@ def test_turning_sharing_off_queues_a_delete_to_each_follower_server(client, ali
         "https://b.example/users/bob/inbox",
     ]
     assert not Follow.objects.filter(creator=alice).exists()
+    assert Interaction.objects.filter(creator=alice, kind="unfollow").count() == 3
     assert client.get("/users/alice", HTTP_ACCEPT=AS2).status_code == 410
     assert (
         client.get("/.well-known/webfinger?resource=acct:alice@hub.test").status_code
