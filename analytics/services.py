@@ -560,3 +560,27 @@ def remote_actor_forget(*, actor_uri: str) -> tuple[int, int]:
     )
     replies, _ = Reply.objects.filter(actor_uri=actor_uri).delete()
     return interactions, replies
+
+
+@transaction.atomic
+def instance_software_learned(*, domain: str, software: str) -> int:
+    """A server's software became known (its NodeInfo was read after its
+    first interactions arrived): what was counted as "other" from it moves
+    to its platform, in the raw rows and the rollups alike. Returns how
+    many interactions moved."""
+    if software == Software.OTHER:
+        return 0
+    rows = Interaction.objects.select_for_update().filter(
+        instance_domain=domain, software=Software.OTHER
+    )
+    before = [tuple(row) for row in rows.values_list(*rollups.COUNTED)]
+    Reply.objects.filter(instance_domain=domain, software=Software.OTHER).update(
+        software=software
+    )
+    if not before:
+        return 0
+    rollups.rollups_add(before, sign=-1)
+    moved = rows.update(software=software)
+    at = rollups.COUNTED.index("software")
+    rollups.rollups_add([(*row[:at], software, *row[at + 1 :]) for row in before])
+    return moved

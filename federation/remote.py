@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from analytics import services as analytics
+
 from . import client, keys
 from .models import RemoteActor, RemoteInstance
 
@@ -325,14 +327,17 @@ def refresh_instance_info(domain: str) -> RemoteInstance:
     instance.software_version = str(version)[:100]
     instance.software = software_family(str(name))
     instance.nodeinfo_fetched_at = timezone.now()
-    instance.save(
-        update_fields=[
-            "software_name",
-            "software_version",
-            "software",
-            "nodeinfo_fetched_at",
-        ]
-    )
+    with transaction.atomic():
+        instance.save(
+            update_fields=[
+                "software_name",
+                "software_version",
+                "software",
+                "nodeinfo_fetched_at",
+            ]
+        )
+        # What arrived before we knew moves from "other" to its platform.
+        analytics.instance_software_learned(domain=domain, software=instance.software)
     logger.info(
         "%s runs %s %s", domain, instance.software_name, instance.software_version
     )

@@ -394,3 +394,42 @@ def test_the_command_rebuilds_and_checks(creator, post, capsys):
 
     with pytest.raises(CommandError, match="No creator @nobody"):
         call_command("rebuild_rollups", "--creator", "nobody")
+
+
+def test_a_server_whose_software_is_learned_later_moves_to_its_platform(
+    creator, post
+):
+    """Likes from a server seen for the first time arrive before its
+    NodeInfo is read: they count as "other" until then, then as Threads."""
+    newcomer = services.Author(
+        actor_uri="https://threads.example/ap/users/zoe",
+        handle="@zoe@threads.example",
+        domain="threads.example",
+    )
+    for n in range(2):
+        services.interaction_record(
+            creator=creator,
+            kind=Kind.LIKE if n == 0 else Kind.BOOST,
+            activity_id=f"https://threads.example/activities/{n}",
+            author=newcomer,
+            post=post,
+            occurred_at=at("2025-03-10 10:00"),
+        )
+    record(creator, Kind.LIKE, "bob", post=post, when="2025-03-10 11:00")
+    assert PlatformDailyRollup.objects.get(software="other").likes == 1
+
+    moved = services.instance_software_learned(
+        domain="threads.example", software="threads"
+    )
+
+    assert moved == 2
+    assert not PlatformDailyRollup.objects.filter(software="other").exists()
+    threads = PlatformDailyRollup.objects.get(software="threads")
+    assert (threads.likes, threads.boosts) == (1, 1)
+    assert PlatformDailyRollup.objects.get(software="mastodon").likes == 1
+    assert set(
+        Interaction.objects.filter(instance_domain="threads.example").values_list(
+            "software", flat=True
+        )
+    ) == {"threads"}
+    assert_in_step()
