@@ -396,9 +396,7 @@ def test_the_command_rebuilds_and_checks(creator, post, capsys):
         call_command("rebuild_rollups", "--creator", "nobody")
 
 
-def test_a_server_whose_software_is_learned_later_moves_to_its_platform(
-    creator, post
-):
+def test_a_server_whose_software_is_learned_later_moves_to_its_platform(creator, post):
     """Likes from a server seen for the first time arrive before its
     NodeInfo is read: they count as "other" until then, then as Threads."""
     newcomer = services.Author(
