@@ -29,6 +29,12 @@ def test_it_gives_the_creator_posts_followers_and_engagement(demo, client):
     )
     assert {"mastodon", "threads", "misskey", "pixelfed"} <= platforms
     assert Reply.objects.filter(creator=demo, parent__isnull=False).exists()
+    # The moderation queue has something to show: spam the rules held.
+    held = Reply.objects.filter(creator=demo, status="held")
+    assert sorted(held.values_list("hold_reason", flat=True)) == [
+        "Matches the filter list: “crypto”",
+        "Only a link, with no words of its own",
+    ]
     # Made-up servers are never contacted: each published post comes with
     # a history of deliveries, all done, nothing left for a worker to send.
     assert set(Delivery.objects.values_list("state", flat=True)) == {"delivered"}

@@ -2,7 +2,8 @@
 
 Posts (published, scheduled, a draft), followers on made-up Mastodon,
 Threads, Misskey and Pixelfed servers, a follow request, likes, boosts,
-reactions, a reply thread, and the history of each post's delivery to its
+reactions, a reply thread, two spam replies the creator's screening rules
+hold for review, and the history of each post's delivery to its
 followers' servers — so the dashboard, notifications and public pages have
 something to show on a laptop. The remote servers live under
 `.example` (RFC 2606): nothing is ever delivered to a real server, and
@@ -31,6 +32,8 @@ from federation.models import (
     RemoteActor,
     RemoteInstance,
 )
+from moderation import screening
+from moderation.models import ScreeningRules
 from posts.models import Hashtag, Post
 from posts.rendering import render_post_body
 
@@ -189,6 +192,7 @@ class Command(BaseCommand):
                 published_at=first_post.published_at + timedelta(minutes=75),
             ),
         )
+        _screened_replies(creator, first_post, authors, now)
         return {
             "posts": creator.posts.count(),
             "followers": creator.follows.filter(state=Follow.State.ACCEPTED).count(),
@@ -280,3 +284,54 @@ def _delivered(post: Post, inboxes: set[str], rng: random.Random) -> None:
         )
         for inbox in sorted(inboxes)
     )
+
+
+# Replies the creator's screening rules catch, so the moderation queue shows
+# what it is for: the real screening decides, with its reasons in words.
+SPAM = (
+    "<p>Free ｃｒｙｐｔｏ for every follower!!! DM me</p>",
+    '<p><a href="https://cheap.example/x">cheap.example/x</a></p>',
+)
+
+
+def _screened_replies(creator, post: Post, authors, now) -> None:
+    ScreeningRules.objects.update_or_create(
+        creator=creator,
+        defaults={"keywords": "crypto\nfree followers", "hold_link_only": True},
+    )
+    notes = []
+    spammers = authors[-len(SPAM) :]
+    for number, ((actor, author), html) in enumerate(zip(spammers, SPAM, strict=True)):
+        notes.append(
+            (
+                author,
+                analytics.NoteInput(
+                    ap_id=f"{actor.ap_id}/statuses/demo-spam-{number}",
+                    in_reply_to_uri=note_id(post),
+                    content=html,
+                    published_at=now - timedelta(hours=number + 1),
+                ),
+            )
+        )
+    verdicts = screening.screen_replies(
+        [
+            screening.Candidate(
+                key=note.ap_id,
+                creator_id=creator.pk,
+                actor_uri=author.actor_uri,
+                domains=(author.domain,),
+                content_html=note.content,
+            )
+            for author, note in notes
+        ]
+    )
+    for author, note in notes:
+        verdict = verdicts[note.ap_id]
+        analytics.reply_store(
+            creator=creator,
+            post=post,
+            author=author,
+            note=note,
+            status=verdict.status,
+            hold_reason=verdict.reason,
+        )
