@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import connection
 
 from creatorhub import tasks
+from creatorhub.celery import app as celery_app
 from creatorhub.models import WorkerHeartbeat
 from tests.worker import start_worker, stop_worker, wait_for
 
@@ -15,6 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def embedded_worker(tmp_path):
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         pytest.skip("this run uses Redis; the embedded broker runs in the SQLite pass")
+    # Tests before this one queued tasks nobody ran; the worker would work
+    # through all of them before reaching this test's.
+    celery_app.control.purge()
     process = start_worker(
         hostname="embedded@%h",
         env={
