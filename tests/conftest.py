@@ -1,8 +1,10 @@
 """Fixtures shared by the whole suite."""
 
+from urllib.parse import urlsplit
+
 import pytest
 
-from federation import verification
+from federation import inbox, keys, verification
 from tests import factories
 from tests.chromium import launch_browser
 
@@ -58,3 +60,36 @@ def pytest_terminal_summary(terminalreporter):
         f"real services: {counts['integration']} integration tests passed, "
         f"{counts['browser']} browser tests passed"
     )
+
+
+# Our server on loopback, for tests with remote peers (tests/federation/peer.py)
+
+
+@pytest.fixture
+def loopback(settings):
+    """Peers run on 127.0.0.1 over plain http: allow both, explicitly."""
+    settings.CREATORHUB_SCHEME = "http"
+    settings.FEDERATION_ALLOW_HTTP = True
+    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = True
+    settings.FEDERATION_WEBFINGER_SCHEME = "http"
+    return settings
+
+
+@pytest.fixture
+def hub(live_server, transactional_db, loopback):
+    """Our side, reachable by the peer: the live server is CREATORHUB_DOMAIN."""
+    loopback.CREATORHUB_DOMAIN = urlsplit(live_server.url).netloc
+    # Made here, not lazily inside a request the live server is serving.
+    keys.key_for_instance()
+    return live_server
+
+
+@pytest.fixture
+def live_inbox(hub, settings):
+    """The live server's inboxes storing what peers POST in the database
+    (no Redis hand-over), for tests to process in-process with
+    inbox_support.process_queued; no key verified by another test."""
+    settings.FEDERATION_INBOX_BUFFER = "database"
+    inbox.forget_cached_keys()
+    yield hub
+    inbox.forget_cached_keys()

@@ -16,25 +16,16 @@ import pytest
 from django.core.management import call_command
 
 from analytics.models import Interaction
-from federation import inbox, notes, processing, tasks
-from federation.models import InboundActivity
+from federation import notes, tasks
 from posts.models import Post
 from tests.browser.conftest import screenshot
 from tests.factories import DEFAULT_PASSWORD
-from tests.federation.conftest import hub, loopback  # noqa: F401 (fixtures)
+from tests.federation.inbox_support import process_queued
 from tests.federation.peer import MastodonPeer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AS = "https://www.w3.org/ns/activitystreams"
-
-
-@pytest.fixture
-def live_inbox(hub, settings):  # noqa: F811 (the imported fixture)
-    settings.FEDERATION_INBOX_BUFFER = "database"
-    inbox.forget_cached_keys()
-    yield hub
-    inbox.forget_cached_keys()
 
 
 def engage(peer: MastodonPeer, inbox_url: str, note_url: str, text: str) -> None:
@@ -80,7 +71,7 @@ def test_engagement_from_mastodon_and_threads_shows_per_platform(
     ):
         for peer, text in ((mastodon, "Lovely"), (threads, "So good")):
             engage(peer, f"{live_inbox.url}/inbox", notes.note_url(post), text)
-        processing.process_stored(InboundActivity.objects.values_list("pk", flat=True))
+        process_queued()
         # The worker's other job meanwhile: reading each new server's NodeInfo
         # (queued when its actor was first fetched), which names its platform.
         for peer in (mastodon, threads):

@@ -1,8 +1,5 @@
-from urllib.parse import urlsplit
-
 import pytest
 
-from federation import keys
 from federation.models import Follow, RemoteActor, RemoteInstance
 from tests import factories
 from tests.federation.peer import MastodonPeer
@@ -47,22 +44,3 @@ def mastodon_peer():
     """A Mastodon-like server on 127.0.0.1 with an actor `bob` (see peer.py)."""
     with MastodonPeer() as peer:
         yield peer
-
-
-@pytest.fixture
-def loopback(settings):
-    """Peers run on 127.0.0.1 over plain http: allow both, explicitly."""
-    settings.CREATORHUB_SCHEME = "http"
-    settings.FEDERATION_ALLOW_HTTP = True
-    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = True
-    settings.FEDERATION_WEBFINGER_SCHEME = "http"
-    return settings
-
-
-@pytest.fixture
-def hub(live_server, transactional_db, loopback):
-    """Our side, reachable by the peer: the live server is CREATORHUB_DOMAIN."""
-    loopback.CREATORHUB_DOMAIN = urlsplit(live_server.url).netloc
-    # Made here, not lazily inside a request the live server is serving.
-    keys.key_for_instance()
-    return live_server

@@ -7,31 +7,14 @@ it, and fetches it again once the peer rotates it.
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from analytics.models import Interaction
-from federation import inbox, processing
 from federation.models import Follow, InboundActivity, OutboundActivity, RemoteActor
 from posts.models import Post
+from tests.federation.inbox_support import process_queued
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-
-
-@pytest.fixture
-def live_inbox(hub, alice, settings):
-    settings.FEDERATION_INBOX_BUFFER = "database"
-    inbox.forget_cached_keys()
-    yield hub
-    inbox.forget_cached_keys()
-
-
-def process_all() -> None:
-    processing.process_stored(
-        InboundActivity.objects.filter(state=InboundActivity.State.QUEUED).values_list(
-            "pk", flat=True
-        )
-    )
 
 
 def test_a_mastodon_follow_arrives_signed_and_is_accepted(
@@ -47,7 +30,7 @@ def test_a_mastodon_follow_arrives_signed_and_is_accepted(
     }
 
     response = mastodon_peer.post(f"{live_inbox.url}/users/alice/inbox", follow)
-    process_all()
+    process_queued()
 
     assert response.status_code == 202
     row = InboundActivity.objects.get()
@@ -94,7 +77,7 @@ def test_after_the_peer_rotates_its_key_its_posts_still_verify(
     )
 
     response = mastodon_peer.post(f"{live_inbox.url}/inbox", like(2))
-    process_all()
+    process_queued()
 
     assert response.status_code == 202
     gets_after = len([r for r in mastodon_peer.received if r.method == "GET"])

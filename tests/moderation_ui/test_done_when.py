@@ -18,34 +18,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import Reply
-from federation import inbox, notes, processing
-from federation.models import InboundActivity
+from federation import notes
 from moderation.models import DomainPolicy
 from posts.models import Post
 from tests import factories
-from tests.federation.conftest import hub, loopback  # noqa: F401 (fixtures)
+from tests.federation.inbox_support import process_queued
 from tests.federation.peer import MastodonPeer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 AS = "https://www.w3.org/ns/activitystreams"
 AS2 = "application/activity+json"
-
-
-@pytest.fixture
-def live_inbox(hub, settings):  # noqa: F811 (the imported fixture)
-    settings.FEDERATION_INBOX_BUFFER = "database"
-    inbox.forget_cached_keys()
-    yield hub
-    inbox.forget_cached_keys()
-
-
-def process_all() -> None:
-    processing.process_stored(
-        InboundActivity.objects.filter(state=InboundActivity.State.QUEUED).values_list(
-            "pk", flat=True
-        )
-    )
 
 
 def reply(peer: MastodonPeer, number: int, *, to: str, text: str) -> dict:
@@ -118,7 +101,7 @@ def test_a_normal_reply_a_spam_reply_and_one_from_a_blocked_server(live_inbox):
         assert eve.post(shared_inbox, spam).status_code == 202
         refused = mallory.post(f"{live_inbox.url}/users/alice/inbox", blocked)
         assert refused.status_code == 403
-        process_all()
+        process_queued()
 
     # The creator sees the first in her notifications and the thread.
     notifications = creator.get(
