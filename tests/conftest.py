@@ -35,6 +35,24 @@ def other_creator(db):
 
 
 @pytest.fixture
+def manager(db, creator):
+    """An agency manager `creator` allowed to manage their posts."""
+    return factories.agency_member_with_access(
+        creator,
+        role="manager",
+        may_manage_posts=True,
+        agency=factories.AgencyFactory(name="Posting Agency", slug="posting"),
+        username="manager",
+    )
+
+
+@pytest.fixture
+def admin_user(db):
+    """An instance admin (staff)."""
+    return factories.UserFactory(username="admin", admin=True)
+
+
+@pytest.fixture
 def agency_with_analyst(db, creator):
     """An agency `creator` granted access to, with an analyst member."""
     agency = factories.AgencyFactory(name="Bright Agency", slug="bright")

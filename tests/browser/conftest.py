@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.chromium import ARTIFACTS
+from tests.factories import DEFAULT_PASSWORD
 
 
 @pytest.fixture
@@ -32,3 +33,12 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def log_in(page, username: str = "alice", password: str = DEFAULT_PASSWORD) -> None:
+    """Log in through the form, as a person does, and land on the dashboard."""
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard/")

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import CreatorProfile
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,17 +16,9 @@ def demo_data():
     call_command("demo", "--force", "--password", DEMO_PASSWORD, verbosity=0)
 
 
-def log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
-
-
 def test_demo_creator_edits_their_profile(new_page, demo_data):
     page = new_page()
-    log_in(page, "demo")
+    log_in(page, "demo", DEMO_PASSWORD)
     page.get_by_role("link", name="Edit profile").click()
 
     page.get_by_label("Display name").fill("Demo, Renamed")
@@ -50,7 +42,7 @@ def test_demo_creator_edits_their_profile(new_page, demo_data):
 
 def test_analyst_sees_the_linked_creator_and_nothing_else(new_page, demo_data):
     page = new_page(width=375, height=800)
-    log_in(page, "analyst")
+    log_in(page, "analyst", DEMO_PASSWORD)
 
     page.get_by_role("link", name="Demo Agency").first.click()
     creators = page.locator("#creators-heading").locator("xpath=../..")

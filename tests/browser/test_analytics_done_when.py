@@ -18,8 +18,7 @@ from django.core.management import call_command
 from analytics.models import Interaction
 from federation import notes, tasks
 from posts.models import Post
-from tests.browser.conftest import screenshot
-from tests.factories import DEFAULT_PASSWORD
+from tests.browser.conftest import log_in, screenshot
 from tests.federation.inbox_support import process_queued
 from tests.federation.peer import MastodonPeer
 
@@ -44,14 +43,6 @@ def engage(peer: MastodonPeer, inbox_url: str, note_url: str, text: str) -> None
     ):  # fmt: skip
         response = peer.post(inbox_url, {"@context": AS, "actor": actor, **activity})
         assert response.status_code == 202, response.text
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def test_engagement_from_mastodon_and_threads_shows_per_platform(

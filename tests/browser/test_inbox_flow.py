@@ -10,8 +10,7 @@ from analytics.models import Reply
 from federation.models import Follow
 from posts.models import Post
 from tests import factories
-from tests.browser.conftest import screenshot
-from tests.factories import DEFAULT_PASSWORD
+from tests.browser.conftest import log_in, screenshot
 from tests.inbox_ui.conftest import (
     NOW,
     make_follow,
@@ -97,14 +96,6 @@ def shoot(page, name):
     """A full-page screenshot from the top, so the sticky header sits there."""
     page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, name)
-
-
-def log_in(page, username="alice"):
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def test_creator_sees_notifications_approves_and_answers(new_page, inbox):

@@ -10,8 +10,7 @@ from analytics.models import Reply
 from moderation import services
 from moderation.models import ActorBlock, DomainPolicy
 from tests import factories
-from tests.browser.conftest import screenshot
-from tests.factories import DEFAULT_PASSWORD
+from tests.browser.conftest import log_in, screenshot
 from tests.inbox_ui.conftest import NOW, make_post, make_reply
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,14 +53,6 @@ def queue(settings):
     make_reply(creator, mural, "bob", "Wow, so bright!", at=NOW - 30 * MIN)
     make_reply(creator, mural, "ana", "Where exactly is it?", at=NOW - 40 * MIN)
     return {"creator": creator, "mural": mural, "held": held}
-
-
-def log_in(page, username="alice"):
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def shoot(page, name):

@@ -13,8 +13,8 @@ from PIL import Image
 from posts.models import Post
 from posts.rendering import count_characters
 from tests import factories
+from tests.browser.conftest import log_in
 from tests.browser.conftest import screenshot as save_screenshot
-from tests.factories import DEFAULT_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,14 +63,6 @@ def screenshot(page, name: str) -> Path:
     """A full-page screenshot from the top, so sticky parts sit where they belong."""
     page.evaluate("window.scrollTo(0, 0)")
     return save_screenshot(page, name)
-
-
-def log_in(page, username: str = "alice") -> None:
-    page.goto("/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
 
 
 def tomorrow_in_paris() -> datetime.date:

@@ -97,19 +97,6 @@ def post(creator):
 
 
 @pytest.fixture
-def admin_user(db):
-    return factories.UserFactory(username="admin", admin=True)
-
-
-@pytest.fixture
-def manager(creator):
-    """An agency manager `creator` allowed to manage posts."""
-    return factories.agency_member_with_access(
-        creator, role="manager", may_manage_posts=True, username="manager"
-    )
-
-
-@pytest.fixture
 def analyst(creator):
     """An agency analyst with read access to `creator`."""
     return factories.agency_member_with_access(

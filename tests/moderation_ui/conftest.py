@@ -58,18 +58,6 @@ def replies(post):
 
 
 @pytest.fixture
-def admin_user(db):
-    return factories.UserFactory(username="admin", admin=True)
-
-
-@pytest.fixture
-def manager(creator):
-    return factories.agency_member_with_access(
-        creator, role="manager", may_manage_posts=True, username="manager"
-    )
-
-
-@pytest.fixture
 def analyst(creator):
     return factories.agency_member_with_access(
         creator, role="analyst", may_manage_posts=False, username="analyst"

@@ -52,18 +52,6 @@ def sent_events():
 
 
 @pytest.fixture
-def manager(db, creator):
-    """An agency manager `creator` allowed to manage their posts."""
-    return factories.agency_member_with_access(
-        creator,
-        role="manager",
-        may_manage_posts=True,
-        agency=factories.AgencyFactory(name="Posting Agency", slug="posting"),
-        username="manager",
-    )
-
-
-@pytest.fixture
 def analyst(db, creator):
     """An analyst of an agency with the same grant: reads, never writes."""
     return factories.agency_member_with_access(

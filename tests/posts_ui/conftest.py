@@ -25,18 +25,6 @@ def alice_client(client, creator):
 
 
 @pytest.fixture
-def manager(db, creator):
-    """An agency manager Alice allowed to manage her posts."""
-    return factories.agency_member_with_access(
-        creator,
-        role="manager",
-        may_manage_posts=True,
-        agency=factories.AgencyFactory(name="Posting Agency", slug="posting"),
-        username="manager",
-    )
-
-
-@pytest.fixture
 def reader_manager(db, creator):
     """A manager of an agency Alice let read, but not manage posts."""
     return factories.agency_member_with_access(
