@@ -346,3 +346,80 @@ def test_a_broken_public_key_is_refused():
         signatures.load_public_key(
             "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----"
         )
+
+
+# Headers shaped otherwise than Mastodon's ---------------------------------------
+
+
+def _resigned(signed_post, private_pem, *, covered, params, extra=None):
+    """signed_post's request signed again over `covered`, its Signature
+    header written from `params` (name -> value) in the order given."""
+    headers = {**signed_post["headers"], **(extra or {})}
+    lower = {name.lower(): value for name, value in headers.items()}
+    text = signatures.signing_string(
+        covered,
+        method="POST",
+        target=signed_post["path"],
+        headers=lower,
+        created=params.get("created"),
+        expires=params.get("expires"),
+    )
+    value = signatures.load_private_key(private_pem).sign(
+        text.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
+    params = {**params, "headers": " ".join(covered)}
+    params["signature"] = base64.b64encode(value).decode()
+    headers["Signature"] = ", ".join(
+        f"{name}={value}" if isinstance(value, int) else f'{name}="{value}"'
+        for name, value in params.items()
+    )
+    return {**signed_post, "headers": headers}
+
+
+def test_parameters_in_another_order_with_spaces_verify(signed_post, key_pair):
+    request = _resigned(
+        signed_post,
+        key_pair[0],
+        covered=("(request-target)", "host", "date", "digest"),
+        params={"signature": None, "keyId": "https://remote.example/k"},
+    )
+    assert signatures.verify_request(**request).key_id == "https://remote.example/k"
+
+
+def test_created_and_expires_are_signed_and_checked(signed_post, key_pair):
+    """hs2019 as draft 12 describes it: (created) stands in for Date."""
+    created = int(datetime.now(UTC).timestamp())
+    covered = ("(request-target)", "(created)", "(expires)", "host", "digest")
+    request = _resigned(
+        signed_post,
+        key_pair[0],
+        covered=covered,
+        params={
+            "keyId": "https://remote.example/k",
+            "algorithm": "hs2019",
+            "created": created,
+            "expires": created + 300,
+        },
+    )
+    assert signatures.verify_request(**request).created == created
+    later = datetime.now(UTC) + timedelta(minutes=5) + timedelta(hours=1, minutes=1)
+    with pytest.raises(SignatureError, match="too old"):
+        signatures.verify_request(**request, now=later)
+
+
+def test_a_signed_header_the_request_lacks_is_named(signed_post, key_pair):
+    request = _resigned(
+        signed_post,
+        key_pair[0],
+        covered=("(request-target)", "host", "date", "digest", "x-trace"),
+        params={"keyId": "https://remote.example/k", "algorithm": "rsa-sha256"},
+        extra={"X-Trace": "abc"},
+    )
+    del request["headers"]["X-Trace"]
+    with pytest.raises(SignatureError, match="'x-trace' is missing"):
+        signatures.verify_request(**request)
+
+
+def test_header_names_in_any_case_verify(signed_post):
+    headers = {name.upper(): value for name, value in signed_post["headers"].items()}
+    signatures.verify_request(**{**signed_post, "headers": headers})
