@@ -33,7 +33,9 @@ class RemoteAuthor(models.Model):
     actor_name = models.CharField(max_length=255, blank=True)
     actor_avatar_url = models.URLField(max_length=500, blank=True)
     actor_profile_url = models.URLField(max_length=500, blank=True)
-    instance_domain = models.CharField(max_length=255, db_index=True)
+    # Indexed by each table (a plain index, without PostgreSQL's second
+    # LIKE index that db_index adds to text columns).
+    instance_domain = models.CharField(max_length=255)
     software = models.CharField(
         max_length=20, choices=Software.choices, default=Software.OTHER
     )
@@ -54,11 +56,16 @@ class Interaction(RemoteAuthor):
         FOLLOW = "follow", "Follow"
         UNFOLLOW = "unfollow", "Unfollow"
 
-    # The remote activity (or, for replies and quotes, the Note) it came from.
-    activity_id = models.URLField(max_length=500, unique=True)
+    # The remote activity (or, for replies and quotes, the Note) it came from;
+    # unique by a constraint below. The inbox inserts thousands of rows a
+    # second, so the table carries no index the ones below already cover.
+    activity_id = models.URLField(max_length=500)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     creator = models.ForeignKey(
-        CreatorProfile, on_delete=models.CASCADE, related_name="interactions"
+        CreatorProfile,
+        on_delete=models.CASCADE,
+        related_name="interactions",
+        db_index=False,  # (creator, -occurred_at) leads with it
     )
     # Null for follows and unfollows, which concern the creator, not a post.
     post = models.ForeignKey(
@@ -67,6 +74,7 @@ class Interaction(RemoteAuthor):
         null=True,
         blank=True,
         related_name="interactions",
+        db_index=False,  # (post, kind) leads with it
     )
     emoji = models.CharField(max_length=100, blank=True)  # reactions only
     occurred_at = models.DateTimeField(default=timezone.now)
@@ -75,6 +83,9 @@ class Interaction(RemoteAuthor):
     class Meta:
         ordering = ["-occurred_at"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["activity_id"], name="interaction_activity_once"
+            ),
             # One like and one boost per person per post, whatever the ids.
             models.UniqueConstraint(
                 fields=["kind", "actor_uri", "post"],
@@ -90,6 +101,8 @@ class Interaction(RemoteAuthor):
             models.Index(
                 fields=["actor_uri", "post"], name="interaction_actor_post_idx"
             ),
+            # A server's platform learned late re-labels its rows.
+            models.Index(fields=["instance_domain"], name="interaction_domain_idx"),
         ]
 
     def __str__(self) -> str:
@@ -105,13 +118,21 @@ class Reply(RemoteAuthor):
         HIDDEN = "hidden", "Hidden"
         REMOVED = "removed", "Removed"
 
-    ap_id = models.URLField(max_length=500, unique=True)
+    ap_id = models.URLField(max_length=500)  # unique by a constraint below
     url = models.URLField(max_length=500, blank=True)
     creator = models.ForeignKey(
-        CreatorProfile, on_delete=models.CASCADE, related_name="replies"
+        CreatorProfile,
+        on_delete=models.CASCADE,
+        related_name="replies",
+        db_index=False,  # (creator, status, -received_at) leads with it
     )
     # The creator's post at the root of the thread.
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="replies")
+    post = models.ForeignKey(
+        Post,
+        on_delete=models.CASCADE,
+        related_name="replies",
+        db_index=False,  # (post, status, published_at) leads with it
+    )
     in_reply_to_uri = models.URLField(max_length=500)
     # The reply it answers, when that is a reply we hold (null: the post).
     parent = models.ForeignKey(
@@ -143,9 +164,13 @@ class Reply(RemoteAuthor):
     class Meta:
         ordering = ["published_at"]
         verbose_name_plural = "replies"
+        constraints = [
+            models.UniqueConstraint(fields=["ap_id"], name="reply_ap_id_once"),
+        ]
         indexes = [
             models.Index(fields=["post", "status", "published_at"]),
             models.Index(fields=["creator", "status", "-received_at"]),
+            models.Index(fields=["instance_domain"], name="reply_domain_idx"),
         ]
 
     def __str__(self) -> str:

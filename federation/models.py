@@ -254,7 +254,10 @@ class InboundActivity(models.Model):
         IGNORED = "ignored", "Stored and ignored"
         FAILED = "failed", "Failed"
 
-    ap_id = models.URLField(max_length=500, unique=True)
+    # Unique by the constraint below: a plain unique index, without the
+    # second (LIKE) index `unique=True` adds on PostgreSQL; every batch
+    # inserts into it.
+    ap_id = models.URLField(max_length=500)
     activity_type = models.CharField(max_length=64)
     actor_uri = models.URLField(max_length=500)
     payload = models.JSONField()
@@ -272,6 +275,9 @@ class InboundActivity(models.Model):
     class Meta:
         ordering = ["-received_at"]
         verbose_name_plural = "inbound activities"
+        constraints = [
+            models.UniqueConstraint(fields=["ap_id"], name="inbound_ap_id_once"),
+        ]
         indexes = [
             models.Index(
                 fields=["received_at"],
