@@ -103,6 +103,13 @@ class Interaction(RemoteAuthor):
             ),
             # A server's platform learned late re-labels its rows.
             models.Index(fields=["instance_domain"], name="interaction_domain_idx"),
+            # Screening counts each replier's recent replies, every batch:
+            # without this it reads all of a creator's interactions.
+            models.Index(
+                fields=["actor_uri", "received_at"],
+                condition=Q(kind__in=["reply", "quote"]),
+                name="interaction_recent_reply_idx",
+            ),
         ]
 
     def __str__(self) -> str:
