@@ -352,7 +352,7 @@ def verify_request(
     _check_covered_headers(covered, method=method, has_body=body is not None)
     _check_freshness(parsed, lower, now=time.time() if now is None else now.timestamp())
     if body is not None:
-        _check_digest(lower.get("digest", ""), body)
+        _check_digest(lower.get("digest", "").strip(), body)
 
     # Mastodon signs the query string in newer versions and not in older
     # ones; accept either, as Mastodon's own verifier does.
@@ -442,7 +442,7 @@ def _check_freshness(
     if parsed.created is not None and "(created)" in parsed.headers:
         signed_at = float(parsed.created)
     else:
-        signed_at = _posix_time_of(headers.get("date", ""))
+        signed_at = _posix_time_of(headers.get("date", "").strip())
     if signed_at > now + _SKEW_SECONDS:
         raise SignatureError("the request is dated in the future")
     if parsed.expires is not None:
