@@ -371,9 +371,8 @@ def _signed_text(
 ) -> bytes:
     """signing_string, from a template made once per list of signed headers.
 
-    Header values are used as the HTTP server parsed them (without
-    surrounding whitespace); (created), (expires), a missing header or an
-    unusual list take signing_string, which also says what is missing.
+    (created), (expires), a missing header or an unusual list take
+    signing_string, which also says what is missing.
     """
     recipe = _text_recipe(parsed.headers)
     if recipe is not None:
@@ -383,7 +382,9 @@ def _signed_text(
         except KeyError:
             pass
         else:
-            return template.format(f"{method.lower()} {target}", *values).encode()
+            return template.format(
+                f"{method.lower()} {target}", *map(str.strip, values)
+            ).encode()
     return signing_string(
         parsed.headers,
         method=method,

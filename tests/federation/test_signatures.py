@@ -423,3 +423,9 @@ def test_a_signed_header_the_request_lacks_is_named(signed_post, key_pair):
 def test_header_names_in_any_case_verify(signed_post):
     headers = {name.upper(): value for name, value in signed_post["headers"].items()}
     signatures.verify_request(**{**signed_post, "headers": headers})
+
+
+def test_header_values_padded_with_spaces_verify(signed_post):
+    """A caller's dict may keep the spaces HTTP allows around a value."""
+    headers = {name: f" {value} " for name, value in signed_post["headers"].items()}
+    signatures.verify_request(**{**signed_post, "headers": headers})
