@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.postgres import recreate_database  # noqa: E402 (after the path)
+
 REPORT_GOAL = 0.05
 GROWTH_GOAL = 1.25
 PERIOD_DAYS = 30
@@ -84,20 +86,6 @@ def configure_environment() -> None:
             "DATABASE_URL": database,
         }
     )
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    try:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        raise SystemExit(f"PostgreSQL does not answer at {admin}: {exc}") from exc
 
 
 # Seeding ------------------------------------------------------------------------

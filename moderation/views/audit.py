@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from moderation import selectors
 from moderation.models import AuditEntry
-from moderation.views.common import require_admin, with_query
+from moderation.views.common import page_links, require_admin
 
 AUDIT_PAGE_SIZE = 50
 
@@ -35,15 +35,6 @@ def audit_log(request):
         "time_zone": getattr(
             getattr(request.user, "creator", None), "time_zone", "UTC"
         ),
-        "previous_url": with_query(
-            request.path, {**filters, "page": page.previous_page_number()}
-        )
-        if page.has_previous()
-        else "",
-        "next_url": with_query(
-            request.path, {**filters, "page": page.next_page_number()}
-        )
-        if page.has_next()
-        else "",
+        **page_links(request.path, filters, page),
     }
     return render(request, "moderation/audit.html", context)

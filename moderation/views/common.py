@@ -83,3 +83,16 @@ def redirect_back(request, fallback: str):
 def with_query(url: str, params: dict) -> str:
     query = urlencode({k: v for k, v in params.items() if v not in ("", None)})
     return f"{url}?{query}" if query else url
+
+
+def page_links(url: str, params: dict, page) -> dict[str, str]:
+    """`previous_url` and `next_url` of a paginated list ("" at either end),
+    keeping its filters."""
+    return {
+        "previous_url": with_query(url, {**params, "page": page.previous_page_number()})
+        if page.has_previous()
+        else "",
+        "next_url": with_query(url, {**params, "page": page.next_page_number()})
+        if page.has_next()
+        else "",
+    }

@@ -13,7 +13,7 @@ from moderation import domain_csv, selectors, services
 from moderation.forms import DomainImportForm, DomainPolicyForm
 from moderation.models import DomainPolicy
 from moderation.policies import normalise_domain
-from moderation.views.common import require_admin, with_query
+from moderation.views.common import page_links, require_admin
 
 POLICIES_PAGE_SIZE = 50
 FORM_FIELDS = ("severity", "reject_media", "reject_reports", "obfuscate",
@@ -50,16 +50,7 @@ def policy_list(request):
         "severity": severity,
         "severities": DomainPolicy.Severity.choices,
         "total": DomainPolicy.objects.count(),
-        "previous_url": with_query(
-            request.path, {**filters, "page": page.previous_page_number()}
-        )
-        if page.has_previous()
-        else "",
-        "next_url": with_query(
-            request.path, {**filters, "page": page.next_page_number()}
-        )
-        if page.has_next()
-        else "",
+        **page_links(request.path, filters, page),
     }
     return render(request, "moderation/policies.html", context)
 

@@ -10,7 +10,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from moderation import policies, selectors, services
 from moderation.forms import ReportResolveForm
 from moderation.models import DomainPolicy, Report
-from moderation.views.common import get_report_or_404, require_admin, with_query
+from moderation.views.common import (
+    get_report_or_404,
+    page_links,
+    require_admin,
+    with_query,
+)
 
 REPORTS_PAGE_SIZE = 30
 A = Report.Action
@@ -39,16 +44,7 @@ def report_list(request):
             }
             for value, label in Report.Status.choices
         ],
-        "previous_url": with_query(
-            request.path, {"status": status, "page": page.previous_page_number()}
-        )
-        if page.has_previous()
-        else "",
-        "next_url": with_query(
-            request.path, {"status": status, "page": page.next_page_number()}
-        )
-        if page.has_next()
-        else "",
+        **page_links(request.path, {"status": status}, page),
     }
     return render(request, "moderation/reports.html", context)
 
