@@ -55,7 +55,8 @@ ALL_FIELDS = (*ENGAGEMENT_FIELDS, "follows", "unfollows")
 _FIELD_INDEX = {kind: ALL_FIELDS.index(name) for kind, name in KIND_FIELDS.items()}
 
 # What rollups read of an interaction, in this order: a row of
-# `Interaction.objects.values_list(*COUNTED)` or of RETURNING these columns.
+# `Interaction.objects.values_list(*COUNTED)`, of RETURNING these columns, or
+# these values of a row just inserted.
 COUNTED = (
     "creator_id",
     "post_id",

@@ -201,34 +201,43 @@ def _insert_interactions_postgresql(items, *, now: datetime) -> list[tuple]:
     """
     import psycopg
 
-    rows = [
-        {
-            "activity_id": item.activity_id,
-            "kind": item.kind,
-            "creator_id": item.creator_id,
-            "post_id": item.post_id,
-            "emoji": item.emoji[:100],
-            "occurred_at": item.occurred_at or now,
-            "received_at": now,
-            **item.author.row_fields(),
-        }
-        for item in items
-    ]
+    rows: dict[str, dict] = {}  # by activity id, the first of each
+    for item in items:
+        rows.setdefault(
+            item.activity_id,
+            {
+                "activity_id": item.activity_id,
+                "kind": item.kind,
+                "creator_id": item.creator_id,
+                "post_id": item.post_id,
+                "emoji": item.emoji[:100],
+                "occurred_at": item.occurred_at or now,
+                "received_at": now,
+                **item.author.row_fields(),
+            },
+        )
     meta = Interaction._meta
     columns = ", ".join(meta.get_field(name).column for name in _INTERACTION_COLUMNS)
     arrays = ", ".join(f"%b::{kind}[]" for kind in _INTERACTION_COLUMNS.values())
     # Table, column and type names come from the model and the dict above.
-    counted = ", ".join(meta.get_field(name).column for name in rollups.COUNTED)
     sql = (
         f"INSERT INTO {meta.db_table} ({columns}) "  # noqa: S608
-        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING RETURNING {counted}"
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING RETURNING "
+        f"{meta.get_field('activity_id').column}"
     )
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(
-            sql, [[row[name] for row in rows] for name in _INTERACTION_COLUMNS]
+            sql,
+            [[row[name] for row in rows.values()] for name in _INTERACTION_COLUMNS],
         )
-        return cursor.fetchall()
+        inserted = cursor.fetchall()
+    # Counted from what was sent (activity ids are unique), rather than read
+    # back: loading times from the database costs more than the insert.
+    return [
+        tuple(rows[activity_id][name] for name in rollups.COUNTED)
+        for (activity_id,) in inserted
+    ]
 
 
 def _delete_interactions(rows: QuerySet) -> int:

@@ -133,6 +133,38 @@ def test_a_batch_stores_each_id_once_and_skips_ids_stored_before(
     assert Follow.objects.count() == 1
 
 
+def test_a_like_with_an_unusual_id_redelivered_after_its_undo_stays_undone(
+    bob, post, buffer
+):
+    # Ids are looked up in bulk; quotes, backslashes, commas, braces and
+    # characters beyond ASCII must survive the trip to the database.
+    values = our_values(post.creator, post)
+    like = fixture("mastodon/like", **values)
+    like["id"] = bob.actor_id + '#likes/"a\\b,{c} é😀'
+    undo = fixture("mastodon/undo_like", **values)
+    undo["object"]["id"] = like["id"]
+
+    def hand_over(activity):
+        line = processing.record_line(
+            activity=activity,
+            body=json.dumps(activity).encode(),
+            key_id=bob.key_id,
+            inbox_handle="",
+            received_at=0,
+        )
+        buffer.rpush(inbox_buffer.PENDING, line)
+        processing.drain_buffer(seconds=5)
+
+    hand_over(like)
+    assert Interaction.objects.filter(activity_id=like["id"]).exists()
+    hand_over(undo)
+    hand_over(like)  # a re-delivery: already seen, not a new like
+
+    assert not Interaction.objects.filter(kind=Interaction.Kind.LIKE).exists()
+    assert stored(like["id"]).state == State.PROCESSED
+    assert InboundActivity.objects.count() == 2
+
+
 def test_a_batch_left_by_a_dead_worker_is_put_back_and_processed(
     client, bob, post, buffer
 ):
