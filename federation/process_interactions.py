@@ -15,6 +15,7 @@ original's id, then by who reacted to which post (Mastodon matches
 Undo(Like) by account and status only).
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,7 +32,6 @@ from .processing import (
     Actors,
     Inbound,
     Outcome,
-    among,
     blocked_hosts,
     host_of,
     id_of,
@@ -184,18 +184,44 @@ def _current_rows(ids: set[str], pairs: set[tuple[str, int]]) -> list[tuple]:
     )
 
 
+_CANCELLED = """
+SELECT c.actor_uri, c.target_id FROM {table} c
+JOIN jsonb_array_elements(%s::jsonb) AS pair
+    ON c.actor_uri = pair->>0 AND c.target_id = pair->>1
+"""
+
+
+def _cancelled_before(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (actor, activity id) pairs an Undo cancelled before they arrived.
+
+    Looked up by pair, along the table's unique index: the markers of a
+    week of floods can number hundreds of thousands, and a lookup by
+    activity id alone would read them all for every batch.
+    """
+    if not pairs:
+        return set()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CANCELLED.format(table=EarlyCancellation._meta.db_table),
+                [json.dumps(list(pairs))],
+            )
+            return set(cursor.fetchall())
+    # Elsewhere (SQLite, in tests) a wider net, narrowed here.
+    rows = EarlyCancellation.objects.filter(
+        target_id__in={target for _, target in pairs}
+    ).values_list("actor_uri", "target_id")
+    return pairs & set(rows)
+
+
 def _apply(kept: list, actors: Actors) -> dict[str, Outcome]:
     # The caller holds processing.INBOX_LOCK: no other batch replays likes
     # and undos against these rows until this one commits.
     outcomes: dict[str, Outcome] = {}
     undone_ids = {op.target_id for op, _ in kept if op.undo and op.target_id}
 
-    cancelled = set(
-        among(
-            EarlyCancellation.objects,
-            "target_id",
-            [op.target_id for op, _ in kept if not op.undo],
-        ).values_list("actor_uri", "target_id")
+    cancelled = _cancelled_before(
+        {(op.item.actor, op.target_id) for op, _ in kept if not op.undo}
     )
     # The rows each (person, post) already has matter for reactions (one
     # per emoji, with no constraint to enforce it) and wherever the batch
@@ -252,7 +278,10 @@ def _apply(kept: list, actors: Actors) -> dict[str, Outcome]:
             if op.target_id:
                 cancelled.add((item.actor, op.target_id))
                 new_cancellations.append(
-                    EarlyCancellation(actor_uri=item.actor, target_id=op.target_id)
+                    # An id past 500 characters names nothing we could store.
+                    EarlyCancellation(
+                        actor_uri=item.actor, target_id=op.target_id[:500]
+                    )
                 )
             outcomes[item.ap_id] = Outcome(
                 DONE.state, "nothing to undo yet: the original will be dropped"

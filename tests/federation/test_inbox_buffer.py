@@ -165,6 +165,54 @@ def test_a_like_with_an_unusual_id_redelivered_after_its_undo_stays_undone(
     assert InboundActivity.objects.count() == 2
 
 
+def test_an_undo_of_an_overlong_id_does_not_hold_up_its_batch(bob, post, buffer):
+    # Only the activity's own id has a length limit at the door; the id it
+    # undoes is whatever the sender wrote.
+    values = our_values(post.creator, post)
+    like = fixture("mastodon/like", **values)
+    undo = fixture("mastodon/undo_like", **values)
+    undo["object"]["id"] = bob.actor_id + "#likes/" + "9" * 600
+    lines = [
+        processing.record_line(
+            activity=activity,
+            body=json.dumps(activity).encode(),
+            key_id=bob.key_id,
+            inbox_handle="",
+            received_at=0,
+        )
+        for activity in (undo, like)
+    ]
+    buffer.rpush(inbox_buffer.PENDING, *lines)
+
+    drained = processing.drain_buffer(seconds=5)
+
+    assert drained.counts == {State.PROCESSED: 2}
+    assert stored(undo["id"]).attempts == 0
+    assert Interaction.objects.filter(activity_id=like["id"]).exists()
+
+
+def test_an_early_undo_by_someone_else_does_not_cancel_the_like(bob, post, buffer):
+    carol = Remote("https://pleroma.example/users/carol")
+    values = our_values(post.creator, post)
+    like = fixture("mastodon/like", **values)
+    undo = fixture("mastodon/undo_like", **values)
+    undo["id"] = carol.actor_id + "#undo/1"
+    undo["actor"] = carol.actor_id
+    del undo["object"]["actor"]  # naming bob's like, without saying whose
+    for activity, sender in ((undo, carol), (like, bob)):
+        line = processing.record_line(
+            activity=activity,
+            body=json.dumps(activity).encode(),
+            key_id=sender.key_id,
+            inbox_handle="",
+            received_at=0,
+        )
+        buffer.rpush(inbox_buffer.PENDING, line)
+        processing.drain_buffer(seconds=5)
+
+    assert Interaction.objects.filter(activity_id=like["id"]).exists()
+
+
 def test_a_batch_left_by_a_dead_worker_is_put_back_and_processed(
     client, bob, post, buffer
 ):
