@@ -284,6 +284,10 @@ class InboundActivity(models.Model):
                 condition=Q(state="queued"),
                 name="inbound_queued_idx",
             ),
+            # The sweeper's retention cut and the admin's newest-first list:
+            # without it, each would read the whole log (every minute, for
+            # the sweeper), however little is old enough to go.
+            models.Index(fields=["received_at"], name="inbound_received_idx"),
         ]
 
     def __str__(self) -> str:
