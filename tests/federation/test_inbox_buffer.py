@@ -71,6 +71,24 @@ def bob(db):
     return Remote("https://mastodon.example/users/bob")
 
 
+def hand_over(buffer, sender, *activities) -> None:
+    """Queue activities as the request path leaves them, past its memory of
+    ids seen (the database is the guard then)."""
+    buffer.rpush(
+        inbox_buffer.PENDING,
+        *[
+            processing.record_line(
+                activity=activity,
+                body=json.dumps(activity).encode(),
+                key_id=sender.key_id,
+                inbox_handle="",
+                received_at=0,
+            )
+            for activity in activities
+        ],
+    )
+
+
 def test_an_activity_is_queued_in_redis_and_stored_by_the_worker(
     client, bob, post, buffer
 ):
@@ -111,19 +129,8 @@ def test_a_batch_stores_each_id_once_and_skips_ids_stored_before(
     follow = fixture("mastodon/follow", **values)
     bob.post(client, like)
     processing.drain_buffer(seconds=5)
-    # Past the request path's memory: the same like again, and a follow
-    # handed over twice.
-    lines = [
-        processing.record_line(
-            activity=activity,
-            body=json.dumps(activity).encode(),
-            key_id=bob.key_id,
-            inbox_handle="",
-            received_at=0,
-        )
-        for activity in (like, follow, follow)
-    ]
-    buffer.rpush(inbox_buffer.PENDING, *lines)
+    # The same like again, and a follow handed over twice.
+    hand_over(buffer, bob, like, follow, follow)
 
     drained = processing.drain_buffer(seconds=5)
 
@@ -144,21 +151,13 @@ def test_a_like_with_an_unusual_id_redelivered_after_its_undo_stays_undone(
     undo = fixture("mastodon/undo_like", **values)
     undo["object"]["id"] = like["id"]
 
-    def hand_over(activity):
-        line = processing.record_line(
-            activity=activity,
-            body=json.dumps(activity).encode(),
-            key_id=bob.key_id,
-            inbox_handle="",
-            received_at=0,
-        )
-        buffer.rpush(inbox_buffer.PENDING, line)
-        processing.drain_buffer(seconds=5)
-
-    hand_over(like)
+    hand_over(buffer, bob, like)
+    processing.drain_buffer(seconds=5)
     assert Interaction.objects.filter(activity_id=like["id"]).exists()
-    hand_over(undo)
-    hand_over(like)  # a re-delivery: already seen, not a new like
+    hand_over(buffer, bob, undo)
+    processing.drain_buffer(seconds=5)
+    hand_over(buffer, bob, like)  # a re-delivery: seen before, not a new like
+    processing.drain_buffer(seconds=5)
 
     assert not Interaction.objects.filter(kind=Interaction.Kind.LIKE).exists()
     assert stored(like["id"]).state == State.PROCESSED
@@ -172,17 +171,7 @@ def test_an_undo_of_an_overlong_id_does_not_hold_up_its_batch(bob, post, buffer)
     like = fixture("mastodon/like", **values)
     undo = fixture("mastodon/undo_like", **values)
     undo["object"]["id"] = bob.actor_id + "#likes/" + "9" * 600
-    lines = [
-        processing.record_line(
-            activity=activity,
-            body=json.dumps(activity).encode(),
-            key_id=bob.key_id,
-            inbox_handle="",
-            received_at=0,
-        )
-        for activity in (undo, like)
-    ]
-    buffer.rpush(inbox_buffer.PENDING, *lines)
+    hand_over(buffer, bob, undo, like)
 
     drained = processing.drain_buffer(seconds=5)
 
@@ -199,16 +188,10 @@ def test_an_early_undo_by_someone_else_does_not_cancel_the_like(bob, post, buffe
     undo["id"] = carol.actor_id + "#undo/1"
     undo["actor"] = carol.actor_id
     del undo["object"]["actor"]  # naming bob's like, without saying whose
-    for activity, sender in ((undo, carol), (like, bob)):
-        line = processing.record_line(
-            activity=activity,
-            body=json.dumps(activity).encode(),
-            key_id=sender.key_id,
-            inbox_handle="",
-            received_at=0,
-        )
-        buffer.rpush(inbox_buffer.PENDING, line)
-        processing.drain_buffer(seconds=5)
+    hand_over(buffer, carol, undo)
+    processing.drain_buffer(seconds=5)
+    hand_over(buffer, bob, like)
+    processing.drain_buffer(seconds=5)
 
     assert Interaction.objects.filter(activity_id=like["id"]).exists()
 
