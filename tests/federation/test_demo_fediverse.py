@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 
 from analytics.models import Interaction, Reply
 from federation.models import Delivery, Follow
@@ -28,6 +29,10 @@ def test_it_gives_the_creator_posts_followers_and_engagement(demo, client):
         Interaction.objects.filter(creator=demo).values_list("software", flat=True)
     )
     assert {"mastodon", "threads", "misskey", "pixelfed"} <= platforms
+    # Nothing happened in the future (the feed would say "just now" beside
+    # a time still to come).
+    latest = Interaction.objects.filter(creator=demo).latest("occurred_at")
+    assert latest.occurred_at <= timezone.now()
     assert Reply.objects.filter(creator=demo, parent__isnull=False).exists()
     # The moderation queue has something to show: spam the rules held.
     held = Reply.objects.filter(creator=demo, status="held")

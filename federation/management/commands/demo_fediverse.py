@@ -12,7 +12,7 @@ Runs once per database; a second run leaves existing demo posts alone.
 """
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -161,8 +161,7 @@ class Command(BaseCommand):
                                 author=author,
                                 post_id=post.pk,
                                 emoji="🎨" if kind == "reaction" else "",
-                                occurred_at=post.published_at
-                                + timedelta(minutes=rng.randint(5, 2000)),
+                                occurred_at=_soon_after(post, rng, now),
                             )
                         )
         analytics.interactions_record_many(items=interactions)
@@ -246,6 +245,13 @@ def _post(creator, body: str, **fields) -> Post:
     for name in rendered.hashtags:
         post.hashtags.add(Hashtag.objects.get_or_create(name=name)[0])
     return post
+
+
+def _soon_after(post: Post, rng: random.Random, now: datetime) -> datetime:
+    """A moment within a day and a half of the post, and before now: the
+    inbox never keeps a time in the future."""
+    span = min(timedelta(minutes=2000), now - post.published_at)
+    return post.published_at + span * rng.random()
 
 
 def _published(creator, body: str, when) -> Post:
