@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from accounts.admin import HTTPS_URLS
+
 from .models import (
     AgencyDigest,
     CreatorDailyRollup,
@@ -15,6 +17,7 @@ from .models import (
 
 @admin.register(Interaction)
 class InteractionAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = (
         "kind",
         "actor_handle",
@@ -30,6 +33,7 @@ class InteractionAdmin(admin.ModelAdmin):
 
 @admin.register(Reply)
 class ReplyAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("ap_id", "actor_handle", "creator", "status", "published_at")
     list_filter = ("status", "software", "is_quote")
     search_fields = ("actor_handle", "ap_id", "content_html")

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from accounts.admin import HTTPS_URLS
+
 from .models import Hashtag, Mention, Post, PostMedia
 
 
@@ -12,11 +14,13 @@ class PostMediaInline(admin.TabularInline):
 
 class MentionInline(admin.TabularInline):
     model = Mention
+    formfield_overrides = HTTPS_URLS
     extra = 0
 
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = (
         "__str__",
         "creator",
@@ -41,6 +45,7 @@ class PostMediaAdmin(admin.ModelAdmin):
 
 @admin.register(Mention)
 class MentionAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("handle", "post", "actor_uri")
     search_fields = ("handle", "actor_uri")
     raw_id_fields = ("post",)

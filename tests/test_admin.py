@@ -73,3 +73,31 @@ def test_changelist_search_works_for_every_model(admin_client):
         opts = model._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         assert admin_client.get(url, {"q": "a"}).status_code == 200, opts.label
+
+
+def test_the_inbox_log_filters_by_type_without_reading_the_log_for_choices(
+    admin_client,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from federation.models import InboundActivity
+
+    for n, kind in enumerate(("Like", "Like", "Create", "Add")):
+        InboundActivity.objects.create(
+            ap_id=f"https://mastodon.example/activities/{n}",
+            activity_type=kind,
+            actor_uri="https://mastodon.example/users/bob",
+            payload={"type": kind},
+            key_id="https://mastodon.example/users/bob#main-key",
+            verified=True,
+        )
+    url = reverse("admin:federation_inboundactivity_changelist")
+
+    with CaptureQueriesContext(connection) as queries:
+        likes = admin_client.get(url, {"type": "Like"}).content.decode()
+    other = admin_client.get(url, {"type": "other"}).content.decode()
+
+    assert "2 inbound activities" in likes
+    assert "1 inbound activity" in other and "Add" in other
+    assert not [q for q in queries if "DISTINCT" in q["sql"].upper()]
