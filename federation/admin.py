@@ -13,6 +13,7 @@ from .models import (
     RemoteInstance,
     RemoteTombstone,
 )
+from .process_actors import HANDLED_TYPES
 
 
 @admin.register(ActorKey)
@@ -82,10 +83,7 @@ class ActivityTypeFilter(admin.SimpleListFilter):
 
     title = "activity type"
     parameter_name = "type"
-    HANDLED = (
-        "Follow", "Like", "Announce", "EmojiReact", "Create", "Update", "Delete",
-        "Undo", "Move", "Block", "Flag", "Accept", "Reject",
-    )  # fmt: skip
+    HANDLED = sorted(HANDLED_TYPES)
 
     def lookups(self, request, model_admin):
         return [(name, name) for name in self.HANDLED] + [("other", "Anything else")]

@@ -21,6 +21,7 @@ from .models import EarlyCancellation, Follow, RemoteActor
 from .process_replies import NOTE_TYPES, process_delete_object, process_update
 from .processing import (
     DONE,
+    INTERACTION_TYPES,
     Actors,
     Inbound,
     Outcome,
@@ -298,3 +299,6 @@ HANDLERS = {
     "Accept": answered_elsewhere,
     "Reject": answered_elsewhere,
 }
+# Every type the inbox acts on (the rest is stored and ignored): likes and
+# the like in bulk, replies in bulk, Move and the handlers above one by one.
+HANDLED_TYPES = frozenset({*INTERACTION_TYPES, "Create", "Move", *HANDLERS})

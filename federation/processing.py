@@ -239,23 +239,26 @@ class Actors:
     _FIELDS = (
         "ap_id", "username", "display_name", "avatar_url", "profile_url",
         "followers_url", "instance__domain", "instance__software",
-        "instance__first_seen_at",
+        "instance__first_seen_at", "gone", "software_unknown",
     )  # fmt: skip
-    # Whether the account is deleted, and whether its server's software is
-    # still unknown: read as booleans, not times (loading a time costs more
-    # in Python than the rest of a row).
-    _FLAGS = (
-        ExpressionWrapper(Q(gone_at__isnull=False), output_field=BooleanField()),
-        ExpressionWrapper(
-            Q(instance__nodeinfo_fetched_at__isnull=True), output_field=BooleanField()
-        ),
-    )
 
     def __init__(self, uris: Iterable[str]):
-        rows = among(RemoteActor.objects, "ap_id", set(uris)).values_list(
-            *self._FIELDS, *self._FLAGS
+        rows = (
+            among(RemoteActor.objects, "ap_id", set(uris))
+            # Read as booleans, not times: loading a time costs more in
+            # Python than the rest of a row.
+            .annotate(
+                gone=ExpressionWrapper(
+                    Q(gone_at__isnull=False), output_field=BooleanField()
+                ),
+                software_unknown=ExpressionWrapper(
+                    Q(instance__nodeinfo_fetched_at__isnull=True),
+                    output_field=BooleanField(),
+                ),
+            )
+            .values_list(*self._FIELDS, named=True)
         )
-        self._rows = {row[0]: row for row in rows}
+        self._rows = {row.ap_id: row for row in rows}
         self._authors: dict[str, Author] = {}
         self._ask_for_software()
 
@@ -266,17 +269,17 @@ class Actors:
 
     def is_gone(self, uri: str) -> bool:
         row = self._rows.get(uri)
-        return row is not None and row[9]
+        return row is not None and row.gone
 
     def followers_url(self, uri: str) -> str:
         row = self._rows.get(uri)
-        return row[5] if row else ""
+        return row.followers_url if row else ""
 
     def server_first_seen(self, uri: str) -> datetime | None:
         """When the actor's server was first heard of (screening holds
         replies from new servers); None if the actor is not known."""
         row = self._rows.get(uri)
-        return row[8] if row else None
+        return row.instance__first_seen_at if row else None
 
     def author(self, uri: str) -> Author:
         author = self._authors.get(uri)
@@ -286,15 +289,15 @@ class Actors:
         if row is None:
             author = Author(actor_uri=uri, domain=host_of(uri))
         else:
-            _, username, name, avatar, profile, _, domain, software, *_ = row
+            domain = row.instance__domain
             author = Author(
                 actor_uri=uri,
-                handle=f"@{username}@{domain}",
-                name=name,
-                avatar_url=avatar,
-                profile_url=profile,
+                handle=f"@{row.username}@{domain}",
+                name=row.display_name,
+                avatar_url=row.avatar_url,
+                profile_url=row.profile_url,
                 domain=domain,
-                software=software or RemoteInstance.Software.OTHER,
+                software=row.instance__software or RemoteInstance.Software.OTHER,
             )
         self._authors[uri] = author
         return author
@@ -304,7 +307,9 @@ class Actors:
         most once an hour each (analytics groups by platform)."""
         from .tasks import fetch_instance_info
 
-        domains = {row[6] for row in self._rows.values() if row[10]}
+        domains = {
+            row.instance__domain for row in self._rows.values() if row.software_unknown
+        }
         for domain in domains:
             if cache.add(f"inbox:nodeinfo-asked:{domain}", 1, timeout=3600):
                 transaction.on_commit(
