@@ -48,8 +48,9 @@ chromium:
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		echo "Installing Debian's chromium for the browser tests"; \
-		(apt-get install -y -qq chromium >/dev/null 2>&1 || \
-		 (apt-get update -qq && apt-get install -y -qq chromium)); \
+		(apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null 2>&1 || \
+		 (apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+		  apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium)); \
 	else \
 		echo "chromium is not installed: browser tests will be skipped (sudo apt-get install chromium)"; \
 	fi

@@ -19,7 +19,10 @@ reports are timed:
   interactions GROUP BY creator_id, kind` over the raw table: the median of
   a few runs. Printed for reference too: the agency report's numbers
   straight from the raw rows (30 days, GROUP BY creator and kind), and one
-  post's drill-down (which reads that post's raw rows).
+  post's drill-down (which reads that post's raw rows);
+- the pages themselves, served over HTTP by the WSGI application to a
+  signed-in creator and analyst (analytics page, drill-down, agency report):
+  a page that answers anything but 200 stops the bench.
 
 Goals: each report under 5 % of the floor at full size, and report time
 nearly flat when the data doubles (at most 1.25x for 2x the rows).
@@ -346,6 +349,7 @@ def measure(agency, analyst, *, repeat: int) -> dict:
 
     rows = agency_report()
     shown = dashboard()
+    pages = time_pages(creator=creator, post=top_post, agency=agency, analyst=analyst)
     results = {
         "dashboard": median_seconds(dashboard, times=repeat),
         "agency": median_seconds(agency_report, times=repeat),
@@ -371,9 +375,57 @@ def measure(agency, analyst, *, repeat: int) -> dict:
         "agency_interactions": sum(row.summary.interactions for row in rows),
         "handle": creator.handle,
         "tz": creator.time_zone,
+        "pages": pages,
     }
     check(agency, analyst, rows, agency_period)
     return results
+
+
+def time_pages(*, creator, post, agency, analyst) -> dict:
+    """Median seconds to serve each report page over HTTP to a signed-in
+    person: the creator their analytics and a post's drill-down, the analyst
+    the agency report. Anything but a 200 stops the bench: a report that
+    computes but does not render is a broken page."""
+    import requests
+    from django.test import Client
+    from django.urls import reverse
+
+    from bench.http import serve_wsgi
+
+    def session_for(user) -> requests.Session:
+        client = Client()
+        client.force_login(user)
+        session = requests.Session()
+        session.cookies.set("sessionid", client.cookies["sessionid"].value)
+        return session
+
+    handle = creator.handle
+    visits = {
+        "creator analytics page": (
+            creator.user,
+            reverse("analytics:creator", kwargs={"handle": handle}),
+        ),
+        "post drill-down page": (
+            creator.user,
+            reverse("analytics:post", kwargs={"handle": handle, "pk": post.pk}),
+        ),
+        "agency report page": (
+            analyst,
+            reverse("analytics:agency", kwargs={"slug": agency.slug}),
+        ),
+    }
+    timings = {}
+    with serve_wsgi() as base_url:
+        for name, (user, path) in visits.items():
+            session = session_for(user)
+
+            def load(session=session, path=path, name=name):
+                response = session.get(base_url + path, timeout=120)
+                if response.status_code != 200:
+                    raise SystemExit(f"{name} {path} answered {response.status_code}")
+
+            timings[name] = median_seconds(load, times=5)
+    return timings
 
 
 def sum_of(*names):
@@ -453,6 +505,13 @@ def main() -> None:
             f"({result['creators']} creators, {result['agency_interactions']:,}): "
             f"{result['agency'] * 1000:.1f} ms; top post drill-down (raw rows): "
             f"{result['drilldown'] * 1000:.1f} ms"
+        )
+        print(
+            "  over HTTP, signed in: "
+            + "; ".join(
+                f"{name} {seconds * 1000:.0f} ms"
+                for name, seconds in result["pages"].items()
+            )
         )
         print(
             f"  floor, plain GROUP BY creator, kind over the raw table: "

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from accounts.models import CreatorProfile
 from tests.browser.conftest import log_in, screenshot
@@ -37,7 +38,9 @@ def test_demo_creator_edits_their_profile(new_page, demo_data):
     screenshot(page, "profile-saved-desktop")
 
     page.goto("/dashboard/")
-    assert page.get_by_role("heading", name="Demo, Renamed", exact=True).is_visible()
+    expect(
+        page.get_by_role("heading", name="Demo, Renamed", exact=True)
+    ).to_be_visible()
 
 
 def test_analyst_sees_the_linked_creator_and_nothing_else(new_page, demo_data):

@@ -5,6 +5,7 @@ request, answering a reply inline; on a laptop and on a phone."""
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from analytics.models import Reply
 from federation.models import Follow
@@ -112,9 +113,11 @@ def test_creator_sees_notifications_approves_and_answers(new_page, inbox):
 
     feed = page.locator("#feed")
     for platform in ("Mastodon", "Threads", "Misskey", "Pixelfed", "GoToSocial"):
-        assert page.locator(".platform", has_text=platform).first.is_visible(), platform
-    assert feed.get_by_text("reacted 🎉 to your post").is_visible()
-    assert feed.get_by_text("requested to follow you").is_visible()
+        expect(
+            page.locator(".platform", has_text=platform).first, platform
+        ).to_be_visible()
+    expect(feed.get_by_text("reacted 🎉 to your post")).to_be_visible()
+    expect(feed.get_by_text("requested to follow you")).to_be_visible()
     shoot(page, "inbox-notifications-desktop")
 
     # Answer Bob's question inline, from the thread.
@@ -122,13 +125,13 @@ def test_creator_sees_notifications_approves_and_answers(new_page, inbox):
     feed.locator(f"#n-2-{question.pk}").get_by_role("link", name="View thread").click()
     page.wait_for_url(f"**/dashboard/thread/{inbox['mural'].pk}/*")
     reply = page.locator(f"#reply-{question.pk}")
-    assert reply.get_by_text("Which paint do you use outdoors?").is_visible()
-    assert page.locator(".badge-held").is_visible()
+    expect(reply.get_by_text("Which paint do you use outdoors?")).to_be_visible()
+    expect(page.locator(".badge-held")).to_be_visible()
     reply.get_by_role("link", name="Answer").click()
     box = reply.get_by_label("Your answer")
     box.wait_for()
     assert box.input_value().startswith("@bob@mastodon.social")
-    assert reply.get_by_text("/ 500").is_visible()  # the live count
+    expect(reply.get_by_text("/ 500")).to_be_visible()  # the live count
     box.press("End")
     box.type("Mineral paint, it survives the sun. Thanks!")
     shoot(page, "inbox-answer-form-desktop")
@@ -141,9 +144,9 @@ def test_creator_sees_notifications_approves_and_answers(new_page, inbox):
     assert list(answer.mentions.values_list("handle", flat=True)) == [
         "bob@mastodon.social"
     ]
-    assert reply.locator(f"#answer-{answer.pk}").is_visible()
+    expect(reply.locator(f"#answer-{answer.pk}")).to_be_visible()
     page.reload()
-    assert page.locator(f"#answer-{answer.pk}").is_visible()
+    expect(page.locator(f"#answer-{answer.pk}")).to_be_visible()
     shoot(page, "inbox-thread-desktop")
 
     # Back in the notifications, approve the follow request on top.
@@ -158,7 +161,7 @@ def test_creator_sees_notifications_approves_and_answers(new_page, inbox):
     assert request.state == Follow.State.ACCEPTED
 
     page.goto("/dashboard/@alice/followers/")
-    assert page.get_by_text("(@max@gts.example)").is_visible()
+    expect(page.get_by_text("(@max@gts.example)")).to_be_visible()
     shoot(page, "inbox-followers-desktop")
 
 
@@ -166,7 +169,7 @@ def test_the_inbox_works_on_a_phone(new_page, inbox):
     page = new_page(width=375, height=800)
     log_in(page)
     page.goto("/dashboard/@alice/notifications/")
-    assert page.locator(".platform", has_text="Mastodon").first.is_visible()
+    expect(page.locator(".platform", has_text="Mastodon").first).to_be_visible()
     # Nothing sticks out sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shoot(page, "inbox-notifications-phone")

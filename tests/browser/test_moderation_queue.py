@@ -5,6 +5,7 @@ moderation page on a laptop and on a phone, with screenshots."""
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from analytics.models import Reply
 from moderation import services
@@ -81,16 +82,16 @@ def test_creator_works_through_the_queue_with_the_keyboard_and_in_bulk(new_page,
     # Look at what is shown, then filter back to what is held.
     page.get_by_role("link", name="Visible").click()
     page.wait_for_url("**/moderation/?status=visible")
-    assert page.get_by_text("Wow, so bright!").is_visible()
+    expect(page.get_by_text("Wow, so bright!")).to_be_visible()
     page.get_by_role("link", name="Held").click()
     page.wait_for_url("**/dashboard/@alice/moderation/")
     items = page.locator("[data-reply]")
     assert items.count() == 5
     assert (count(page, "held"), count(page, "visible")) == ("5", "2")
     first = page.locator(f"#reply-{held['crypto'].pk}")
-    assert first.get_by_text("matches the filter list: “crypto”").is_visible()
+    expect(first.get_by_text("matches the filter list: “crypto”")).to_be_visible()
     assert first.locator(".platform").inner_text() == "Pleroma / Akkoma"
-    assert page.get_by_text("Keyboard:").is_visible()
+    expect(page.get_by_text("Keyboard:")).to_be_visible()
     shoot(page, "moderation-queue-keyboard-desktop")
 
     # j focuses the first reply; a approves it.
@@ -108,12 +109,12 @@ def test_creator_works_through_the_queue_with_the_keyboard_and_in_bulk(new_page,
     page.keyboard.press("x")
     page.keyboard.press("j")
     page.keyboard.press("x")
-    assert page.get_by_text("(2 selected)").is_visible()
+    expect(page.get_by_text("(2 selected)")).to_be_visible()
     shoot(page, "moderation-queue-selected-desktop")
     page.locator(".mod-bulk").get_by_role("button", name="Hide").click()
     flood.wait_for(state="detached")
     assert (count(page, "held"), count(page, "hidden")) == ("2", "2")
-    assert page.get_by_text("Hid 2 replies").is_visible()
+    expect(page.get_by_text("Hid 2 replies")).to_be_visible()
     assert status_of(held["flood"]) == status_of(held["first"]) == Reply.Status.HIDDEN
     assert status_of(held["link"]) == HELD
 
@@ -140,7 +141,7 @@ def test_the_queue_works_without_javascript(browser, live_server, queue):
             "button", name="Approve"
         ).click()
         page.wait_for_url("**/dashboard/@alice/moderation/")
-        assert page.get_by_text("Approved the reply by").is_visible()
+        expect(page.get_by_text("Approved the reply by")).to_be_visible()
         assert count(page, "held") == "4"
         assert status_of(crypto) == Reply.Status.VISIBLE
     finally:
@@ -229,7 +230,7 @@ def test_every_moderation_page_fits_a_laptop_and_a_phone(
         log_in(page, username)
         for name, url, text in visits:
             page.goto(url)
-            assert page.get_by_text(text).first.is_visible(), (name, text)
+            expect(page.get_by_text(text).first, f"{name}: {text}").to_be_visible()
             wide = page.evaluate(WIDEST)
             assert page.evaluate("document.documentElement.scrollWidth") <= width, (
                 name,
@@ -263,7 +264,7 @@ def _import_a_list(page, label):
     page.get_by_role("button", name="Import").click()
     result = page.locator(".mod-import-result")
     result.wait_for()
-    assert result.get_by_text("bots.example, loud.example").is_visible()
+    expect(result.get_by_text("bots.example, loud.example")).to_be_visible()
     stats = result.locator(".stat-card")
     assert [stats.nth(n).inner_text().split("\n") for n in range(4)] == [
         ["Added", "2"],
@@ -271,9 +272,9 @@ def _import_a_list(page, label):
         ["Kept as they were", "1"],
         ["Lines not used", "1"],
     ]
-    assert result.get_by_text(
-        "line 5: “not a domain” is not a server name"
-    ).is_visible()
+    expect(
+        result.get_by_text("line 5: “not a domain” is not a server name")
+    ).to_be_visible()
     assert (
         page.evaluate("document.documentElement.scrollWidth")
         <= page.viewport_size["width"]

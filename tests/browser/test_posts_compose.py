@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import expect
 
 from posts.models import Post
 from posts.rendering import count_characters
@@ -91,7 +92,7 @@ def test_compose_with_warning_and_image_then_schedule(new_page, alice, photo):
     # A content warning: its field appears with the toggle, the preview
     # shows the warning in front of the text, and it counts.
     summary = page.get_by_label("Warning text")
-    assert not summary.is_visible()
+    expect(summary).not_to_be_visible()
     page.get_by_text("Content warning", exact=True).click()
     summary.fill("Loud music")
     preview.get_by_text("Loud music").wait_for()
@@ -103,27 +104,27 @@ def test_compose_with_warning_and_image_then_schedule(new_page, alice, photo):
     slot = page.locator("[data-media-slot]").first
     slot.locator(".slot-thumb").wait_for()
     nudge = slot.locator("[data-alt-nudge]")
-    assert nudge.is_visible()
+    expect(nudge).to_be_visible()
     assert preview.locator("#preview-media img").count() == 1
     slot.get_by_label("Description (alt text)").fill(
         "A blue evening sky over a green lawn"
     )
-    assert not nudge.is_visible()
+    expect(nudge).not_to_be_visible()
     # A click on the picture sets its focal point (Mastodon's -1..1).
     thumb = slot.locator(".slot-thumb")
     box = thumb.bounding_box()
     thumb.click(position={"x": box["width"] * 0.25, "y": box["height"] * 0.25})
-    assert slot.locator(".focal-dot").is_visible()
+    expect(slot.locator(".focal-dot")).to_be_visible()
     focal_x = float(slot.locator("input[name$='-focal_x']").input_value())
     focal_y = float(slot.locator("input[name$='-focal_y']").input_value())
     assert focal_x == pytest.approx(-0.5, abs=0.03)
     assert focal_y == pytest.approx(0.5, abs=0.03)
     # The next free slot offers itself; the two after it wait.
-    assert page.locator("#id_media-1-file").locator("xpath=..").is_visible()
-    assert not page.locator("#id_media-2-file").locator("xpath=..").is_visible()
+    expect(page.locator("#id_media-1-file").locator("xpath=..")).to_be_visible()
+    expect(page.locator("#id_media-2-file").locator("xpath=..")).not_to_be_visible()
 
     page.get_by_text("Followers only", exact=True).click()
-    assert page.get_by_text("In Europe/Paris time").is_visible()
+    expect(page.get_by_text("In Europe/Paris time")).to_be_visible()
     screenshot(page, "posts-compose-desktop")
 
     day = tomorrow_in_paris()
@@ -145,28 +146,35 @@ def test_compose_with_warning_and_image_then_schedule(new_page, alice, photo):
         ("A blue evening sky over a green lawn", focal_x, focal_y)
     ]
     scheduled = page.locator("#scheduled")
-    assert scheduled.get_by_text("Loud music").is_visible()
+    expect(scheduled.get_by_text("Loud music")).to_be_visible()
     screenshot(page, "posts-queue-desktop")
     scheduled.get_by_text("Reschedule").click()
-    assert scheduled.get_by_role("button", name="Move").is_visible()
+    expect(scheduled.get_by_role("button", name="Move")).to_be_visible()
     screenshot(page, "posts-queue-reschedule-desktop")
     scheduled.get_by_text("Reschedule").click()
 
     # The calendar shows it on its day, at its local time.
+    # The month and week shown are the ones the page anchors on: today's,
+    # or the first of next month after "Next month". Weeks start on Monday,
+    # so on a Sunday "tomorrow" lies in the week after today's.
     page.get_by_role("link", name="Calendar").click()
-    if day.month != timezone.now().astimezone(PARIS).month:
+    anchor = day - datetime.timedelta(days=1)
+    if day.month != anchor.month:
         page.get_by_role("link", name="Next month").click()
+        anchor = day.replace(day=1)
     chip = page.locator("a.chip-scheduled", has_text="14:05")
     chip.wait_for()
     screenshot(page, "posts-calendar-month-desktop")
     page.get_by_role("link", name="Week", exact=True).click()
+    if day.isocalendar()[:2] != anchor.isocalendar()[:2]:
+        page.get_by_role("link", name="Next week").click()
     page.locator("a.chip-scheduled", has_text="14:05").wait_for()
     screenshot(page, "posts-calendar-week-desktop")
 
     page.locator("a.chip-scheduled", has_text="14:05").click()
     page.wait_for_url(f"**/posts/{post.pk}/")
     page.get_by_text("Goes out").first.wait_for()
-    assert page.get_by_text("A blue evening sky over a green lawn").is_visible()
+    expect(page.get_by_text("A blue evening sky over a green lawn")).to_be_visible()
     screenshot(page, "posts-detail-scheduled-desktop")
 
 
@@ -209,7 +217,7 @@ def test_the_posts_pages_on_a_phone(new_page, alice, photo):
 
     page.goto("/posts/@alice/")
     page.get_by_text("Went out late by 14 min").wait_for()
-    assert page.get_by_text("Pinned", exact=True).is_visible()
+    expect(page.get_by_text("Pinned", exact=True)).to_be_visible()
     assert fits()
     screenshot(page, "posts-queue-phone")
 

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from analytics.models import Interaction, Reply
 from federation import notes
@@ -73,12 +74,12 @@ def test_the_post_page_opens_its_warning_and_fits_the_screen(
     page.goto(f"/users/alice/statuses/{thread.pk}")
 
     text = page.get_by_text("Finished the")
-    assert not text.is_visible()  # folded under the content warning
+    expect(text).not_to_be_visible()  # folded under the content warning
     page.get_by_text("Wall painting, lots of red").click()
-    assert text.is_visible()
-    assert page.get_by_alt_text("The mural from across the street").is_visible()
-    assert page.get_by_text("Thank you! It took three weeks.").is_visible()
-    assert page.get_by_text("Reply 6: wonderful colours").is_visible()
+    expect(text).to_be_visible()
+    expect(page.get_by_alt_text("The mural from across the street")).to_be_visible()
+    expect(page.get_by_text("Thank you! It took three weeks.")).to_be_visible()
+    expect(page.get_by_text("Reply 6: wonderful colours")).to_be_visible()
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
@@ -89,8 +90,8 @@ def test_the_post_page_opens_its_warning_and_fits_the_screen(
 def test_tag_page_on_a_phone(new_page, thread):
     page = new_page(width=375, height=800)
     page.goto("/tags/mural")
-    assert page.get_by_role("heading", name="#mural").is_visible()
-    assert page.get_by_text("Wall painting, lots of red").is_visible()
+    expect(page.get_by_role("heading", name="#mural")).to_be_visible()
+    expect(page.get_by_text("Wall painting, lots of red")).to_be_visible()
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
