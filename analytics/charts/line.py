@@ -29,8 +29,10 @@ from analytics.charts.scales import (
 from analytics.charts.svg import element, num, path_through, text_width
 
 # Colour classes for the series, in order; charts.css keeps them apart for
-# colour-blind readers too (Okabe & Ito's palette).
-SERIES_CLASSES = ("chart-s1", "chart-s2", "chart-s3", "chart-s4")
+# colour-blind readers too (Okabe & Ito's palette). Five, one for each kind
+# of engagement the product records (likes, boosts, replies, reactions and
+# quotes), so the stacked interactions chart never runs out.
+SERIES_CLASSES = ("chart-s1", "chart-s2", "chart-s3", "chart-s4", "chart-s5")
 COMPARISON_CLASS = "chart-prev"
 # Up to this many days each day gets a dot: a lone busy day stays visible.
 DOTS_UP_TO = 14

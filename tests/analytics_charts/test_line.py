@@ -1,8 +1,10 @@
 """Daily line and area charts: interactions per day, follower growth."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 
 from analytics.charts import NO_DATA, Series, format_number, line_chart
 from tests.analytics_charts.helpers import (
@@ -136,6 +138,34 @@ def test_stacked_series_pile_up_to_the_total():
     assert path_points(total_line)[1][1] == pytest.approx(ticks[20], abs=0.2)
     assert len(by_class(root, "path", "chart-stacked")) == 3
     assert [entry.label for entry in chart.legend] == ["Likes", "Boosts", "Replies"]
+
+
+def test_five_series_each_get_a_class_the_style_sheet_colours():
+    """Every kind of engagement the product records (likes, boosts, replies,
+    reactions, quotes) can be stacked, each in its own colour, line, dot and
+    legend swatch."""
+    kinds = ("Likes", "Boosts", "Replies", "Reactions", "Quotes")
+    chart = line_chart(
+        title="By kind",
+        days=JUNE[:3],
+        series=[Series(kind, [1, 2, 3]) for kind in kinds],
+        stacked=True,
+    )
+    root = drawings(chart)[0]
+    classes = [entry.css_class for entry in chart.legend]
+    assert classes == ["chart-s1", "chart-s2", "chart-s3", "chart-s4", "chart-s5"]
+    assert len(by_class(root, "path", "chart-stacked")) == 5
+    css = (settings.BASE_DIR / "static" / "css" / "charts.css").read_text()
+    colours = re.findall(r"--(chart-s\d): (?:var\(--accent, )?(#[0-9a-f]{6})", css)
+    assert len({colour for _, colour in colours}) == len(classes)
+    for css_class in classes:
+        for rule in (
+            f".chart-line.{css_class} {{ stroke: var(--{css_class}); }}",
+            f".chart-area.{css_class} {{ fill: var(--{css_class}); }}",
+            f".chart-dot.{css_class} {{ fill: var(--{css_class}); }}",
+            f".chart-swatch.{css_class} {{ background: var(--{css_class}); }}",
+        ):
+            assert rule in css
 
 
 def test_follower_growth_axis_fits_the_values_and_can_go_down():

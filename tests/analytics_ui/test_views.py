@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from tests import factories
+from tests.analytics.conftest import record
 from tests.analytics_ui.conftest import MARCH
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +79,34 @@ def test_one_posts_page_shows_its_days_and_servers(client, creator, march):
     for server in ("mastodon.social", "threads.net", "misskey.io", "pixelfed.social"):
         assert server in text
     assert "Engagement per day" in text
+
+
+def test_all_five_kinds_of_engagement_are_drawn_on_both_pages(client, creator, march):
+    """Likes, boosts, replies, reactions and quotes in one period: each gets
+    its own layer of the stacked chart and its own entry in the legend."""
+    mural, _ = march
+    record(creator, "reaction", "kai", post=mural, when="2025-03-06 10:00", emoji="🎨")
+    record(creator, "quote", "max", post=mural, when="2025-03-07 10:00")
+    client.force_login(creator.user)
+    post_page = reverse("analytics:post", kwargs={"handle": "alice", "pk": mural.pk})
+
+    for url in (creator_url(), post_page):
+        response = client.get(url)
+
+        assert response.status_code == 200
+        page = response.content.decode()
+        chart = page[page.index('<figure class="chart') :]
+        chart = chart[: chart.index("</figure>")]
+        legend = re.findall(r'chart-swatch (chart-s\d)"></span>(\w+)', chart)
+        assert legend == [
+            ("chart-s1", "Likes"),
+            ("chart-s2", "Boosts"),
+            ("chart-s3", "Replies"),
+            ("chart-s4", "Reactions"),
+            ("chart-s5", "Quotes"),
+        ]
+        wide = chart[: chart.index("</svg>")]
+        assert wide.count("chart-area chart-stacked") == 5
 
 
 def test_another_creator_gets_404(client, creator, other_creator, march):

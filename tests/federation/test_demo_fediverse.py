@@ -29,6 +29,14 @@ def test_it_gives_the_creator_posts_followers_and_engagement(demo, client):
         Interaction.objects.filter(creator=demo).values_list("software", flat=True)
     )
     assert {"mastodon", "threads", "misskey", "pixelfed"} <= platforms
+    # Every kind of engagement the reports draw, quotes and reactions too.
+    kinds = set(
+        Interaction.objects.filter(creator=demo, post__isnull=False).values_list(
+            "kind", flat=True
+        )
+    )
+    assert kinds == {"like", "boost", "reply", "reaction", "quote"}
+    assert Reply.objects.filter(creator=demo, is_quote=True).count() == 1
     # Nothing happened in the future (the feed would say "just now" beside
     # a time still to come).
     latest = Interaction.objects.filter(creator=demo).latest("occurred_at")
@@ -52,6 +60,10 @@ def test_it_gives_the_creator_posts_followers_and_engagement(demo, client):
     feed = client.get(f"/dashboard/@{demo.handle}/notifications/")
     assert feed.status_code == 200
     assert "Threads" in feed.content.decode()
+    report = client.get(reverse("analytics:creator", kwargs={"handle": "demo"}))
+    assert report.status_code == 200
+    for kind in ("Likes", "Boosts", "Replies", "Reactions", "Quotes"):
+        assert f'"></span>{kind}</li>' in report.content.decode()
 
 
 def test_a_second_run_leaves_the_demo_alone(demo):

@@ -2,7 +2,7 @@
 
 Posts (published, scheduled, a draft), followers on made-up Mastodon,
 Threads, Misskey and Pixelfed servers, a follow request, likes, boosts,
-reactions, a reply thread, two spam replies the creator's screening rules
+emoji reactions, a reply thread, a quote, two spam replies the creator's screening rules
 hold for review, and the history of each post's delivery to its
 followers' servers — so the dashboard, notifications and public pages have
 something to show on a laptop. The remote servers live under
@@ -150,9 +150,12 @@ class Command(BaseCommand):
             )
         ]
         for post in posts:
-            for actor, author in authors:
-                for kind, chance in (("like", 0.7), ("boost", 0.3), ("reaction", 0.1)):
-                    if rng.random() < chance:
+            for number, (actor, author) in enumerate(authors):
+                for kind, chance in (("like", 0.7), ("boost", 0.3), ("reaction", 0.2)):
+                    # Each post gets a reaction, whatever the dice say: the
+                    # reports show every kind of engagement.
+                    sure = kind == "reaction" and number == posts.index(post)
+                    if sure or rng.random() < chance:
                         interactions.append(
                             analytics.InteractionInput(
                                 kind=kind,
@@ -189,6 +192,21 @@ class Command(BaseCommand):
                 in_reply_to_uri=f"{bob.ap_id}/statuses/demo-1",
                 content="<p>Agreed — is it for sale?</p>",
                 published_at=first_post.published_at + timedelta(minutes=75),
+            ),
+        )
+        # A quote post (Misskey and Mastodon 4.5 quote), counted as a quote.
+        dan, dan_author = authors[2]
+        favourite = posts[1]
+        analytics.reply_store(
+            creator=creator,
+            post=favourite,
+            author=dan_author,
+            note=analytics.NoteInput(
+                ap_id=f"{dan.ap_id}/statuses/demo-quote-1",
+                in_reply_to_uri="",
+                content="<p>This is the one I would hang in my kitchen.</p>",
+                published_at=_soon_after(favourite, rng, now),
+                is_quote=True,
             ),
         )
         _screened_replies(creator, first_post, authors, now)
