@@ -364,6 +364,17 @@ class BaseMediaFormSet(forms.BaseFormSet):
             if media_id and media_id not in self.media_by_id:
                 form.add_error(None, "That image is no longer part of the post.")
 
+    def images_kept(self) -> int:
+        """How many images the post has once saved: the attached ones not
+        removed and the new uploads (call after is_valid)."""
+        return sum(
+            1
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data["remove"]
+            and (form.media_obj is not None or form.is_new_upload)
+        )
+
 
 MediaFormSet = forms.formset_factory(
     MediaForm,

@@ -59,6 +59,9 @@ LANGUAGE_RE = re.compile(r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*")
 EDITABLE_STATES = (Post.State.DRAFT, Post.State.SCHEDULED)
 
 
+EMPTY_POST = "Write something or add an image first."
+
+
 @dataclass(frozen=True)
 class PostInput:
     """What a creator writes; the same for the dashboard and the API."""
@@ -101,14 +104,19 @@ def post_save_draft(
     by: User,
     data: PostInput,
     post: Post | None = None,
+    images_to_come: int = 0,
 ) -> Post:
     """Create a draft, or change a draft or scheduled post (state unchanged).
 
+    A new post needs words or images: `images_to_come` says how many the
+    caller attaches right after (the dashboard saves text, then images).
     A published post is changed with post_edit.
     """
     _require_manager(by, creator)
     with transaction.atomic():
         if post is None:
+            if not data.body.strip() and not images_to_come:
+                raise ValidationError({"body": EMPTY_POST})
             post = Post(creator=creator)
         else:
             if post.creator_id != creator.pk:
@@ -220,7 +228,7 @@ def _clean(data: PostInput) -> tuple[str, str, RenderedBody, list[str]]:
 
 def _require_content(post: Post, body: str) -> None:
     if not body and (post.pk is None or not post.media.exists()):
-        raise ValidationError({"body": "Write something or add an image first."})
+        raise ValidationError({"body": EMPTY_POST})
 
 
 def _store_mentions(post: Post, handles: list[str]) -> None:

@@ -83,7 +83,11 @@ def _compose(request, *, creator, post: Post | None):
     )
     form = PostForm(data, time_zone=zone, post=post, language=language)
     media = media_formset(post, data, files)
-    if request.method == "POST" and _valid(form, media):
+    if (
+        request.method == "POST"
+        and _valid(form, media)
+        and _not_empty(form, media, post)
+    ):
         action = form.cleaned_data["action"]
         try:
             post = _save(request, creator=creator, post=post, form=form, media=media)
@@ -145,6 +149,18 @@ def _valid(form, media) -> bool:
     return form_ok and media_ok
 
 
+def _not_empty(form, media, post: Post | None) -> bool:
+    """False, with the reason on the body, for a post with neither words nor
+    images that would be created, published or scheduled: nothing is saved.
+    (An existing draft may be emptied and kept as a draft.)"""
+    if form.cleaned_data["body"].strip() or media.images_kept():
+        return True
+    if post is not None and form.cleaned_data["action"] == "draft":
+        return True
+    form.add_error("body", services.EMPTY_POST)
+    return False
+
+
 @transaction.atomic
 def _save(request, *, creator, post: Post | None, form, media) -> Post:
     """Store the text and the images; returns the (new) post."""
@@ -154,7 +170,9 @@ def _save(request, *, creator, post: Post | None, form, media) -> Post:
         # Images first, so the one Update servers get carries them.
         _save_media(post=post, by=by, media=media)
         return services.post_edit(post=post, by=by, data=data)
-    post = services.post_save_draft(creator=creator, by=by, data=data, post=post)
+    post = services.post_save_draft(
+        creator=creator, by=by, data=data, post=post, images_to_come=media.images_kept()
+    )
     _save_media(post=post, by=by, media=media)
     return post
 

@@ -156,6 +156,22 @@ def test_an_empty_post_cannot_be_published_and_is_not_kept(api):
     assert not Post.objects.exists()
 
 
+@pytest.mark.parametrize("data", [{}, {"body": "   "}, {"summary": "cw only"}])
+def test_an_empty_draft_is_refused_in_words_and_not_kept(api, data):
+    error = assert_error(create(api, **data), 400, "invalid")
+    assert error["fields"]["body"] == ["Write something or add an image first."]
+    assert not Post.objects.exists()
+
+
+def test_an_image_only_post_is_a_draft_with_text_emptied_after_the_image(api, creator):
+    """Images are attached to a saved post; its text may go afterwards."""
+    post_id = create(api, body="Photo").json()["id"]
+    url = f"/api/v1/posts/{post_id}"
+    api.post(f"{url}/media", {"file": jpeg_file()}, format="multipart")
+    assert api.patch(url, {"body": ""}, format="json").status_code == 200
+    assert api.post(f"{url}/publish").json()["state"] == "published"
+
+
 def test_publish_and_publish_at_together_are_refused(api):
     error = assert_error(
         create(api, body="x", publish=True, publish_at="2099-01-01T00:00:00Z"), 400

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from posts import services
@@ -79,8 +80,25 @@ def test_a_content_warning_makes_the_post_sensitive(creator):
     assert draft(creator).sensitive is False
 
 
-def test_an_empty_draft_is_allowed(creator):
-    assert draft(creator, "").body == ""
+def test_a_new_post_with_nothing_in_it_is_refused_in_words(creator):
+    with pytest.raises(ValidationError) as excinfo:
+        draft(creator, "  \n ", summary="a warning alone says nothing")
+    assert errors_of(excinfo) == {"body": ["Write something or add an image first."]}
+    assert not Post.objects.exists()
+
+
+def test_a_new_post_whose_images_come_next_may_have_no_text(creator):
+    post = services.post_save_draft(
+        creator=creator, by=creator.user, data=PostInput(body=""), images_to_come=1
+    )
+    assert post.body == ""
+
+
+def test_a_draft_may_be_emptied_while_it_is_worked_on(creator):
+    post = services.post_save_draft(
+        creator=creator, by=creator.user, data=PostInput(body=""), post=draft(creator)
+    )
+    assert post.body == ""
 
 
 def test_over_500_characters_is_refused_on_the_body(creator):
@@ -159,23 +177,26 @@ def test_post_input_from_round_trips_extra_mentions(creator):
 # Publishing ------------------------------------------------------------------
 
 
-def test_publishing_a_draft_sends_post_published_after_commit(
-    creator, sent_events, django_capture_on_commit_callbacks
+def test_publishing_a_draft_sends_post_published_inside_its_transaction(
+    creator, sent_events
 ):
     post = draft(creator)
-    with django_capture_on_commit_callbacks() as callbacks:
-        post = services.post_publish(post=post, by=creator.user)
-        assert sent_events.sent == []  # not before the commit
-    for callback in callbacks:
-        callback()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.post_publish(post=post, by=creator.user)
+        # Sent before the commit: receivers record their work in it.
+        assert sent_events.sent == [("published", post.pk, "published")]
+        raise RuntimeError("the request failed after publishing")
+    post.refresh_from_db()
+    assert post.state == Post.State.DRAFT
+
+    post = services.post_publish(post=post, by=creator.user)
     assert post.state == Post.State.PUBLISHED
     assert post.published_at is not None
     assert post.published_late_by is None
-    assert sent_events.sent == [("published", post.pk, "published")]
 
 
 def test_a_post_with_nothing_in_it_cannot_be_published(creator, sent_events):
-    post = draft(creator, "")
+    post = factories.PostFactory(creator=creator, body="", content_html="")
     with pytest.raises(ValidationError) as excinfo:
         services.post_publish(post=post, by=creator.user)
     assert "body" in errors_of(excinfo)
@@ -249,7 +270,7 @@ def test_a_naive_time_is_refused(creator):
 
 
 def test_an_empty_post_cannot_be_scheduled(creator):
-    post = draft(creator, "")
+    post = factories.PostFactory(creator=creator, body="", content_html="")
     with pytest.raises(ValidationError):
         services.post_schedule(
             post=post, by=creator.user, publish_at=timezone.now() + timedelta(hours=1)
@@ -296,6 +317,7 @@ def test_editing_a_published_post_records_it_and_sends_post_edited(
     creator, sent_events, django_capture_on_commit_callbacks
 ):
     post = published(creator, "first", visibility="unlisted")
+    sent_events.sent.clear()  # publishing sent its own
     with django_capture_on_commit_callbacks(execute=True):
         post = services.post_edit(
             post=post,
@@ -343,6 +365,7 @@ def test_an_edit_that_changes_nothing_sends_nothing(
     creator, sent_events, django_capture_on_commit_callbacks
 ):
     post = published(creator, "same")
+    sent_events.sent.clear()  # publishing sent its own
     with django_capture_on_commit_callbacks(execute=True):
         services.post_edit(post=post, by=creator.user, data=PostInput(body="same "))
     post.refresh_from_db()
@@ -388,6 +411,7 @@ def test_deleting_a_published_post_keeps_a_deleted_row_and_sends_post_deleted(
     creator, sent_events, django_capture_on_commit_callbacks
 ):
     post = published(creator, "my words")
+    sent_events.sent.clear()  # publishing sent its own
     with django_capture_on_commit_callbacks(execute=True):
         services.post_delete(post=post, by=creator.user)
     post.refresh_from_db()
@@ -401,6 +425,7 @@ def test_deleting_twice_does_nothing_more(
     creator, sent_events, django_capture_on_commit_callbacks
 ):
     post = published(creator)
+    sent_events.sent.clear()  # publishing sent its own
     with django_capture_on_commit_callbacks(execute=True):
         services.post_delete(post=post, by=creator.user)
         services.post_delete(post=post, by=creator.user)
@@ -425,6 +450,7 @@ def test_pinning_and_unpinning_send_their_events(
     creator, sent_events, django_capture_on_commit_callbacks
 ):
     post = published(creator)
+    sent_events.sent.clear()  # publishing sent its own
     with django_capture_on_commit_callbacks(execute=True):
         post = services.post_pin(post=post, by=creator.user)
         assert post.pinned_at is not None

@@ -110,6 +110,47 @@ def test_publish_now_goes_to_the_post_page(alice_client, creator):
     assert "Published." in page_text(response)
 
 
+@pytest.mark.parametrize("action", ["publish", "draft", "schedule"])
+def test_an_empty_post_is_refused_in_words_and_nothing_is_saved(
+    alice_client, creator, action
+):
+    data = compose_data(body="  ", action=action)
+    if action == "schedule":
+        data.update(schedule_date=tomorrow_in_paris().isoformat(), schedule_time="9:00")
+    response = alice_client.post(compose_url(creator), data)
+    assert response.status_code == 400
+    text = page_text(response)
+    assert "Nothing was saved: see the notes below." in text
+    assert "Write something or add an image first." in text
+    assert not Post.objects.exists()
+
+
+def test_publishing_an_emptied_draft_is_refused_and_keeps_its_text(
+    alice_client, creator
+):
+    post = factories.PostFactory(
+        creator=creator, body="Kept", content_html="<p>Kept</p>"
+    )
+    response = alice_client.post(
+        reverse("posts:edit", kwargs={"pk": post.pk}),
+        compose_data(body="", action="publish"),
+    )
+    assert response.status_code == 400
+    assert "Write something or add an image first." in page_text(response)
+    post.refresh_from_db()
+    assert (post.state, post.body) == (Post.State.DRAFT, "Kept")
+
+
+def test_an_image_alone_is_published(alice_client, creator):
+    data = compose_data(body="", action="publish", **{"media-0-file": png_upload(),
+                        "media-0-alt_text": "A blue square"})  # fmt: skip
+    response = alice_client.post(compose_url(creator), data, follow=True)
+    post = Post.objects.get(creator=creator)
+    assert post.state == Post.State.PUBLISHED
+    assert post.media.count() == 1
+    assert "Published." in page_text(response)
+
+
 def test_schedule_uses_the_creators_time_zone(alice_client, creator):
     """14:05 typed by a creator in Paris is 14:05 in Paris, whatever the server."""
     day = tomorrow_in_paris()
