@@ -165,6 +165,41 @@ def test_pending_follow_requests_come_first_with_approve_and_reject(
     assert "requested to follow you" in text_of(response)
 
 
+def setting_line(response) -> str:
+    html = response.content.decode()
+    line = re.search(r'id="requests-setting">(.*?)</span>', html, flags=re.S)[1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", line)).strip()
+
+
+def test_the_requests_tab_says_how_followers_are_approved(client, alice):
+    client.force_login(alice.user)
+    page = url("follow-requests", handle="alice")
+
+    assert setting_line(client.get(page)) == "You approve each new follower. Change"
+    make_follow(alice, "kai", state=Follow.State.PENDING)
+    assert setting_line(client.get(page)) == (
+        "You approve each new follower: 1 waiting. Change"
+    )
+
+    # Turned off with a request still waiting: it is not accepted by itself.
+    alice.approve_followers_manually = False
+    alice.save()
+    assert setting_line(client.get(page)) == (
+        "New followers are accepted automatically now; this request came in "
+        "while followers were approved by hand, so it waits for a decision. Change"
+    )
+    Follow.objects.filter(creator=alice).delete()
+    assert setting_line(client.get(page)) == (
+        "New followers are accepted automatically. Change"
+    )
+
+
+def test_an_agency_reads_the_setting_in_the_creators_name(client, alice, analyst):
+    client.force_login(analyst)
+    response = client.get(url("follow-requests", handle="alice"))
+    assert setting_line(response) == f"{alice.name} approves each new follower."
+
+
 def test_opening_notifications_clears_the_unread_badge(client, alice, post, analyst):
     make_interaction(alice, "like", "bob", post=post)
     make_reply(alice, post, "zoe")
