@@ -21,6 +21,9 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["open_registrations"] = settings.OPEN_REGISTRATIONS
+        # Django's LoginView names the site after the host it was asked on
+        # ("127.0.0.1:8000"); the pages name the product, as everywhere else.
+        context["site_name"] = settings.CREATORHUB_NAME
         return context
 
 

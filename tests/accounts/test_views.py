@@ -175,6 +175,29 @@ def test_closed_registrations_show_a_polite_page_and_create_nothing(client, sett
 # Log in, log out, passwords -------------------------------------------------
 
 
+def test_the_log_in_page_names_the_product_and_the_instance(client, settings):
+    settings.CREATORHUB_DOMAIN = "127.0.0.1:8000"
+    response = client.get(reverse("login"), HTTP_HOST="127.0.0.1:8000")
+    html = response.content.decode()
+    title = re.search(r"<title>(.*?)</title>", html, flags=re.S)[1]
+    assert re.sub(r"\s+", " ", title).strip() == "Log in · Creator Hub"
+    assert ">Creator Hub</span>" in html  # the brand in the header
+    footer = re.search(r'<footer class="site-footer">.*?<p>(.*?)</p>', html, re.S)[1]
+    assert re.sub(r"<[^>]+>", "", footer) == (
+        "Creator Hub at 127.0.0.1:8000 — your own home on the fediverse."
+    )
+
+
+def test_an_instance_named_after_its_domain_says_it_once(client, settings):
+    settings.CREATORHUB_NAME = settings.CREATORHUB_DOMAIN = "hub.example"
+    settings.ALLOWED_HOSTS = ["hub.example"]
+    html = client.get(reverse("login"), HTTP_HOST="hub.example").content.decode()
+    footer = re.search(r'<footer class="site-footer">.*?<p>(.*?)</p>', html, re.S)[1]
+    assert re.sub(r"<[^>]+>", "", footer) == (
+        "hub.example — your own home on the fediverse."
+    )
+
+
 def test_log_in_and_out(client, creator):
     """Logging in opens the dashboard; logging out (POST only) ends it."""
     response = client.post(
