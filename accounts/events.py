@@ -1,8 +1,8 @@
 """Domain events other apps react to (federation, above all).
 
-accounts never imports federation: it announces what happened, after the
-transaction commits, and federation connects its handlers in its
-AppConfig.ready().
+accounts never imports federation: it announces what happened inside the
+transaction of the change, and federation connects its handlers in its
+AppConfig.ready() and records the work they cause in that transaction.
 """
 
 from django.dispatch import Signal

@@ -195,21 +195,15 @@ def _public_profile_state(creator: CreatorProfile) -> tuple:
 
 
 def _announce_profile_changes(creator, was_sharing: bool, public_before) -> None:
+    # Inside the transaction: receivers record the work it causes in it.
     if creator.share_to_fediverse != was_sharing:
-        enabled = creator.share_to_fediverse
-        transaction.on_commit(
-            lambda: events.federation_toggled.send(
-                sender=CreatorProfile, creator=creator, enabled=enabled
-            )
+        events.federation_toggled.send(
+            sender=CreatorProfile, creator=creator, enabled=creator.share_to_fediverse
         )
     elif creator.share_to_fediverse and (
         _public_profile_state(creator) != public_before
     ):
-        transaction.on_commit(
-            lambda: events.public_profile_changed.send(
-                sender=CreatorProfile, creator=creator
-            )
-        )
+        events.public_profile_changed.send(sender=CreatorProfile, creator=creator)
 
 
 def _replace_profile_links(*, creator: CreatorProfile, links) -> None:

@@ -390,7 +390,7 @@ def time_pages(*, creator, post, agency, analyst) -> dict:
     from django.test import Client
     from django.urls import reverse
 
-    from bench.http import serve_wsgi
+    from bench.wsgi_server import serve_wsgi
 
     def session_for(user) -> requests.Session:
         client = Client()

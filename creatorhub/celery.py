@@ -67,6 +67,11 @@ app.conf.update(
             "task": "posts.tasks.publish_due_posts",
             "schedule": timedelta(seconds=30),
         },
+        # Outbox jobs the broker never took (it was down) or lost.
+        "relay-outbox": {
+            "task": "federation.tasks.relay_outbox",
+            "schedule": timedelta(seconds=10),
+        },
         # Retries, and rows of workers that died, are found by their due
         # time in the database, never by long Celery countdowns.
         "deliver-sweep": {

@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from posts.models import Post
 
-from .models import Delivery, OutboundActivity, RemoteActor, RemoteInstance
+from .models import (
+    Delivery,
+    OutboundActivity,
+    OutboxJob,
+    RemoteActor,
+    RemoteInstance,
+)
 
 # Lines of failures shown per activity; the rest are counted.
 FAILURES_SHOWN = 5
@@ -158,6 +164,12 @@ class ActivityProgress:
 class DeliveryProgress:
     post: Post
     activities: list[ActivityProgress]
+    # Work recorded for the post that has never reached the task queue
+    # (the broker is down): it goes out once the queue answers.
+    waiting_for_queue: bool = False
+    # Preparing the post's activity failed and is tried again: why, when.
+    preparing_error: str = ""
+    preparing_retry_at: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -180,6 +192,8 @@ class DeliveryProgress:
             and not self.activities
             and not self.not_shared
             and not self.stuck
+            and not self.waiting_for_queue
+            and not self.preparing_error
         )
 
     @property
@@ -188,21 +202,40 @@ class DeliveryProgress:
         return (
             self.post.state == Post.State.PUBLISHED
             and not self.activities
+            and not self.waiting_for_queue
+            and not self.preparing_error
             and self.post.creator.share_to_fediverse
             and self.post.published_at is not None
             and timezone.now() - self.post.published_at > START_GRACE
         )
 
     @property
+    def preparing_retry_words(self) -> str:
+        if self.preparing_retry_at is None:
+            return ""
+        zone = _zone(self.post.creator.time_zone)
+        return f"{timezone.localtime(self.preparing_retry_at, zone):%H:%M}"
+
+    @property
     def poll_seconds(self) -> int | None:
-        if self.waiting_to_start or any(a.servers.sending for a in self.activities):
+        if (
+            self.waiting_to_start
+            or self.waiting_for_queue
+            or any(a.servers.sending for a in self.activities)
+        ):
             return POLL_SENDING
-        if self.stuck or any(a.servers.retrying for a in self.activities):
+        if (
+            self.stuck
+            or self.preparing_error
+            or any(a.servers.retrying for a in self.activities)
+        ):
             return POLL_WAITING
         return None
 
     @property
     def headline(self) -> str:
+        if self.waiting_for_queue:
+            return "Waiting for the queue: it goes out as soon as it answers."
         if self.waiting_to_start:
             return "Getting ready to send…"
         if self.stuck:
@@ -269,7 +302,22 @@ def delivery_progress(post: Post) -> DeliveryProgress:
         item.failures = lines[:FAILURES_SHOWN]
         item.more_failures = max(len(lines) - FAILURES_SHOWN, 0)
         progress.append(item)
-    return DeliveryProgress(post=post, activities=progress)
+    waiting = OutboxJob.objects.filter(post=post, state=OutboxJob.State.PENDING)
+    failing = (
+        waiting.filter(attempts__gt=0)
+        .order_by("next_attempt_at")
+        .values("last_error", "next_attempt_at")
+        .first()
+    )
+    return DeliveryProgress(
+        post=post,
+        activities=progress,
+        waiting_for_queue=waiting.filter(
+            enqueued_at__isnull=True, attempts=0
+        ).exists(),
+        preparing_error=failing["last_error"] if failing else "",
+        preparing_retry_at=failing["next_attempt_at"] if failing else None,
+    )
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -326,3 +326,57 @@ class EarlyCancellation(models.Model):
 
     def __str__(self) -> str:
         return f"cancel {self.target_id} by {self.actor_uri}"
+
+
+class OutboxJob(models.Model):
+    """Work on the network that a change here calls for: the outbox.
+
+    Written in the same transaction as the change (a post published, a
+    block, a profile edited), so the decision to federate commits with it
+    or not at all. The broker only carries a wake-up: a job whose message
+    was lost, or never sent because the broker was down, is handed over
+    again by the relay (federation.outbox). Running a job twice is
+    harmless: every action builds its activity under a stable id once.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for the queue"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    action = models.CharField(max_length=32)
+    # Ids and strings the action needs, never model instances.
+    arguments = models.JSONField(default=dict)
+    # The post it is about, if any: its page says "waiting for the queue".
+    post = models.ForeignKey(
+        "posts.Post",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outbox_jobs",
+    )
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # When a message for it last reached the broker; empty until one did.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # A worker running it holds it until then; past that, it is due again.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="pending"),
+                name="outbox_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.arguments} ({self.state})"

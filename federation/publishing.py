@@ -1,16 +1,15 @@
 """A creator's post events, turned into activities and deliveries.
 
-The event handlers only queue `federate_post` once the transaction commits;
-the task runs `federate_post` here, which does the slow part (resolving
-@mentions by WebFinger), builds the activity once under a stable id and hands
-it to services.queue_activity. Running it twice changes nothing: an id that
-is already stored is not built again, so a retried or redelivered task never
-sends a second Create.
+The event handlers record an outbox job with the post's change
+(federation.outbox); the job runs `federate_post` here, which does the slow
+part (resolving @mentions by WebFinger), builds the activity once under a
+stable id and hands it to services.queue_activity. Running it twice changes
+nothing: an id that is already stored is not built again, so a job run
+again never sends a second Create.
 """
 
 import logging
 import time
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -33,19 +32,6 @@ ACTIONS = (CREATE, UPDATE, DELETE, PIN, UNPIN)
 # about a minute against a server at the client's limits (two fetches of up
 # to 5 s connect + 30 s body), so this plus one lookup fits the task's limit.
 MENTION_BUDGET_SECONDS = 40
-
-
-def federate_post_later(*, post: Post, action: str, stamp: int | None = None) -> None:
-    """Queue `federate_post` for after the current transaction commits.
-
-    `stamp` names a pin or an unpin (seconds since the epoch), so that a
-    retried task rebuilds the same activity id.
-    """
-    from .tasks import federate_post
-
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
-    transaction.on_commit(partial(federate_post.delay, post.pk, action, stamp))
 
 
 def federate_post(

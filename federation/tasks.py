@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from . import client, delivery, publishing, remote
+from . import client, delivery, outbox, remote
 
 logger = logging.getLogger(__name__)
 
@@ -29,21 +29,20 @@ def fetch_instance_info(domain: str) -> None:
         logger.info("no NodeInfo for %s: %s", domain, exc)
 
 
-@shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=10,
-    retry_backoff_max=300,
-    max_retries=5,
-    # Resolving mentions may wait on slow servers (publishing.py budgets it).
-    soft_time_limit=120,
-    time_limit=150,
-)
-def federate_post(post_id: int, action: str, stamp: int | None = None) -> None:
-    """Build and queue the Create, Update, Delete, Add or Remove of a post.
+# The outbox: jobs recorded with the changes that call for them. Resolving
+# a post's mentions may wait on slow servers (publishing.py budgets it).
 
-    Safe to run twice: each activity has a stable id and is built once.
-    """
-    publishing.federate_post(post_id=post_id, action=action, stamp=stamp)
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def run_outbox_job(job_id: int) -> None:
+    """Do one recorded job (a post's Create, a Block...), unless done."""
+    outbox.run(job_id)
+
+
+@shared_task
+def relay_outbox() -> None:
+    """Beat, every 10 s: hand over jobs the broker never took or lost."""
+    outbox.relay()
 
 
 # Delivery: a run claims due rows, sends them and records the answers; the
@@ -116,49 +115,3 @@ def process_inbox_sweep() -> None:
     from . import processing
 
     processing.sweep()
-
-
-# Moderation: what blocks and reports mean for the network (enforcement).
-# Each loads by id and does nothing twice; an account's server that does
-# not answer is tried again.
-
-MODERATION_RETRIES = {
-    "autoretry_for": (client.RemoteUnavailable, OperationalError),
-    "retry_backoff": 30,
-    "retry_backoff_max": 600,
-    "max_retries": 5,
-}
-
-
-@shared_task(**MODERATION_RETRIES)
-def send_actor_block(block_id: int) -> None:
-    """End a blocked account's follow and send it `Block`."""
-    from . import enforcement
-
-    enforcement.actor_block_federate(block_id=block_id)
-
-
-@shared_task(**MODERATION_RETRIES)
-def send_actor_unblock(creator_id: int, actor_uri: str, block_id: int) -> None:
-    """Send `Undo(Block)` for a lifted block."""
-    from . import enforcement
-
-    enforcement.actor_unblock_federate(
-        creator_id=creator_id, actor_uri=actor_uri, block_id=block_id
-    )
-
-
-@shared_task(**MODERATION_RETRIES)
-def apply_domain_block(domain: str) -> None:
-    """Drop followers on a blocked server and give up deliveries there."""
-    from . import enforcement
-
-    enforcement.domain_block_apply(domain=domain)
-
-
-@shared_task(**MODERATION_RETRIES)
-def forward_report(report_id: int) -> None:
-    """Send a forwarded report to the remote server as a `Flag`."""
-    from . import enforcement
-
-    enforcement.report_forward_federate(report_id=report_id)

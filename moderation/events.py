@@ -1,7 +1,8 @@
-"""Domain events of moderation, sent after the transaction commits.
+"""Domain events of moderation, sent inside the transaction of the change.
 
 moderation never imports federation; federation connects to these in its
-AppConfig.ready() and does what they mean for the network.
+AppConfig.ready() and records, in the same transaction, what they mean for
+the network (its outbox).
 """
 
 from django.dispatch import Signal

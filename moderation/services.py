@@ -21,7 +21,6 @@ policy reads of moderation.policies.
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -102,8 +101,10 @@ def _audit(**fields) -> AuditEntry:
     return entry
 
 
-def _send_on_commit(signal, **kwargs) -> None:
-    transaction.on_commit(partial(signal.send, sender=None, **kwargs))
+def _announce(signal, **kwargs) -> None:
+    # Inside the change's transaction: receivers record the work it causes
+    # (federation's outbox) in it, so both commit or neither does.
+    signal.send(sender=None, **kwargs)
 
 
 def _reply_label(reply: Reply) -> str:
@@ -255,7 +256,7 @@ def actor_block(
         reason=reason,
         details={"replies_hidden": hidden},
     )
-    _send_on_commit(events.actor_blocked, block=block)
+    _announce(events.actor_blocked, block=block)
     return block
 
 
@@ -277,7 +278,7 @@ def actor_unblock(*, block: ActorBlock, by: User | None, reason: str = "") -> No
         creator=creator,
         reason=reason,
     )
-    _send_on_commit(
+    _announce(
         events.actor_unblocked, creator=creator, actor_uri=actor_uri, block_id=block_id
     )
 
@@ -379,7 +380,7 @@ def _blocked_now(domain: str) -> int:
             status=Reply.Status.HIDDEN,
             hold_reason="the server is blocked by the admins",
         )
-    _send_on_commit(events.domain_blocked, domain=domain)
+    _announce(events.domain_blocked, domain=domain)
     return hidden
 
 
@@ -747,7 +748,7 @@ def _forward(report: Report, *, by: User | None) -> Report:
         target_label=f"{report} → admins of {report.target_domain}",
         creator=report.creator,
     )
-    _send_on_commit(events.report_forwarded, report=report)
+    _announce(events.report_forwarded, report=report)
     return report
 
 

@@ -1,7 +1,8 @@
-"""Domain events of posts, sent after the transaction commits.
+"""Domain events of posts, sent inside the transaction of the change.
 
 posts never imports federation; federation connects to these in its
-AppConfig.ready() and turns them into activities.
+AppConfig.ready() and records, in the same transaction, the work they
+cause on the network (its outbox): a change that rolls back causes none.
 Every signal's argument: post (Post).
 """
 

@@ -476,7 +476,7 @@ def _mark_published(
     post.save(
         update_fields=["state", "published_at", "published_late_by", "updated_at"]
     )
-    _send_on_commit(events.post_published, post)
+    _announce(events.post_published, post)
 
 
 # Deleting ------------------------------------------------------------------
@@ -507,7 +507,7 @@ def post_delete(*, post: Post, by: User) -> None:
         post.pinned_at = None
         post.save(update_fields=["state", "deleted_at", "pinned_at", "updated_at"])
         _delete_files_on_commit(files)
-        _send_on_commit(events.post_deleted, post)
+        _announce(events.post_deleted, post)
 
 
 # Pinning -------------------------------------------------------------------
@@ -544,7 +544,7 @@ def post_pin(*, post: Post, by: User) -> Post:
             )
         post.pinned_at = timezone.now()
         post.save(update_fields=["pinned_at", "updated_at"])
-        _send_on_commit(events.post_pinned, post)
+        _announce(events.post_pinned, post)
     return post
 
 
@@ -557,7 +557,7 @@ def post_unpin(*, post: Post, by: User) -> Post:
             return post
         post.pinned_at = None
         post.save(update_fields=["pinned_at", "updated_at"])
-        _send_on_commit(events.post_unpinned, post)
+        _announce(events.post_unpinned, post)
     return post
 
 
@@ -630,10 +630,11 @@ def _state_error(post: Post) -> ValidationError:
 def _mark_edited(post: Post) -> None:
     post.edited_at = timezone.now()
     post.save(update_fields=["edited_at", "updated_at"])
-    _send_on_commit(events.post_edited, post)
+    _announce(events.post_edited, post)
 
 
-def _send_on_commit(signal: Signal, post: Post) -> None:
-    # robust: the change is committed by then; a failing receiver is logged
-    # and must not turn the creator's successful action into an error.
-    transaction.on_commit(lambda: signal.send(sender=Post, post=post), robust=True)
+def _announce(signal: Signal, post: Post) -> None:
+    # Inside the change's transaction: receivers record the work it causes
+    # (federation's outbox) in it, so both commit or neither does. A
+    # receiver that fails fails the change.
+    signal.send(sender=Post, post=post)

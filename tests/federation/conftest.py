@@ -1,6 +1,7 @@
 import pytest
 
-from federation.models import Follow, RemoteActor, RemoteInstance
+from federation import outbox
+from federation.models import Follow, OutboxJob, RemoteActor, RemoteInstance
 from tests import factories
 from tests.federation.peer import MastodonPeer
 
@@ -18,6 +19,12 @@ def alice(db):
     )
     creator.links.create(label="Shop", url="https://shop.alice.example/", position=0)
     return creator
+
+
+def run_outbox_jobs() -> int:
+    """Run every outbox job that is due, as a worker would; how many ran."""
+    due = OutboxJob.objects.filter(state=OutboxJob.State.PENDING).order_by("pk")
+    return sum(outbox.run(pk) for pk in due.values_list("pk", flat=True))
 
 
 def make_follower(creator, *, domain="mastodon.example", username="bob", shared=True):

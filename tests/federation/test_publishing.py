@@ -9,8 +9,8 @@ import pytest
 from django.db import transaction
 
 from analytics.models import Interaction, Reply
-from federation import notes, publishing, tasks
-from federation.models import Delivery, Follow, OutboundActivity
+from federation import notes, publishing
+from federation.models import Delivery, Follow, OutboundActivity, OutboxJob
 from posts.models import Post
 from posts.services import (
     PostInput,
@@ -129,13 +129,13 @@ def test_mentions_past_the_time_budget_stay_text(
     assert webfinger_requests(mastodon_peer) == 0
 
 
-def test_a_task_run_twice_queues_one_create_and_resolves_once(
+def test_federating_twice_queues_one_create_and_resolves_once(
     alice, followers, mastodon_peer, loopback
 ):
     post = publish(alice, f"Hi {mastodon_peer.handle}")
 
-    tasks.federate_post(post.pk, "create")
-    tasks.federate_post(post.pk, "create")
+    publishing.federate_post(post_id=post.pk, action="create")
+    publishing.federate_post(post_id=post.pk, action="create")
 
     assert OutboundActivity.objects.filter(activity_type="Create").count() == 1
     assert Delivery.objects.count() == 3
@@ -261,7 +261,7 @@ def test_delete_sends_a_tombstone_to_every_inbox_the_post_reached(alice, followe
 
     post_delete(post=post, by=alice.user)
     delete = publishing.federate_post(post_id=post.pk, action="delete")
-    tasks.federate_post(post.pk, "delete")  # again: nothing more
+    publishing.federate_post(post_id=post.pk, action="delete")  # again: nothing
 
     assert delete.ap_id == f"{notes.note_url(post)}#delete"
     assert delete.payload["object"] == {
@@ -306,53 +306,44 @@ def test_pin_and_unpin_send_add_and_remove_of_the_featured_collection(alice, fol
 # Events -------------------------------------------------------------------------
 
 
-def test_each_post_event_queues_the_task_only_once_committed(
-    alice, django_capture_on_commit_callbacks
-):
-    def queued_tasks(action):
-        with django_capture_on_commit_callbacks() as committed:
-            action()
-        # posts sends its event on commit; the handler queues on commit too.
-        with django_capture_on_commit_callbacks() as queued:
-            for callback in committed:
-                callback()
+def test_each_post_event_records_its_outbox_job_in_the_same_transaction(alice):
+    def recorded(action):
+        before = set(OutboxJob.objects.values_list("pk", flat=True))
+        action()
         return [
-            callback.args
-            for callback in queued
-            if getattr(callback, "func", None) == tasks.federate_post.delay
+            (job.action, job.arguments, job.post_id)
+            for job in OutboxJob.objects.exclude(pk__in=before)
         ]
 
     draft = post_save_draft(creator=alice, by=alice.user, data=PostInput(body="Hi"))
-    assert queued_tasks(lambda: post_publish(post=draft, by=alice.user)) == [
-        (draft.pk, "create", None)
+    assert recorded(lambda: post_publish(post=draft, by=alice.user)) == [
+        ("post.create", {"post_id": draft.pk}, draft.pk)
     ]
-    assert queued_tasks(lambda: edit(draft, "Hi there")) == [(draft.pk, "update", None)]
-    pinned = queued_tasks(lambda: post_pin(post=draft, by=alice.user))
+    assert recorded(lambda: edit(draft, "Hi there")) == [
+        ("post.update", {"post_id": draft.pk}, draft.pk)
+    ]
+    pinned = recorded(lambda: post_pin(post=draft, by=alice.user))
     draft.refresh_from_db()
-    assert pinned == [(draft.pk, "pin", int(draft.pinned_at.timestamp()))]
-    [(_, action, stamp)] = queued_tasks(lambda: post_unpin(post=draft, by=alice.user))
-    assert action == "unpin" and stamp >= pinned[0][2]
-    assert queued_tasks(lambda: post_delete(post=draft, by=alice.user)) == [
-        (draft.pk, "delete", None)
+    stamp = int(draft.pinned_at.timestamp())
+    assert pinned == [("post.pin", {"post_id": draft.pk, "stamp": stamp}, draft.pk)]
+    [(action, arguments, _)] = recorded(lambda: post_unpin(post=draft, by=alice.user))
+    assert action == "post.unpin" and arguments["stamp"] >= stamp
+    assert recorded(lambda: post_delete(post=draft, by=alice.user)) == [
+        ("post.delete", {"post_id": draft.pk}, draft.pk)
     ]
 
 
-def test_a_publish_that_rolls_back_queues_nothing(
-    alice, django_capture_on_commit_callbacks
-):
+def test_a_publish_that_rolls_back_records_nothing(alice):
     draft = post_save_draft(creator=alice, by=alice.user, data=PostInput(body="Hi"))
-    with (
-        django_capture_on_commit_callbacks() as committed,
-        pytest.raises(RuntimeError),
-        transaction.atomic(),
-    ):
+    with pytest.raises(RuntimeError), transaction.atomic():
         post_publish(post=draft, by=alice.user)
+        assert OutboxJob.objects.count() == 1  # recorded with the change...
         raise RuntimeError("the request failed after publishing")
-    assert committed == []
+    assert not OutboxJob.objects.exists()  # ...and gone with it
     draft.refresh_from_db()
     assert draft.state == Post.State.DRAFT
 
 
 def test_a_missing_post_is_nothing_to_do(db):
-    tasks.federate_post(123456, "create")
+    publishing.federate_post(post_id=123456, action="create")
     assert not OutboundActivity.objects.exists()

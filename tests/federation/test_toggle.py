@@ -6,7 +6,7 @@ from django.db import transaction
 from accounts.services import update_creator_profile
 from analytics.models import Interaction
 from federation.models import Delivery, Follow, OutboundActivity
-from tests.federation.conftest import AS2, make_follower
+from tests.federation.conftest import AS2, make_follower, run_outbox_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,6 +17,7 @@ def test_turning_sharing_off_queues_a_delete_to_each_follower_server(client, ali
     make_follower(alice, domain="b.example", shared=False)
 
     update_creator_profile(creator=alice, share_to_fediverse=False)
+    assert run_outbox_jobs() == 1
 
     delete = OutboundActivity.objects.get(creator=alice, activity_type="Delete")
     assert delete.payload["actor"] == delete.payload["object"]
@@ -36,6 +37,7 @@ def test_turning_sharing_off_queues_a_delete_to_each_follower_server(client, ali
 
 def test_without_followers_nothing_is_queued(alice):
     update_creator_profile(creator=alice, share_to_fediverse=False)
+    run_outbox_jobs()
     assert not OutboundActivity.objects.exists()
 
 
@@ -44,6 +46,7 @@ def test_a_rolled_back_change_queues_nothing(alice):
     with pytest.raises(RuntimeError), transaction.atomic():
         update_creator_profile(creator=alice, share_to_fediverse=False)
         raise RuntimeError("the request failed after the change")
+    assert run_outbox_jobs() == 0
     assert not OutboundActivity.objects.exists()
     assert Follow.objects.filter(creator=alice).exists()
 
@@ -51,6 +54,7 @@ def test_a_rolled_back_change_queues_nothing(alice):
 def test_a_public_profile_change_queues_an_update_for_followers(alice):
     make_follower(alice)
     update_creator_profile(creator=alice, display_name="Alice Renamed")
+    assert run_outbox_jobs() == 1
     update = OutboundActivity.objects.get(activity_type="Update")
     assert update.payload["object"]["name"] == "Alice Renamed"
     assert update.deliveries.count() == 1
@@ -59,4 +63,5 @@ def test_a_public_profile_change_queues_an_update_for_followers(alice):
 def test_a_private_setting_change_sends_nothing(alice):
     make_follower(alice)
     update_creator_profile(creator=alice, time_zone="Europe/Paris")
+    assert run_outbox_jobs() == 0
     assert not OutboundActivity.objects.exists()

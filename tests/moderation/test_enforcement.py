@@ -6,7 +6,7 @@ import pytest
 from analytics.models import Interaction
 from federation import enforcement, tasks
 from federation import services as federation_services
-from federation.models import Delivery, Follow, OutboundActivity
+from federation.models import Delivery, Follow, OutboundActivity, OutboxJob
 from moderation import services
 from moderation.models import DomainPolicy
 from tests import factories
@@ -18,19 +18,16 @@ AS = "https://www.w3.org/ns/activitystreams"
 EVE = "https://spam.example/users/eve"
 
 
-def queued_tasks(action, capture):
-    """Run `action`; the tasks its events queue once everything commits, as
-    (task, args)."""
-    with capture() as committed:
+def recorded_jobs(action, capture):
+    """Run `action`; the outbox jobs it recorded, as (action, arguments), and
+    run each once everything commits, as a worker would."""
+    before = set(OutboxJob.objects.values_list("pk", flat=True))
+    with capture(execute=False):
         result = action()
-    with capture() as queued:
-        for callback in committed:  # the events, sent on commit
-            callback()
-    return result, [
-        (callback.func.__self__.name, callback.args)
-        for callback in queued
-        if hasattr(callback, "func")
-    ]
+    jobs = list(OutboxJob.objects.exclude(pk__in=before).order_by("pk"))
+    for job in jobs:
+        tasks.run_outbox_job(job.pk)
+    return result, [(job.action, job.arguments) for job in jobs]
 
 
 def activities(kind: str) -> list[OutboundActivity]:
@@ -44,21 +41,26 @@ def inboxes(activity: OutboundActivity) -> set[str]:
 # Actor blocks ---------------------------------------------------------------------
 
 
-def test_a_block_queues_its_task_once_committed(
+def test_a_block_and_its_lifting_record_their_outbox_jobs(
     creator, post, django_capture_on_commit_callbacks
 ):
     reply = make_reply(post)
-    block, queued = queued_tasks(
+    block, recorded = recorded_jobs(
         lambda: services.reply_block_author(reply=reply, by=creator.user),
         django_capture_on_commit_callbacks,
     )
-    assert queued == [(tasks.send_actor_block.name, (block.pk,))]
+    assert recorded == [("actor.block", {"block_id": block.pk})]
 
-    _, queued = queued_tasks(
+    _, recorded = recorded_jobs(
         lambda: services.actor_unblock(block=block, by=creator.user),
         django_capture_on_commit_callbacks,
     )
-    assert queued == [(tasks.send_actor_unblock.name, (creator.pk, EVE, block.pk))]
+    assert recorded == [
+        (
+            "actor.unblock",
+            {"creator_id": creator.pk, "actor_uri": EVE, "block_id": block.pk},
+        )
+    ]
 
 
 def test_the_blocked_account_gets_a_block_and_loses_its_follow(creator):
@@ -66,8 +68,8 @@ def test_the_blocked_account_gets_a_block_and_loses_its_follow(creator):
     other = make_follower(factories.CreatorFactory())  # eve follows someone else
     block = services.actor_block(creator=creator, actor_uri=EVE, by=creator.user)
 
-    tasks.send_actor_block(block.pk)
-    tasks.send_actor_block(block.pk)  # again: nothing more
+    enforcement.actor_block_federate(block_id=block.pk)
+    enforcement.actor_block_federate(block_id=block.pk)  # again: nothing more
 
     assert list(Follow.objects.all()) == [other]
     assert Interaction.objects.filter(kind="unfollow", creator=creator).count() == 1
@@ -87,10 +89,12 @@ def test_the_blocked_account_gets_a_block_and_loses_its_follow(creator):
 def test_unblocking_sends_undo_of_that_block(creator):
     remote_actor()
     block = services.actor_block(creator=creator, actor_uri=EVE, by=creator.user)
-    tasks.send_actor_block(block.pk)
+    enforcement.actor_block_federate(block_id=block.pk)
     services.actor_unblock(block=block, by=creator.user)
 
-    tasks.send_actor_unblock(creator.pk, EVE, block.pk)
+    enforcement.actor_unblock_federate(
+        creator_id=creator.pk, actor_uri=EVE, block_id=block.pk
+    )
 
     [undo] = activities("Undo")
     [original] = activities("Block")
@@ -108,8 +112,10 @@ def test_nothing_is_undone_when_blocked_again_meanwhile(creator):
     services.actor_unblock(block=block, by=creator.user)
     services.actor_block(creator=creator, actor_uri=EVE, by=creator.user)
 
-    tasks.send_actor_unblock(creator.pk, EVE, block.pk)
-    tasks.send_actor_block(block.pk)  # the lifted block: gone
+    enforcement.actor_unblock_federate(
+        creator_id=creator.pk, actor_uri=EVE, block_id=block.pk
+    )
+    enforcement.actor_block_federate(block_id=block.pk)  # the lifted block: gone
 
     assert not activities("Undo") and not activities("Block")
 
@@ -151,12 +157,11 @@ def test_blocking_a_server_drops_its_followers_and_gives_up_deliveries(
     )
     elsewhere = _delivery(activity, "https://fine.example/inbox")
 
-    _, queued = queued_tasks(
+    _, recorded = recorded_jobs(
         lambda: services.domain_policy_save(domain="spam.example", by=admin_user),
         django_capture_on_commit_callbacks,
     )
-    assert queued == [(tasks.apply_domain_block.name, ("spam.example",))]
-    tasks.apply_domain_block("spam.example")
+    assert recorded == [("domain.block", {"domain": "spam.example"})]
 
     assert sorted(Follow.objects.all(), key=lambda f: f.pk) == kept
     assert Interaction.objects.filter(kind="unfollow").count() == 2
@@ -191,16 +196,14 @@ def test_a_forwarded_report_reaches_the_remote_admins_as_a_flag(
 ):
     remote_actor()
     replies = [make_reply(post, "spam 1"), make_reply(post, "spam 2")]
-    report, queued = queued_tasks(
+    report, recorded = recorded_jobs(
         lambda: services.report_file(
             replies=replies, by=creator.user, comment="Spam", forward=True
         ),
         django_capture_on_commit_callbacks,
     )
-    assert queued == [(tasks.forward_report.name, (report.pk,))]
-
-    tasks.forward_report(report.pk)
-    tasks.forward_report(report.pk)
+    assert recorded == [("report.forward", {"report_id": report.pk})]
+    enforcement.report_forward_federate(report_id=report.pk)  # again: nothing more
 
     [flag] = activities("Flag")
     assert flag.creator is None  # the instance actor signs
