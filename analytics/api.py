@@ -77,8 +77,9 @@ class SummarySerializer(serializers.Serializer):
     posts_published = serializers.IntegerField()
     engagement_rate = serializers.FloatField(
         allow_null=True,
-        help_text="Interactions per post published per 1,000 followers at the "
-        "end of the period; null without posts or followers.",
+        help_text="Interactions per post published, as a percentage of the "
+        "followers at the end of the period (50 interactions on one post with "
+        "1,000 followers is 5.0); null without posts or followers.",
     )
 
     class Meta:

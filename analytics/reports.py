@@ -192,14 +192,16 @@ class Summary:
     docstring for where it comes from); `follows` and `unfollows` are the
     followers gained and lost during it.
 
-    Engagement rate, interactions per post per 1,000 followers: the
-    interactions received during the period (likes + boosts + reactions +
-    replies + quotes, on any post, old ones included) divided by the posts
-    published during it (top-level posts, deleted ones included; not the
-    creator's answers to replies) and by the followers at the end of the
-    period, in thousands:
+    Engagement rate, the interactions a post gets as a percentage of the
+    followers: the interactions received during the period (likes + boosts
+    + reactions + replies + quotes, on any post, old ones included) divided
+    by the posts published during it (top-level posts, deleted ones
+    included; not the creator's answers to replies) and by the followers at
+    the end of the period, times 100:
 
-        engagement_rate = interactions / posts_published / followers * 1000
+        engagement_rate = interactions / posts_published / followers * 100
+
+    50 interactions on one post with 1,000 followers is 5 (%).
 
     None when no post was published in the period or there are no followers.
     """
@@ -217,7 +219,7 @@ class Summary:
     def engagement_rate(self) -> float | None:
         if not self.posts_published or self.followers <= 0:
             return None
-        return self.counts.interactions / self.posts_published / self.followers * 1000
+        return self.counts.interactions / self.posts_published / self.followers * 100
 
     def __getattr__(self, name: str):
         # likes, boosts, ..., interactions, net_followers read through.

@@ -19,6 +19,15 @@ def number(value) -> str:
     return format_number(value)
 
 
+@register.filter
+def percent(value) -> str:
+    """An engagement rate, already in percent: 121.54 → "121.5%", 0.034 →
+    "0.03%"; None → "–" (nothing to show)."""
+    if value is None:
+        return "–"
+    return f"{format_number(round(value, 1 if abs(value) >= 1 else 2))}%"
+
+
 @register.simple_tag
 def trend(change: float | None, *, inverse: bool = False, short: bool = False):
     """A change on the period before: "▲ +12%" in green, "▼ −3%" in red, or

@@ -131,8 +131,8 @@ def _cards(dashboard) -> list[dict]:
         },
         {
             "label": "Engagement rate",
-            "value": None if rate is None else round(rate, 1),
-            "detail": "per post per 1,000 followers",
+            "value": rate,
+            "detail": "interactions per post, as a % of followers",
             "change": changes["engagement_rate"],
             "rate": True,
         },
@@ -251,7 +251,7 @@ def agency_report_csv(request, slug: str):
             "replies",
             "reactions",
             "quotes",
-            "engagement_rate",
+            "engagement_rate_percent",
             "interactions_previous_period",
         ]
     )

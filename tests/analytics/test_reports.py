@@ -60,8 +60,8 @@ def test_a_creators_week_in_numbers(creator, week):
     # bob before, zoe and kai during, kai gone; ana only followed later.
     assert (summary.followers_at_start, summary.followers) == (1, 2)
     assert summary.posts_published == 2
-    # 7 interactions / 2 posts / 2 followers, per 1,000 followers.
-    assert summary.engagement_rate == pytest.approx(7 / 2 / 2 * 1000)
+    # 7 interactions / 2 posts = 3.5 a post, with 2 followers: 175%.
+    assert summary.engagement_rate == pytest.approx(175)
 
 
 def test_the_follower_count_can_come_from_the_caller(creator, week):
@@ -69,7 +69,7 @@ def test_the_follower_count_can_come_from_the_caller(creator, week):
 
     # 50 now, one of them (ana) gained after the week.
     assert summary.followers == 49
-    assert summary.engagement_rate == pytest.approx(7 / 2 / 49 * 1000)
+    assert summary.engagement_rate == pytest.approx(7 / 2 / 49 * 100)
 
 
 def test_engagement_rate_is_unknown_without_posts_or_followers(creator):
@@ -262,7 +262,7 @@ def test_an_agency_sees_its_creators_side_by_side(
     alice, carol = (row.summary for row in rows)
     assert (alice.likes, alice.boosts, alice.interactions) == (2, 1, 3)
     assert (alice.followers, alice.posts_published) == (1, 2)
-    assert alice.engagement_rate == pytest.approx(3 / 2 / 1 * 1000)
+    assert alice.engagement_rate == pytest.approx(150)  # 1.5 a post, 1 follower
     assert (carol.likes, carol.interactions, carol.followers) == (1, 1, 1)
     assert rows[0].previous.period == WEEK.previous()
 

@@ -25,6 +25,8 @@ def test_a_creators_report_has_the_periods_numbers(client, creator, march):
     assert summary["counts"]["likes"] == 4
     assert (summary["counts"]["follows"], summary["counts"]["unfollows"]) == (2, 1)
     assert summary["posts_published"] == 2
+    # 3 interactions a post with 1 follower: 300%, as the pages say.
+    assert summary["engagement_rate"] == 300.0
     assert report["previous"]["counts"]["likes"] == 1  # February's
     assert len(report["days"]) == 31
     assert report["days"][3] == {

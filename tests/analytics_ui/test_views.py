@@ -23,6 +23,10 @@ def text_of(response) -> str:
     return re.sub(r"\s+", " ", html)
 
 
+# Alice's March: 6 interactions on 2 posts, 3 a post, with 1 follower at its end.
+RATE, RATE_CSV, ALICE_ROW = "300%", "300.00", "1 +1 2 6 4 1 1 0 300%"
+
+
 def creator_url(handle="alice", query=MARCH) -> str:
     return f"{reverse('analytics:creator', kwargs={'handle': handle})}?{query}"
 
@@ -40,7 +44,7 @@ def test_a_creator_sees_what_worked_in_the_period(client, creator, march):
     assert "Likes 4 " in text
     assert "Boosts 1 " in text
     assert "+2 / −1" in text  # followers gained and lost
-    assert "Engagement rate" in text and "per 1,000 followers" in text
+    assert f"Engagement rate {RATE} interactions per post, as a % of followers" in text
     page = response.content.decode()
     for title in ("Interactions per day", "Followers", "Interactions by platform",
                   "Top servers", "When engagement arrives"):  # fmt: skip
@@ -130,6 +134,8 @@ def test_an_analyst_sees_the_agency_creators_side_by_side(client, agency):
 
     text = text_of(client.get(agency_url()))
 
+    assert f"@alice {ALICE_ROW}" in text
+
     assert "Creators side by side" in text
     assert text.index("@alice") < text.index("@carol")  # 6 interactions vs 5
     assert "All 2 creators" in text
@@ -153,6 +159,7 @@ def test_the_agency_report_downloads_as_csv(client, agency):
     assert by_creator["@alice"]["followers_gained"] == "2"
     assert by_creator["@carol"]["boosts"] == "3"
     assert by_creator["@alice"]["period_start"] == "2025-03-01"
+    assert by_creator["@alice"]["engagement_rate_percent"] == RATE_CSV
 
 
 def test_the_print_version_has_the_charts_and_no_navigation(client, agency):
