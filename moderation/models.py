@@ -119,7 +119,13 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         if self.source == self.Source.CREATOR:
-            return f"report by @{self.creator.handle} on {self.target_handle}"
+            # As the report's page says it: who reported, for which creator.
+            by = self.reported_by.get_username() if self.reported_by else None
+            target = self.target_handle or self.target_actor_uri
+            return (
+                f"report on {target} by {by or 'a user since deleted'}, "
+                f"for @{self.creator.handle}"
+            )
         return f"report on @{self.creator.handle} from {self.reporter_domain}"
 
     @property

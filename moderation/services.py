@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
@@ -537,7 +538,8 @@ def domain_policies_import(
         target_id=source or "list",
         target_label=(
             f"{len(result.created)} new, {len(result.updated)} changed, "
-            f"{len(result.skipped)} kept, {len(result.errors)} errors"
+            f"{len(result.skipped)} kept, "
+            f"{len(result.errors)} error{pluralize(len(result.errors))}"
         ),
         reason=source,
         details={

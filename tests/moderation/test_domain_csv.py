@@ -98,6 +98,19 @@ def test_bad_lines_are_reported_and_the_rest_imported(admin_user):
     assert result.errors[0].startswith("line 4: weird.example: unknown severity")
 
 
+def test_one_bad_line_is_one_error_in_the_log_and_the_command(tmp_path, admin_user):
+    source = tmp_path / "blocks.csv"
+    source.write_text(MASTODON_EXPORT + "weird.example,sometimes,false,false,,false\n")
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command(
+        "import_domain_policies", str(source), "--by", "admin", stdout=out, stderr=err
+    )
+
+    assert out.getvalue().strip() == "3 new, 0 changed, 0 kept as they were, 1 error"
+    assert AuditEntry.objects.get().target_label == "3 new, 0 changed, 0 kept, 1 error"
+
+
 def test_only_admins_import(creator):
     with pytest.raises(PermissionDenied):
         services.domain_policies_import(data=MASTODON_EXPORT, by=creator.user)

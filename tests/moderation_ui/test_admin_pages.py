@@ -314,6 +314,20 @@ def test_the_log_shows_who_when_what_why_and_filters(
     assert "spam wave" in policies_only and "Buy crypto now" not in policies_only
 
 
+def test_the_log_and_the_report_name_the_reporter_alike(as_user, admin_user, replies):
+    """An admin reports a reply to @alice: both pages say the admin reported
+    it, for @alice (not that @alice did)."""
+    report = services.report_file(replies=[replies["spam"]], by=admin_user)
+    client = as_user(admin_user)
+
+    page = text(client.get(reverse("moderation:report", kwargs={"pk": report.pk})))
+    log = text(client.get(LOG, {"action": "report_file"}))
+
+    assert "<dd>admin, for @alice</dd>" in page
+    assert "report on @eve@spam.example by admin, for @alice" in log
+    assert "report by @alice" not in log
+
+
 def test_the_log_is_paged(as_user, admin_user, post):
     for n in range(55):
         services.reply_hide(reply=make_reply(post, f"r{n}"), by=admin_user)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 
 from accounts.models import User
 from moderation import services
@@ -57,5 +58,6 @@ class Command(BaseCommand):
             self.stderr.write(error)
         self.stdout.write(
             f"{len(result.created)} new, {len(result.updated)} changed, "
-            f"{len(result.skipped)} kept as they were, {len(result.errors)} errors"
+            f"{len(result.skipped)} kept as they were, "
+            f"{len(result.errors)} error{pluralize(len(result.errors))}"
         )
