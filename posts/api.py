@@ -24,6 +24,7 @@ from accounts import permissions
 from accounts.api import ApiView, ListApiView, error_responses
 
 from . import selectors, services
+from .forms import default_language
 from .media import ALT_TEXT_MAX_LENGTH
 from .models import Post, PostMedia
 from .rendering import POST_MAX_CHARACTERS
@@ -265,7 +266,14 @@ class CreatorPostListView(ListApiView):
             data=request.data, context={"time_zone": creator.time_zone}
         )
         serializer.is_valid(raise_exception=True)
-        data = _post_input(serializer.validated_data, services.PostInput(body=""))
+        # Left out, the language is the one the compose form starts in.
+        language = default_language(
+            creator=creator,
+            accept_language=request.headers.get("Accept-Language", ""),
+        )
+        data = _post_input(
+            serializer.validated_data, services.PostInput(body="", language=language)
+        )
         publish_at = serializer.validated_data.get("publish_at")
         # All or nothing: a post that cannot be published is not kept as a
         # draft behind the client's back.

@@ -145,6 +145,17 @@ def test_an_analyst_sees_the_agency_creators_side_by_side(client, agency):
     assert by_boosts.index("@carol") < by_boosts.index("@alice")  # 3 boosts vs 1
 
 
+def test_the_agency_report_highlights_one_navigation_item(client, agency):
+    _, analyst = agency
+    client.force_login(analyst)
+
+    for url in (agency_url(), reverse("agency_detail", kwargs={"slug": "bright"})):
+        nav = client.get(url).content.decode().split('aria-label="Main"')[1]
+        nav = nav[: nav.index("</nav>")]
+        current = re.findall(r'aria-current="page">([^<]+)<', nav)
+        assert current == (["Analytics"] if "reports" in url else ["Bright Agency"])
+
+
 def test_the_agency_report_downloads_as_csv(client, agency):
     _, analyst = agency
     client.force_login(analyst)

@@ -172,6 +172,33 @@ def test_an_image_only_post_is_a_draft_with_text_emptied_after_the_image(api, cr
     assert api.post(f"{url}/publish").json()["state"] == "published"
 
 
+def test_the_language_defaults_as_in_the_compose_form(api, creator):
+    """Left out: the browser's (here the client's) language, else English,
+    and from then on the creator's latest; given, even empty, it is kept."""
+    assert create(api, body="Hi").json()["language"] == "en"
+    german = api.post(
+        "/api/v1/creators/alice/posts",
+        {"body": "Hallo"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9",
+    )
+    assert german.json()["language"] == "en"  # the latest post's wins
+    Post.objects.all().delete()
+    assert create(api, body="Hallo", language="de").json()["language"] == "de"
+    assert create(api, body="Noch mal").json()["language"] == "de"
+    assert create(api, body="?", language="").json()["language"] == ""
+
+
+def test_the_client_language_is_the_first_default(api):
+    response = api.post(
+        "/api/v1/creators/alice/posts",
+        {"body": "Bonjour"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="fr-CA,fr;q=0.9",
+    )
+    assert response.json()["language"] == "fr"
+
+
 def test_publish_and_publish_at_together_are_refused(api):
     error = assert_error(
         create(api, body="x", publish=True, publish_at="2099-01-01T00:00:00Z"), 400
