@@ -7,18 +7,23 @@ hand us. This module enforces, for every request:
 - no private, loopback, link-local, multicast or reserved addresses, checked
   on the socket actually connected, so DNS rebinding cannot slip past
   (FEDERATION_ALLOW_PRIVATE_ADDRESSES lifts this for loopback test peers);
-- connect 5 s and read 10 s timeouts and a 30 s deadline per response body;
+- connect 5 s and read 10 s timeouts, and a deadline for the whole request
+  (30 s; shorter inside `deadline(...)`), enforced while reading, so a
+  server trickling its headers or body a byte at a time is cut off;
 - a response body cap (1 MB by default);
 - at most 3 redirects for GET, each re-checked; none for POST;
 - a User-Agent naming the software, version and domain;
 - an HTTP signature on every request when a signer is given.
 """
 
+import contextlib
 import ipaddress
 import logging
+import os
+import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -36,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 10
-BODY_DEADLINE = 30
+REQUEST_DEADLINE = 30
 MAX_REDIRECTS = 3
 ACTIVITY_JSON = "application/activity+json"
 AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -60,6 +65,10 @@ class TooManyRedirects(OutboundError):
 
 class RemoteUnavailable(OutboundError):
     """Connecting, sending or reading failed (timeouts, resets, DNS)."""
+
+
+class DeadlineExceeded(RemoteUnavailable, TimeoutError):
+    """The server did not finish answering before the request's deadline."""
 
 
 @dataclass(frozen=True)
@@ -145,18 +154,28 @@ def _check_connected_socket(sock) -> None:
         raise UnsafeURL(f"refused to connect: {refusal}")
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+class _Guarded:
+    """Checks the address connected to, and puts every socket a request uses
+    (new or reused) under that request's deadline."""
+
     def _new_conn(self):
         sock = super()._new_conn()
         _check_connected_socket(sock)
+        _watch_socket(sock)  # before the TLS handshake, which can trickle too
         return sock
 
+    def request(self, *args, **kwargs):
+        if self.sock is not None:  # a kept-alive connection
+            _watch_socket(self.sock)
+        return super().request(*args, **kwargs)
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    def _new_conn(self):
-        sock = super()._new_conn()
-        _check_connected_socket(sock)
-        return sock
+
+class _GuardedHTTPConnection(_Guarded, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_Guarded, HTTPSConnection):
+    pass
 
 
 class _GuardedHTTPPool(HTTPConnectionPool):
@@ -179,6 +198,139 @@ class _GuardedAdapter(HTTPAdapter):
 
 
 _local = threading.local()
+
+
+# Deadlines --------------------------------------------------------------------
+#
+# Socket timeouts bound each recv, not a response: a server sending a byte
+# every few seconds never trips them, and urllib3's read(amt) loops until amt
+# bytes have come. So every request gets a deadline, and one watchdog thread
+# shuts down the sockets of requests past theirs. That unblocks whatever read
+# is waiting, in any phase (TLS handshake, headers, body), for http and https
+# alike, without touching urllib3's reading code. The shutdown goes through a
+# duplicate of the descriptor: the ssl object belongs to the reading thread.
+# Connecting is bounded by the connect timeout, capped to the time left; name
+# resolution is the system resolver's.
+
+
+@dataclass(eq=False)
+class _Watch:
+    """One request's deadline and the sockets it has used."""
+
+    host: str
+    started: float
+    deadline: float
+    sockets: list = field(default_factory=list)
+    expired: bool = False
+
+    def timeouts(self) -> tuple[float, float]:
+        """(connect, read) timeouts, none longer than the time left."""
+        left = max(self.deadline - time.monotonic(), 0.001)
+        return min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left)
+
+    def error(self) -> DeadlineExceeded:
+        allowed = self.deadline - self.started
+        return DeadlineExceeded(f"{self.host} did not answer in {allowed:.2g} s")
+
+
+class _Watchdog:
+    def __init__(self):
+        self._reset()
+
+    def _reset(self) -> None:
+        self._wakeup = threading.Condition()
+        self._watches: set[_Watch] = set()
+        self._thread = None
+
+    def start(self, watch: _Watch) -> None:
+        with self._wakeup:
+            self._watches.add(watch)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="outbound-deadlines", daemon=True
+                )
+                self._thread.start()
+            self._wakeup.notify()
+
+    def stop(self, watch: _Watch) -> None:
+        with self._wakeup:
+            self._watches.discard(watch)
+
+    def add_socket(self, watch: _Watch, sock) -> None:
+        with self._wakeup:
+            if watch.expired:
+                _shut_down(sock)
+            else:
+                watch.sockets.append(sock)
+
+    def _run(self) -> None:
+        with self._wakeup:
+            while True:
+                now = time.monotonic()
+                for watch in [w for w in self._watches if w.deadline <= now]:
+                    self._watches.discard(watch)
+                    watch.expired = True
+                    for sock in watch.sockets:
+                        _shut_down(sock)
+                soonest = min((w.deadline for w in self._watches), default=None)
+                self._wakeup.wait(None if soonest is None else soonest - now)
+
+
+def _shut_down(sock) -> None:
+    try:
+        with socket.socket(fileno=os.dup(sock.fileno())) as duplicate:
+            duplicate.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # closed already: nothing left to unblock
+
+
+_watchdog = _Watchdog()
+# A forked child (a Celery pool process) has no watchdog thread, and may have
+# inherited the lock held.
+os.register_at_fork(after_in_child=_watchdog._reset)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float):
+    """Every request made inside ends within `seconds` from now, all of them
+    together (a key fetch may take two requests and a redirect)."""
+    outer = getattr(_local, "deadline", None)
+    ends = time.monotonic() + seconds
+    _local.deadline = ends if outer is None else min(outer, ends)
+    try:
+        yield
+    finally:
+        _local.deadline = outer
+
+
+def _start_watch(url: str) -> _Watch:
+    now = time.monotonic()
+    ends = now + REQUEST_DEADLINE
+    outer = getattr(_local, "deadline", None)
+    watch = _Watch(host=_host(url), started=now, deadline=min(ends, outer or ends))
+    if outer is not None and outer <= now:
+        raise watch.error()
+    _watchdog.start(watch)
+    _local.watch = watch
+    return watch
+
+
+def _stop_watch(watch: _Watch) -> None:
+    _watchdog.stop(watch)
+    _local.watch = None
+
+
+def _watch_socket(sock) -> None:
+    watch = getattr(_local, "watch", None)
+    if watch is not None:
+        _watchdog.add_socket(watch, sock)
+
+
+def _failure(watch: _Watch, exc: BaseException, words: str) -> RemoteUnavailable:
+    """The error to raise for `exc`: the deadline's when the watchdog cut it."""
+    if watch.expired:
+        return watch.error()
+    return RemoteUnavailable(f"{words}: {exc}")
 
 
 def _session() -> requests.Session:
@@ -239,47 +391,48 @@ class InboxPoster:
                 body=body,
                 headers=headers,
             )
+        watch = _start_watch(url)
+        raw, complete = None, False
         try:
             raw = self._pools.urlopen(
                 "POST",
                 url,
                 body=body,
                 headers=headers,
-                timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+                timeout=urllib3.Timeout(*watch.timeouts()),
                 retries=False,
                 redirect=False,
                 preload_content=False,
             )
+            answer, complete = _read_answer(raw, max_bytes)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise RemoteUnavailable(f"could not reach {_host(url)}: {exc}") from exc
-        deadline = time.monotonic() + BODY_DEADLINE
-        chunks, size, complete = [], 0, True
-        try:
-            for chunk in raw.stream(16384):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > max_bytes:
-                    complete = False
-                    break
-                if time.monotonic() > deadline:
-                    complete = False
-                    raise RemoteUnavailable(f"{_host(url)} is sending too slowly")
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            complete = False
-            raise RemoteUnavailable(f"reading from {_host(url)} failed: {exc}") from exc
+            words = "reading from" if raw is not None else "could not reach"
+            raise _failure(watch, exc, f"{words} {_host(url)}") from exc
         finally:
-            if not complete:
-                raw.close()  # never reuse a connection with unread bytes
-            raw.release_conn()
-        return Response(
-            status=raw.status,
-            headers=raw.headers,
-            body=b"".join(chunks)[:max_bytes],
-            url=url,
-        )
+            # Unwatched before the connection can go back to the shared pool,
+            # where another thread may take it.
+            _stop_watch(watch)
+            if raw is not None:
+                if not complete or watch.expired:
+                    raw.close()  # never reuse a connection with unread bytes
+                raw.release_conn()
+        if watch.expired:
+            raise watch.error()  # what was read may be cut short
+        return Response(status=raw.status, headers=raw.headers, body=answer, url=url)
 
     def close(self) -> None:
         self._pools.clear()
+
+
+def _read_answer(raw, max_bytes: int) -> tuple[bytes, bool]:
+    """Up to `max_bytes` of an inbox's answer, and whether that was all."""
+    chunks, size = [], 0
+    for chunk in raw.stream(16384):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            return b"".join(chunks)[:max_bytes], False
+    return b"".join(chunks), True
 
 
 # Requests ---------------------------------------------------------------------
@@ -337,13 +490,26 @@ def _send(method, url, *, body, headers, signer, max_bytes) -> Response:
             headers=headers,
         )
     limit = max_bytes or settings.FEDERATION_MAX_RESPONSE_BYTES
+    watch = _start_watch(url)
+    try:
+        status, answer_headers, answer = _exchange(
+            method, url, body=body, headers=headers, limit=limit, watch=watch
+        )
+    finally:
+        _stop_watch(watch)
+    if watch.expired:
+        raise watch.error()  # what was read may be cut short
+    return Response(status=status, headers=answer_headers, body=answer, url=url)
+
+
+def _exchange(method, url, *, body, headers, limit, watch):
     try:
         raw = _session().request(
             method,
             url,
             data=body,
             headers=headers,
-            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+            timeout=watch.timeouts(),
             allow_redirects=False,
             stream=True,
         )
@@ -351,32 +517,27 @@ def _send(method, url, *, body, headers, signer, max_bytes) -> Response:
         unsafe = _find_cause(exc, UnsafeURL)
         if unsafe is not None:
             raise unsafe from None
-        raise RemoteUnavailable(f"could not connect to {_host(url)}: {exc}") from exc
+        raise _failure(watch, exc, f"could not connect to {_host(url)}") from exc
     except requests.exceptions.RequestException as exc:
-        raise RemoteUnavailable(f"request to {_host(url)} failed: {exc}") from exc
+        raise _failure(watch, exc, f"request to {_host(url)} failed") from exc
     with raw:
-        body_bytes = _read_capped(raw, limit, url)
-    return Response(
-        status=raw.status_code, headers=raw.headers, body=body_bytes, url=url
-    )
+        try:
+            answer = _read_capped(raw, limit, url)
+        except requests.exceptions.RequestException as exc:
+            raise _failure(watch, exc, f"reading from {_host(url)} failed") from exc
+    return raw.status_code, raw.headers, answer
 
 
 def _read_capped(raw: requests.Response, limit: int, url: str) -> bytes:
     declared = raw.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise ResponseTooLarge(f"{_host(url)} announced {declared} bytes")
-    deadline = time.monotonic() + BODY_DEADLINE
     chunks, size = [], 0
-    try:
-        for chunk in raw.iter_content(chunk_size=16384):
-            size += len(chunk)
-            if size > limit:
-                raise ResponseTooLarge(f"{_host(url)} sent more than {limit} bytes")
-            if time.monotonic() > deadline:
-                raise RemoteUnavailable(f"{_host(url)} is sending too slowly")
-            chunks.append(chunk)
-    except requests.exceptions.RequestException as exc:
-        raise RemoteUnavailable(f"reading from {_host(url)} failed: {exc}") from exc
+    for chunk in raw.iter_content(chunk_size=16384):
+        size += len(chunk)
+        if size > limit:
+            raise ResponseTooLarge(f"{_host(url)} sent more than {limit} bytes")
+        chunks.append(chunk)
     return b"".join(chunks)
 
 
