@@ -22,6 +22,7 @@ MAX_ATTEMPTS, with its last error, for the admins to see.
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -92,17 +93,31 @@ def record(action: str, *, post=None, **arguments) -> OutboxJob:
     return job
 
 
-def hand_over(job_ids: Iterable[int]) -> int:
+# After a hand-over fails, this process leaves the next ones to the relay
+# for a while: finding a broker down takes seconds, which a web request
+# (where most hand-overs happen, on commit) should pay once, not each time.
+BROKER_DOWN_PAUSE = 10.0
+_broker_down_until = 0.0
+
+
+def hand_over(job_ids: Iterable[int], *, force: bool = False) -> int:
     """Send the broker a wake-up per job; returns how many it took.
 
     Never raises for a broker that is down: the job stays waiting for the
-    relay, and the change that recorded it has committed already.
+    relay, and the change that recorded it has committed already. `force`
+    tries even while this process believes the broker is down (the relay).
     """
+    global _broker_down_until
+    job_ids = list(job_ids)
+    if not force and job_ids and time.monotonic() < _broker_down_until:
+        logger.info("outbox: %d job(s) wait for the relay", len(job_ids))
+        return 0
     sent = []
     for pk in job_ids:
         try:
             current_app.send_task(RUN_TASK, args=[pk], retry=False)
         except Exception as exc:  # noqa: BLE001 (any broker failure: relay later)
+            _broker_down_until = time.monotonic() + BROKER_DOWN_PAUSE
             logger.warning(
                 "outbox: job %s waits for the queue (%s: %s)",
                 pk,
@@ -111,6 +126,8 @@ def hand_over(job_ids: Iterable[int]) -> int:
             )
             break  # the broker is away: the rest would fail the same way
         sent.append(pk)
+    if sent:
+        _broker_down_until = 0.0
     if sent:
         OutboxJob.objects.filter(pk__in=sent).update(enqueued_at=timezone.now())
     return len(sent)
@@ -129,7 +146,7 @@ def relay(*, now: datetime | None = None) -> int:
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:RELAY_BATCH]
     )
-    return hand_over(list(due))
+    return hand_over(due, force=True)
 
 
 def run(job_id: int) -> bool:
@@ -183,4 +200,3 @@ def _record_failure(job: OutboxJob, error: str) -> None:
             else OutboxJob.State.PENDING
         ),
     )
-
