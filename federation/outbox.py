@@ -22,19 +22,17 @@ MAX_ATTEMPTS, with its last error, for the admins to see.
 """
 
 import logging
-import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
 
-from . import enforcement, publishing, services
+from . import enforcement, publishing, queue, services
 from .models import OutboxJob
 
 logger = logging.getLogger(__name__)
@@ -93,13 +91,6 @@ def record(action: str, *, post=None, **arguments) -> OutboxJob:
     return job
 
 
-# After a hand-over fails, this process leaves the next ones to the relay
-# for a while: finding a broker down takes seconds, which a web request
-# (where most hand-overs happen, on commit) should pay once, not each time.
-BROKER_DOWN_PAUSE = 10.0
-_broker_down_until = 0.0
-
-
 def hand_over(job_ids: Iterable[int], *, force: bool = False) -> int:
     """Send the broker a wake-up per job; returns how many it took.
 
@@ -107,27 +98,11 @@ def hand_over(job_ids: Iterable[int], *, force: bool = False) -> int:
     relay, and the change that recorded it has committed already. `force`
     tries even while this process believes the broker is down (the relay).
     """
-    global _broker_down_until
-    job_ids = list(job_ids)
-    if not force and job_ids and time.monotonic() < _broker_down_until:
-        logger.info("outbox: %d job(s) wait for the relay", len(job_ids))
-        return 0
     sent = []
     for pk in job_ids:
-        try:
-            current_app.send_task(RUN_TASK, args=[pk], retry=False)
-        except Exception as exc:  # noqa: BLE001 (any broker failure: relay later)
-            _broker_down_until = time.monotonic() + BROKER_DOWN_PAUSE
-            logger.warning(
-                "outbox: job %s waits for the queue (%s: %s)",
-                pk,
-                type(exc).__name__,
-                exc,
-            )
+        if not queue.wake(RUN_TASK, pk, force=force):
             break  # the broker is away: the rest would fail the same way
         sent.append(pk)
-    if sent:
-        _broker_down_until = 0.0
     if sent:
         OutboxJob.objects.filter(pk__in=sent).update(enqueued_at=timezone.now())
     return len(sent)

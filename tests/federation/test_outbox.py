@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from creatorhub.celery import app as celery_app
-from federation import outbox
+from federation import outbox, queue
 from federation.models import Delivery, OutboundActivity, OutboxJob
 from posts.models import Post
 from posts.services import PostInput, post_publish, post_save_draft
@@ -23,9 +23,9 @@ UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
 
 @pytest.fixture(autouse=True)
 def _broker_believed_up():
-    outbox._broker_down_until = 0.0
+    queue.forget_failures()
     yield
-    outbox._broker_down_until = 0.0
+    queue.forget_failures()
 
 
 @pytest.fixture
