@@ -8,12 +8,44 @@ ACTIVITY_JSON = "application/activity+json"
 AS2_PROFILE = "https://www.w3.org/ns/activitystreams"
 
 
+# Media types answered with the AS2 document. Mastodon sends the first two
+# (ld+json with the AS2 profile); other servers and tools send ld+json
+# without a profile, or plain application/json.
+JSON_TYPES = (ACTIVITY_JSON, "application/ld+json", "application/json")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
 def wants_activity_json(request) -> bool:
-    """Whether the client asked for AS2 (either media type Mastodon sends)."""
-    accept = request.headers.get("Accept", "").lower()
-    return ACTIVITY_JSON in accept or (
-        "application/ld+json" in accept and AS2_PROFILE in accept
-    )
+    """Whether the client asked for AS2 rather than a page.
+
+    Any JSON type it accepts counts, unless it prefers HTML (browsers name
+    text/html first and JSON, if at all, lower or through */*).
+    """
+    json_q, html_q = 0.0, 0.0
+    for media_type, quality in _accepted(request.headers.get("Accept", "")):
+        if media_type in JSON_TYPES:
+            json_q = max(json_q, quality)
+        elif media_type in HTML_TYPES:
+            html_q = max(html_q, quality)
+    return json_q > 0 and json_q >= html_q
+
+
+def _accepted(header: str) -> list[tuple[str, float]]:
+    """(media type, q) for each entry of an Accept header, lower-cased."""
+    entries = []
+    for entry in header.lower().split(","):
+        media_type, *params = (part.strip() for part in entry.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media_type:
+            entries.append((media_type, quality))
+    return entries
 
 
 def activity_response(document: dict, *, status: int = 200) -> HttpResponse:

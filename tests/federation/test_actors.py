@@ -43,6 +43,23 @@ def test_actor_document_has_what_mastodon_requires(client, alice):
     assert public_key.key_size == 2048
 
 
+@pytest.mark.parametrize(
+    "accept", ["application/ld+json", "application/json", "application/json; q=1"]
+)
+def test_the_actor_is_served_for_any_json_a_server_asks_for(client, alice, accept):
+    response = get_as2(client, "/users/alice", accept)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/activity+json")
+    assert response.json()["id"] == "https://hub.test/users/alice"
+
+
+def test_a_browser_is_sent_to_the_profile_page(client, alice):
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = get_as2(client, "/users/alice", browser)
+    assert response.status_code == 302
+    assert response["Location"].endswith("/@alice")
+
+
 def test_bio_is_escaped_html_and_links_are_property_values(client, alice):
     actor = get_as2(client, "/users/alice").json()
     assert "&amp;" in actor["summary"] and "&lt;3" in actor["summary"]

@@ -65,8 +65,20 @@ def reply(post, number, *, status=Reply.Status.VISIBLE, parent=None, **fields):
 # Content negotiation ------------------------------------------------------------
 
 
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("accept", [AS2, LD_JSON])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        AS2,
+        LD_JSON,
+        "application/ld+json",  # no profile
+        "application/json",
+        "application/json, text/html;q=0.5",
+    ],
+)
 def test_servers_get_the_note(client, alice, accept):
     post = publish(alice, "Hello #fediverse")
     response = as2(client, path_of(post), accept)
@@ -77,6 +89,17 @@ def test_servers_get_the_note(client, alice, accept):
     assert note == notes.note_document(Post.objects.get(pk=post.pk))
     assert note["id"] == f"https://hub.test{path_of(post)}"
     assert note["type"] == "Note"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "accept", [BROWSER, "*/*", "text/html, application/json;q=0.9", ""]
+)
+def test_a_browser_or_anything_else_gets_the_page(client, alice, accept):
+    post = publish(alice, "Hello")
+    response = client.get(path_of(post), HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.django_db
