@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from django.utils.html import escape
 
 from posts.models import Post
+from posts.rendering import hashtag_spellings
 
 from . import ids, selectors
 from .activitypub import AS_CONTEXT
@@ -140,8 +141,15 @@ def _tags(post: Post) -> list[dict]:
         for mention in _mentions(post)
         if mention.actor_uri
     ]
+    # The author's spelling in the name (#CatsOfMastodon), as Mastodon
+    # sends it; the link is the lower-case tag every spelling shares.
+    spellings = hashtag_spellings(post.content_html)
     tags += [
-        {"type": "Hashtag", "href": ids.tag_url(tag.name), "name": f"#{tag.name}"}
+        {
+            "type": "Hashtag",
+            "href": ids.tag_url(tag.name),
+            "name": f"#{spellings.get(tag.name, tag.name)}",
+        }
         for tag in sorted(post.hashtags.all(), key=lambda tag: tag.name)
     ]
     return tags

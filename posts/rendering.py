@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from html import unescape
 
 import nh3
 from django.conf import settings
@@ -87,6 +88,20 @@ def render_post_body(
         mentions=list(dict.fromkeys(env["mentions"])),
         hashtags=list(dict.fromkeys(env["hashtags"])),
     )
+
+
+_HASHTAG_LINK = re.compile(r'class="mention hashtag" rel="tag">#<span>([^<]+)</span>')
+
+
+def hashtag_spellings(html: str) -> dict[str, str]:
+    """Each hashtag of rendered `html` as its author first wrote it, by its
+    lower-case name: {"tag1": "Tag1"}. Tags are stored and looked up in
+    lower case; Mastodon keeps the author's spelling in a Note's tag name."""
+    spellings: dict[str, str] = {}
+    for match in _HASHTAG_LINK.finditer(html):
+        written = unescape(match[1])
+        spellings.setdefault(written.lower(), written)
+    return spellings
 
 
 def count_characters(text: str) -> int:

@@ -142,11 +142,15 @@ def test_language_gives_a_content_map(alice):
 
 
 def test_hashtags_are_tags_linking_to_the_tag_page(alice):
-    post = publish(alice, "New #Mural and #café")
+    """The name keeps the author's spelling (the first, if several), as
+    Mastodon's does; the link is the lower-case tag."""
+    post = publish(alice, "New #Mural and #café, #MURAL again, #Tag1 <#x&y>")
     tags = note_of(post)["tag"]
     assert tags == [
         {"type": "Hashtag", "href": "https://hub.test/tags/caf%C3%A9", "name": "#café"},
-        {"type": "Hashtag", "href": "https://hub.test/tags/mural", "name": "#mural"},
+        {"type": "Hashtag", "href": "https://hub.test/tags/mural", "name": "#Mural"},
+        {"type": "Hashtag", "href": "https://hub.test/tags/tag1", "name": "#Tag1"},
+        {"type": "Hashtag", "href": "https://hub.test/tags/x", "name": "#x"},
     ]
 
 
