@@ -32,6 +32,15 @@ CREATORHUB_DOMAIN = env.str("CREATORHUB_DOMAIN", default="localhost:8000")
 CREATORHUB_SCHEME = env.str("CREATORHUB_SCHEME", default="https")
 CREATORHUB_NAME = env.str("CREATORHUB_NAME", default="Creator Hub")
 CREATORHUB_VERSION = "0.1.0"
+# Where the software lives, for NodeInfo's software.repository and
+# software.homepage (what other servers and instance lists link to). A fork
+# sets its own.
+CREATORHUB_SOURCE_URL = env.str(
+    "CREATORHUB_SOURCE_URL", default="https://github.com/creatorhub/creatorhub"
+)
+CREATORHUB_HOMEPAGE_URL = env.str(
+    "CREATORHUB_HOMEPAGE_URL", default=CREATORHUB_SOURCE_URL
+)
 OPEN_REGISTRATIONS = env.bool("OPEN_REGISTRATIONS", default=True)
 
 VAR_DIR = Path(env.str("CREATORHUB_VAR_DIR", default=str(BASE_DIR / "var")))

@@ -118,7 +118,9 @@ def nodeinfo(request, version: str):
     )
     software = {"name": "creatorhub", "version": settings.CREATORHUB_VERSION}
     if version == "2.1":
-        software["homepage"] = ids.absolute("/")
+        # The software's, not this instance's: lists of instances link here.
+        software["repository"] = settings.CREATORHUB_SOURCE_URL
+        software["homepage"] = settings.CREATORHUB_HOMEPAGE_URL
     document = {
         "version": version,
         "software": software,

@@ -110,3 +110,13 @@ def test_nodeinfo_counts_sharing_creators(client, alice, settings, version):
     assert body["usage"]["users"]["total"] == 1
     assert body["usage"]["localPosts"] == 0
     assert body["openRegistrations"] is False
+    software = set(body["software"]) - {"name", "version"}
+    assert software == ({"homepage", "repository"} if version == "2.1" else set())
+
+
+def test_nodeinfo_links_the_software_not_the_instance(client, settings):
+    settings.CREATORHUB_SOURCE_URL = "https://git.example/hub/creatorhub"
+    settings.CREATORHUB_HOMEPAGE_URL = "https://creatorhub.example"
+    software = client.get("/nodeinfo/2.1").json()["software"]
+    assert software["repository"] == "https://git.example/hub/creatorhub"
+    assert software["homepage"] == "https://creatorhub.example"
