@@ -26,15 +26,31 @@ QUEUES = {
     "fetch": "fetching remote actors, keys and server information",
 }
 
+# Sending a task never holds a web request for long when the broker is down
+# or stops answering: connecting, RabbitMQ's write and its publisher confirm
+# each give up after this long, and a publish is retried once (on a fresh
+# connection). Every task is sent through a route below, so the timeouts
+# reach send_task() calls too.
+PUBLISH_TIMEOUT = 3
+PUBLISH = {"timeout": PUBLISH_TIMEOUT, "confirm_timeout": PUBLISH_TIMEOUT}
+
 app.conf.update(
     task_queues=[Queue(name, EXCHANGE, routing_key=name) for name in QUEUES],
     task_default_queue="default",
     task_default_exchange="creatorhub",
     task_default_routing_key="default",
     task_routes={
-        "federation.tasks.deliver_*": {"queue": "deliver"},
-        "federation.tasks.process_inbox_*": {"queue": "inbox"},
-        "federation.tasks.fetch_*": {"queue": "fetch"},
+        "federation.tasks.deliver_*": {"queue": "deliver", **PUBLISH},
+        "federation.tasks.process_inbox_*": {"queue": "inbox", **PUBLISH},
+        "federation.tasks.fetch_*": {"queue": "fetch", **PUBLISH},
+        "*": {"queue": "default", **PUBLISH},
+    },
+    broker_connection_timeout=PUBLISH_TIMEOUT,
+    task_publish_retry_policy={
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 0.5,
     },
     task_serializer="json",
     result_serializer="json",
@@ -42,6 +58,10 @@ app.conf.update(
     task_ignore_result=True,
     task_acks_late=True,
     task_reject_on_worker_lost=True,
+    # A task whose worker lost its broker connection can no longer be acked:
+    # the broker hands it out again (RabbitMQ at once), so stop this run
+    # rather than have two run side by side (Celery 6's default).
+    worker_cancel_long_running_tasks_on_connection_loss=True,
     task_soft_time_limit=45,
     task_time_limit=60,
     worker_prefetch_multiplier=1,

@@ -1,4 +1,5 @@
-"""The service wiring end to end: web process → Redis → worker → PostgreSQL."""
+"""The service wiring end to end: web process → broker (Redis or RabbitMQ)
+→ worker → PostgreSQL."""
 
 import pytest
 from django.conf import settings
@@ -10,11 +11,12 @@ from tests.worker import wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def test_task_enqueued_through_redis_runs_in_the_worker_and_lands_in_postgres(
+def test_task_enqueued_through_the_broker_runs_in_the_worker_and_lands_in_postgres(
     celery_worker_process,
 ):
-    """A task sent to Redis is run by the separate worker, which writes to PG."""
-    assert settings.CELERY_BROKER_URL.startswith("redis://")
+    """A task sent to the broker is run by the separate worker, which writes
+    to PG."""
+    assert settings.CELERY_BROKER_URL.startswith(("redis://", "amqp://"))
     assert not WorkerHeartbeat.objects.exists()
 
     tasks.record_worker_heartbeat.delay()
@@ -31,7 +33,7 @@ def test_task_enqueued_through_redis_runs_in_the_worker_and_lands_in_postgres(
 
 
 def test_healthz_reports_database_broker_and_live_worker(client, celery_worker_process):
-    """/healthz sees PostgreSQL and Redis answer and the worker beating."""
+    """/healthz sees PostgreSQL and the broker answer and the worker beating."""
     tasks.record_worker_heartbeat.delay()
     wait_for(lambda: WorkerHeartbeat.objects.exists())
 
