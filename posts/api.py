@@ -27,7 +27,7 @@ from . import selectors, services
 from .forms import default_language
 from .media import ALT_TEXT_MAX_LENGTH
 from .models import Post, PostMedia
-from .rendering import POST_MAX_CHARACTERS
+from .rendering import POST_MAX_CHARACTERS, render_post_body
 
 
 def _service_call(function, **kwargs):
@@ -93,8 +93,9 @@ class PostSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=Post.State.choices)
     visibility = serializers.ChoiceField(choices=Post.Visibility.choices)
     body = serializers.CharField(help_text="What the creator typed (Markdown-light).")
-    content_html = serializers.CharField(
-        help_text="The body rendered to the safe HTML remote servers receive."
+    content_html = serializers.SerializerMethodField(
+        help_text="The body rendered to safe HTML; a mention links to the "
+        "profile its server gave once federation has resolved it."
     )
     summary = serializers.CharField(help_text="Content warning.")
     sensitive = serializers.BooleanField()
@@ -119,6 +120,14 @@ class PostSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "Post"
+
+    def get_content_html(self, post: Post) -> str:
+        resolved = {
+            m.handle: m.profile_url for m in post.mentions.all() if m.profile_url
+        }
+        if not resolved:
+            return post.content_html
+        return render_post_body(post.body, profile_urls=resolved).html
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_mentions(self, post: Post) -> list[str]:

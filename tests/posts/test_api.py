@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
 from posts import services
-from posts.models import Post
+from posts.models import Mention, Post
 from tests import factories
 from tests.posts.conftest import jpeg_with_gps
 
@@ -197,6 +197,22 @@ def test_the_client_language_is_the_first_default(api):
         HTTP_ACCEPT_LANGUAGE="fr-CA,fr;q=0.9",
     )
     assert response.json()["language"] == "fr"
+
+
+def test_a_resolved_mention_links_to_the_profile_its_server_gave(api, creator):
+    """As the federated Note does: not the guessed https://host/@user."""
+    post_id = create(api, body="Hi @bob@pleroma.example and @ann@m.example").json()[
+        "id"
+    ]
+    Mention.objects.filter(handle="bob@pleroma.example").update(
+        actor_uri="https://pleroma.example/users/bob",
+        profile_url="https://pleroma.example/users/bob",
+    )
+    html = api.get(f"/api/v1/posts/{post_id}").json()["content_html"]
+    assert 'href="https://pleroma.example/users/bob" class="u-url mention"' in html
+    assert "pleroma.example/@bob" not in html
+    # Not resolved yet: the usual guess.
+    assert 'href="https://m.example/@ann" class="u-url mention"' in html
 
 
 def test_publish_and_publish_at_together_are_refused(api):
