@@ -185,7 +185,9 @@ def update_actor_activity(actor_document_: dict, *, activity_id: str) -> dict:
     }
 
 
-def ordered_collection(collection_id: str, *, total: int, first: str | None) -> dict:
+def ordered_collection(
+    collection_id: str, *, total: int, first: str | None, last: str | None = None
+) -> dict:
     document = {
         "@context": AS_CONTEXT,
         "id": collection_id,
@@ -194,6 +196,8 @@ def ordered_collection(collection_id: str, *, total: int, first: str | None) -> 
     }
     if first is not None:
         document["first"] = first
+    if last is not None:
+        document["last"] = last
     return document
 
 

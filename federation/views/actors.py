@@ -160,11 +160,16 @@ def _paged_collection(
     """
     page = _page_number(request)
     if page is None:
+        total = rows.count() if total is None else total
+        # The last page, for clients that read from the oldest end (an
+        # empty collection's only page is both first and last).
+        pages = max(1, -(-total // page_size))
         return activity_response(
             activitypub.ordered_collection(
                 collection_id,
-                total=rows.count() if total is None else total,
+                total=total,
                 first=f"{collection_id}?page=1",
+                last=f"{collection_id}?page={pages}",
             )
         )
     start = (page - 1) * page_size

@@ -165,6 +165,36 @@ def test_outbox_is_a_paged_ordered_collection(client, alice):
     assert page["orderedItems"] == []
 
 
+def test_outbox_links_its_first_and_last_pages_and_pages_each_other(
+    client, alice, monkeypatch
+):
+    monkeypatch.setattr("federation.views.actors.OUTBOX_PAGE_SIZE", 2)
+    for _ in range(5):
+        factories.PostFactory(creator=alice, published=True)
+    outbox = "https://hub.test/users/alice/outbox"
+
+    collection = get_as2(client, "/users/alice/outbox").json()
+
+    assert collection["totalItems"] == 5
+    assert (collection["first"], collection["last"]) == (
+        f"{outbox}?page=1",
+        f"{outbox}?page=3",
+    )
+    first = get_as2(client, "/users/alice/outbox?page=1").json()
+    middle = get_as2(client, "/users/alice/outbox?page=2").json()
+    last = get_as2(client, "/users/alice/outbox?page=3").json()
+    assert (first["next"], "prev" in first) == (f"{outbox}?page=2", False)
+    assert (middle["prev"], middle["next"]) == (f"{outbox}?page=1", f"{outbox}?page=3")
+    assert (last["prev"], "next" in last) == (f"{outbox}?page=2", False)
+    assert [len(p["orderedItems"]) for p in (first, middle, last)] == [2, 2, 1]
+
+
+def test_an_empty_outbox_is_its_own_first_and_last_page(client, alice):
+    collection = get_as2(client, "/users/alice/outbox").json()
+    assert collection["first"] == collection["last"]
+    assert collection["last"] == "https://hub.test/users/alice/outbox?page=1"
+
+
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "99999999"])
 def test_bad_page_numbers_are_404(client, alice, page):
     assert get_as2(client, f"/users/alice/outbox?page={page}").status_code == 404
