@@ -1,6 +1,6 @@
 """ActivityPub documents we serve, built from plain values: no HTTP, no writes.
 
-Field by field, these follow what Mastodon reads (../shared/INTEROP.md §b3).
+Field by field, these follow what Mastodon reads of an actor and a Note.
 """
 
 from django.conf import settings

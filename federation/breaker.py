@@ -10,7 +10,7 @@ Two memories, kept where they work with and without servers:
   delivery slots. A 429 pauses a server the same way, until its Retry-After.
 - The days a server failed live in the database (RemoteInstance), because
   they decide, over a week, whether it is marked unavailable: Mastodon's
-  DeliveryFailureTracker (../shared/INTEROP.md §b7). Any success clears them,
+  DeliveryFailureTracker. Any success clears them,
   and so does any verified request from the server.
 """
 

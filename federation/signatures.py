@@ -4,7 +4,7 @@ Pure functions over methods, paths, header mappings and bytes: no Django, no
 network, so they are easy to test and reuse. Fetching the signer's key is the
 caller's job: parse the header, look the key up by `key_id`, then verify.
 
-What Mastodon sends and checks (../shared/INTEROP.md §b1, §b2):
+What Mastodon sends and checks (docs/federation.md says more):
 - RSA-2048, PKCS#1 v1.5 over SHA-256, `algorithm="rsa-sha256"`; `hs2019` and a
   missing algorithm are accepted and mean the same with an RSA key.
 - POST signs `(request-target) host date digest content-type`; GET signs
