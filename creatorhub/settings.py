@@ -240,6 +240,12 @@ FEDERATION_KEY_ENCRYPTION_KEYS = env.list("FEDERATION_KEY_ENCRYPTION_KEYS", defa
 FEDERATION_MAX_RESPONSE_BYTES = env.int(
     "FEDERATION_MAX_RESPONSE_BYTES", default=1024 * 1024
 )
+# Fetching a signer's key for a web request (federation/verification.py):
+# each fetch within this many seconds, and at most this many at once across
+# the web processes sharing the cache (keep it below the number of web
+# workers, so a slow server never holds them all).
+FEDERATION_KEY_FETCH_SECONDS = env.float("FEDERATION_KEY_FETCH_SECONDS", 3.0)
+FEDERATION_KEY_FETCH_CONCURRENCY = env.int("FEDERATION_KEY_FETCH_CONCURRENCY", 2)
 # Delivery (federation/delivery.py; docs/configuration.md, "Delivery").
 # Requests in flight per delivery worker process, and to one server.
 FEDERATION_DELIVERY_CONCURRENCY = env.int("FEDERATION_DELIVERY_CONCURRENCY", 100)

@@ -9,13 +9,24 @@ The inbox takes a flood of signed POSTs from the same few thousand keys, so
 the first step spares it a query per request; a verified request also
 proves the signer's server is up (INTEROP.md §b7), noted at most once a
 minute per server and process.
+
+Anyone can name any server in a keyId, so the fetch is bounded: it ends
+within FEDERATION_KEY_FETCH_SECONDS, and at most
+FEDERATION_KEY_FETCH_CONCURRENCY run at once across the web processes
+sharing the cache; beyond that a request is answered 503 without fetching.
+A server that answers slowly can then hold a few web processes for a few
+seconds, never all of them (docs/federation.md, "Fetching a signer's key").
 """
 
 import logging
+import math
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -32,6 +43,9 @@ KEY_CACHE_SECONDS = 300
 KEY_CACHE_SIZE = 20_000
 HEARD_FROM_EVERY = 60
 MAX_KEY_ID_LENGTH = 500
+# What a 503 asks the sender to wait before trying again.
+RETRY_AFTER_SECONDS = 10
+FETCH_SLOT_KEY = "federation:key-fetch-slot:{}"
 
 
 class RequestNotVerified(Exception):
@@ -138,9 +152,20 @@ def is_known_actor(actor_uri: str) -> bool:
 
 
 def _actor_for_key(key_id: str, *, refresh: bool) -> RemoteActor:
+    if not refresh:
+        stored = _stored_actor_for_key(key_id)
+        if stored is not None:
+            return stored
+    slot = _take_fetch_slot()
+    if slot is None:
+        logger.info("not fetching key %s: every key fetch slot is taken", key_id)
+        raise RequestNotVerified(
+            "too many keys are being fetched; try again later", status=503
+        )
     try:
-        return remote.actor_for_key(key_id, refresh=refresh)
-    except client.RemoteUnavailable as exc:
+        with client.deadline(settings.FEDERATION_KEY_FETCH_SECONDS):
+            return remote.actor_for_key(key_id, refresh=refresh)
+    except client.RemoteUnavailable as exc:  # the deadline's error included
         logger.info("could not fetch key %s: %s", key_id, exc)
         raise RequestNotVerified(
             "the signer's key could not be fetched; try again later", status=503
@@ -148,6 +173,39 @@ def _actor_for_key(key_id: str, *, refresh: bool) -> RemoteActor:
     except (remote.ResolveError, client.OutboundError) as exc:
         logger.info("refused key %s: %s", key_id, exc)
         raise RequestNotVerified(f"the signer's key is not usable: {exc}") from exc
+    finally:
+        _give_back_fetch_slot(slot)
+
+
+def _stored_actor_for_key(key_id: str) -> RemoteActor | None:
+    return (
+        RemoteActor.objects.filter(public_key_id=key_id, gone_at__isnull=True)
+        .select_related("instance")
+        .first()
+    )
+
+
+# Key fetch slots: a counting semaphore in the cache, so that it holds across
+# gunicorn's processes (Redis in production; without Redis, per process).
+# A slot lapses by itself just after the fetch's deadline, so a process
+# killed mid-fetch does not keep it.
+
+
+def _take_fetch_slot() -> tuple[str, str] | None:
+    """(cache key, token) of a free slot, now taken; None if all are taken."""
+    lapse = math.ceil(settings.FEDERATION_KEY_FETCH_SECONDS) + 1
+    token = uuid.uuid4().hex
+    for number in range(settings.FEDERATION_KEY_FETCH_CONCURRENCY):
+        name = FETCH_SLOT_KEY.format(number)
+        if cache.add(name, token, timeout=lapse):
+            return name, token
+    return None
+
+
+def _give_back_fetch_slot(slot: tuple[str, str]) -> None:
+    name, token = slot
+    if cache.get(name) == token:  # not lapsed and taken by another meanwhile
+        cache.delete(name)
 
 
 def _check(request, body, actor: RemoteActor, parsed):

@@ -6,14 +6,22 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from federation import inbox as inbox_path
+from federation import verification
 
 
 def _answer(request, *, handle: str):
     try:
         inbox_path.receive(request, inbox_handle=handle)
     except inbox_path.Refused as exc:
-        return JsonResponse({"error": exc.reason}, status=exc.status)
+        return _refusal(exc)
     return HttpResponse(status=202)
+
+
+def _refusal(exc: inbox_path.Refused) -> JsonResponse:
+    response = JsonResponse({"error": exc.reason}, status=exc.status)
+    if exc.status == 503:  # the signer's key, for now: senders retry a 503
+        response["Retry-After"] = str(verification.RETRY_AFTER_SECONDS)
+    return response
 
 
 @csrf_exempt

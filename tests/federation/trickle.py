@@ -46,6 +46,7 @@ class TrickleServer:
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
         self.host = f"127.0.0.1:{self._listener.getsockname()[1]}"
         self._stopping = threading.Event()
+        self.connections = 0  # accepted so far
         self._thread = threading.Thread(target=self._accept_forever, daemon=True)
 
     def url(self, path: str = "/") -> str:
@@ -68,6 +69,7 @@ class TrickleServer:
                 conn, _ = self._listener.accept()
             except OSError:
                 return  # closed
+            self.connections += 1
             threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
 
     def _answer(self, conn: socket.socket) -> None:
