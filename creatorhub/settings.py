@@ -167,11 +167,13 @@ STORAGES = {
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=8 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
-# Redis: the Celery broker and the shared cache when REDIS_URL is set.
+# The Celery broker: Redis (REDIS_URL, also the shared cache), RabbitMQ
+# (CELERY_BROKER_URL=amqp://...) or, with neither, the embedded file broker.
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
-if CELERY_BROKER_URL.startswith("filesystem://"):
+BROKER_SCHEME = CELERY_BROKER_URL.partition("://")[0].lower()
+if BROKER_SCHEME == "filesystem":
     # The embedded broker: messages are files under var/broker, so `make run`
     # needs no server and a real worker process still runs every task.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -181,9 +183,24 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
         "store_processed": False,
     }
+elif BROKER_SCHEME in {"amqp", "amqps", "pyamqp"}:
+    # RabbitMQ: every publish waits for the broker's confirm, so a message
+    # the broker did not take raises instead of vanishing. Unacked messages
+    # come back when a worker's connection closes (no visibility timeout);
+    # a task must be acked within RabbitMQ's consumer_timeout (30 min by
+    # default; our time limits are at most 150 s). docs/operations.md.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+elif BROKER_SCHEME.startswith(("redis", "rediss", "sentinel")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Longer than any countdown the code uses; see docs/operations.md.
+        "visibility_timeout": 3600,
+        # A Redis that stops answering without closing the connection
+        # fails a publish in seconds instead of holding a web request forever.
+        "socket_connect_timeout": 3,
+        "socket_timeout": 5,
+    }
 else:
-    # Longer than any countdown the code uses; see docs/operations.md.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
 
