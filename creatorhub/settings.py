@@ -282,13 +282,14 @@ FEDERATION_DELIVERY_BREAKER_SECONDS = env.int("FEDERATION_DELIVERY_BREAKER_SECON
 # Inbox (federation/inbox.py; docs/configuration.md, "Inbox"). Bodies larger
 # than this are refused (413): Mastodon's activities are a few KB.
 FEDERATION_INBOX_MAX_BYTES = env.int("FEDERATION_INBOX_MAX_BYTES", 256 * 1024)
-# "auto": queue through Redis when REDIS_URL is set, else store each activity
-# in the database on the request path; "redis" or "database" to choose.
-FEDERATION_INBOX_BUFFER = env.str("FEDERATION_INBOX_BUFFER", "auto")
+# Stored activities are processed in this many partitions, by actor: as many
+# workers as partitions can process at once (federation.processing).
+FEDERATION_INBOX_PARTITIONS = env.int("FEDERATION_INBOX_PARTITIONS", 16)
+# Drains running at once, at most; each takes partitions no other holds.
+FEDERATION_INBOX_DRAINERS = env.int("FEDERATION_INBOX_DRAINERS", 4)
 FEDERATION_INBOX_BATCH_SIZE = env.int("FEDERATION_INBOX_BATCH_SIZE", 2000)
 FEDERATION_INBOX_DRAIN_SECONDS = env.int("FEDERATION_INBOX_DRAIN_SECONDS", 20)
 FEDERATION_INBOX_GATHER_SECONDS = env.float("FEDERATION_INBOX_GATHER_SECONDS", 1.0)
-FEDERATION_INBOX_DEDUPE_SECONDS = env.int("FEDERATION_INBOX_DEDUPE_SECONDS", 3600)
 FEDERATION_INBOX_DRAIN_FLAG_SECONDS = env.int("FEDERATION_INBOX_DRAIN_FLAG_SECONDS", 30)
 FEDERATION_INBOX_RETENTION_DAYS = env.int("FEDERATION_INBOX_RETENTION_DAYS", 30)
 

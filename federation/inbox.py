@@ -7,16 +7,16 @@ size (413), media type (415), a JSON object with an id, type and actor
 skip_unknown_actor_activity), a blocked server (403, nothing stored), the
 HTTP signature (401, or 503 when the signer's key could not be fetched for
 now), the signer being the activity's actor (401). Then the activity is
-handed over, once per id, and answered 202: to Redis when it is configured
-(federation.inbox_buffer; a worker stores batches), else stored in the
-database with one processing task queued on commit.
+stored in the database, once per id, and answered 202; the inbox workers
+are woken once it is committed. A 202 is a promise, so it waits for
+PostgreSQL, never for a broker; if the database does not answer, the view
+answers 503 with Retry-After and the sender tries again.
 
 Everything after that is the worker's (federation.processing). The request
 path is kept lean on purpose: a flood of likes on a popular post must not
 take the web processes down (bench/inbox.py measures it).
 """
 
-import functools
 import json
 import logging
 import re
@@ -24,13 +24,13 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
 from moderation import services as moderation
 
-from . import inbox_buffer, signatures, verification
+from . import signatures, verification
 from .models import InboundActivity
-from .processing import host_of, record_line
+from .processing import host_of, partition_of, wake_inbox_workers
 from .selectors import creator_by_handle
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,16 @@ class Accepted:
 
 def receive(request, *, inbox_handle: str = "") -> Accepted:
     """Check one POSTed activity and hand it over; Refused if not accepted."""
+    try:
+        return _receive(request, inbox_handle=inbox_handle)
+    except (OperationalError, InterfaceError):
+        # The database is away: nothing is stored, so no 202; a 503 the
+        # sender retries (with Retry-After), never an HTML 500.
+        logger.warning("inbox: the database does not answer; answering 503")
+        raise Refused(503, "activities cannot be stored right now") from None
+
+
+def _receive(request, *, inbox_handle: str) -> Accepted:
     if inbox_handle and not _creator_exists(inbox_handle.lower()):
         raise Refused(404, "no such inbox")
     _check_media_type(request)
@@ -84,9 +94,7 @@ def receive(request, *, inbox_handle: str = "") -> Accepted:
     signer = _signer(request, body, parsed)
     if signer != actor:
         raise Refused(401, "the activity's actor is not the signer")
-    return _hand_over(
-        activity, body=body, key_id=parsed.key_id, inbox_handle=inbox_handle.lower()
-    )
+    return _hand_over(activity, key_id=parsed.key_id, inbox_handle=inbox_handle.lower())
 
 
 # Cheap checks ---------------------------------------------------------------------
@@ -243,56 +251,27 @@ def forget_cached_keys() -> None:
 # Handing over ----------------------------------------------------------------------
 
 
-def _hand_over(activity: dict, *, body: bytes, key_id: str, inbox_handle: str):
-    if inbox_buffer.enabled():
-        line = record_line(
-            activity=activity,
-            body=body,
-            key_id=key_id,
-            inbox_handle=inbox_handle,
-            received_at=time.time(),
-        )
-        result = inbox_buffer.push(activity["id"], line)
-        if result == inbox_buffer.DUPLICATE:
-            return Accepted("duplicate")
-        if result == inbox_buffer.QUEUED_START_DRAIN:
-            _start_drain()
-        return Accepted("queued")
-    return _store(activity, key_id=key_id, inbox_handle=inbox_handle)
+def _hand_over(activity: dict, *, key_id: str, inbox_handle: str) -> Accepted:
+    """Store the activity, then wake the inbox workers; 202 follows.
 
-
-def _start_drain() -> None:
-    from .tasks import process_inbox_batch
-
-    try:
-        process_inbox_batch.delay()
-    except Exception:  # noqa: BLE001 (the activity is safe in Redis already)
-        # The beat sweeper starts a drain for whatever is pending.
-        logger.exception("inbox: could not queue a drain; the sweeper will")
-
-
-def _start_processing(pk: int) -> None:
-    from .tasks import process_inbox_activity
-
-    try:
-        process_inbox_activity.delay(pk)
-    except Exception:  # noqa: BLE001 (the row is stored and stays queued)
-        logger.exception("inbox: could not queue processing; the sweeper will")
-
-
-def _store(activity: dict, *, key_id: str, inbox_handle: str) -> Accepted:
+    The 202 is a promise (senders never retry it), so it is given only once
+    PostgreSQL has the activity: the broker carries a wake-up, never the
+    only copy. A database that does not answer is a 503 (the view's), which
+    senders retry.
+    """
     try:
         with transaction.atomic():
-            row = InboundActivity.objects.create(
+            InboundActivity.objects.create(
                 ap_id=activity["id"],
                 activity_type=activity["type"],
                 actor_uri=activity["actor"],
+                partition=partition_of(activity["actor"]),
                 payload=activity,
                 key_id=key_id[:500],
                 verified=True,
                 inbox_handle=inbox_handle,
             )
-            transaction.on_commit(functools.partial(_start_processing, row.pk))
+            transaction.on_commit(wake_inbox_workers)
     except IntegrityError:
         return Accepted("duplicate")
     return Accepted("stored")

@@ -266,6 +266,10 @@ class InboundActivity(models.Model):
     verified = models.BooleanField(default=False)
     # The inbox it arrived at: a creator's handle, or "" for the shared inbox.
     inbox_handle = models.CharField(max_length=30, blank=True)
+    # Which of the inbox's partitions it is processed in: one per actor, so
+    # an actor's activities go in order while others' go side by side
+    # (federation.processing).
+    partition = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -279,10 +283,11 @@ class InboundActivity(models.Model):
             models.UniqueConstraint(fields=["ap_id"], name="inbound_ap_id_once"),
         ]
         indexes = [
+            # Workers take the oldest waiting activities of a partition.
             models.Index(
-                fields=["received_at"],
+                fields=["partition", "received_at"],
                 condition=Q(state="queued"),
-                name="inbound_queued_idx",
+                name="inbound_waiting_idx",
             ),
             # The sweeper's retention cut and the admin's newest-first list:
             # without it, each would read the whole log (every minute, for

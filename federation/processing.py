@@ -22,12 +22,14 @@ ignored, with a note saying why.
 import functools
 import json
 import logging
+import random
 import re
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -41,7 +43,7 @@ from analytics.services import Author
 from moderation import services as moderation
 from posts.models import Post
 
-from . import ids
+from . import ids, queue
 from .models import InboundActivity, RemoteActor, RemoteInstance
 
 logger = logging.getLogger(__name__)
@@ -322,59 +324,6 @@ def blocked_hosts(uris: Iterable[str]) -> set[str]:
     return moderation.blocked_domains_among(host_of(uri) for uri in uris if uri)
 
 
-# Handing over and storing ----------------------------------------------------------
-
-
-_META = ("id", "type", "actor", "key_id", "inbox", "at")
-
-
-def record_line(
-    *,
-    activity: dict,
-    body: bytes,
-    key_id: str,
-    inbox_handle: str,
-    received_at: float,
-) -> bytes:
-    """How the request path hands an activity over: a line of metadata, then
-    the body exactly as received (parsed again by the worker, not re-encoded
-    on the request path).
-
-    The metadata are tab-separated: the request path checked that none of
-    them holds a tab or a line break (URLs, a type name, a handle).
-    """
-    meta = (
-        activity["id"],
-        activity["type"],
-        activity["actor"],
-        key_id,
-        inbox_handle,
-        repr(received_at),
-    )
-    return "\t".join(meta).encode() + b"\n" + body
-
-
-def parse_lines(lines: Iterable[bytes]) -> dict[str, tuple[dict, bytes]]:
-    """ap_id -> (metadata, body) in arrival order, the first of each id."""
-    records: dict[str, tuple[dict, bytes]] = {}
-    for line in lines:
-        head, _, body = line.partition(b"\n")
-        meta = dict(zip(_META, head.decode().split("\t"), strict=True))
-        meta["at"] = float(meta["at"])
-        records.setdefault(meta["id"], (meta, body))
-    return records
-
-
-def _line(meta: dict, body: bytes) -> bytes:
-    return "\t".join(str(meta[name]) for name in _META).encode() + b"\n" + body
-
-
-def stored_ids(ap_ids: Iterable[str]) -> set[str]:
-    return set(
-        among(InboundActivity.objects, "ap_id", ap_ids).values_list("ap_id", flat=True)
-    )
-
-
 @dataclass
 class Results:
     """How each activity of a batch went, by activity id."""
@@ -392,96 +341,51 @@ class Results:
         return counts
 
 
-# The batch is copied into a session's scratch table, then inserted from it:
-# COPY moves rows far faster than parameters, and the INSERT can then skip
-# ids stored before (ON CONFLICT) and say which rows are new.
-_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS inbox_stage (
-    ap_id text, activity_type text, actor_uri text, payload text, key_id text,
-    verified boolean, inbox_handle text, received_at timestamptz, state text,
-    error text, attempts integer, processed_at timestamptz
-) ON COMMIT DELETE ROWS
-"""
-_COLUMNS = (
-    "ap_id, activity_type, actor_uri, payload, key_id, verified, inbox_handle, "
-    "received_at, state, error, attempts, processed_at"
-)
-_INSERT = """
-INSERT INTO {table} ({columns})
-SELECT ap_id, activity_type, actor_uri, payload::jsonb, key_id, verified,
-       inbox_handle, received_at, state, error, attempts, processed_at
-FROM inbox_stage
-ON CONFLICT (ap_id) DO NOTHING
-RETURNING id, ap_id
-"""
+# Claiming work ---------------------------------------------------------------------
+#
+# Stored activities are split into partitions by their actor: all of one
+# actor's activities fall in one partition and are processed in the order
+# they arrived (a Like before its Undo, a Follow before its Undo, a reply
+# before its Delete), while different partitions are processed at once by
+# as many workers as there are. A worker holds a partition with a
+# PostgreSQL advisory lock for the length of one batch's transaction: a
+# worker that dies releases it with its connection, and its batch, never
+# committed, is still QUEUED for the next. Activities of different actors
+# about the same post (a viral post's likes) may be processed side by side:
+# unique constraints and the rollups' upserts keep the counts exact.
+
+# The advisory lock space of the inbox's partitions (any fixed number).
+_LOCK_SPACE = 0x1B0C
 
 
-def _rows(records: dict, results: Results, *, now: datetime) -> list[dict]:
-    rows = []
-    for ap_id, (meta, body) in records.items():
-        outcome = results.outcomes.get(ap_id)
-        failed = ap_id in results.failures
-        done = outcome is not None and outcome.state != State.QUEUED
-        rows.append(
-            {
-                "ap_id": ap_id,
-                "activity_type": meta["type"][:64],
-                "actor_uri": meta["actor"],
-                "payload": body.decode(),
-                "key_id": meta["key_id"][:500],
-                "verified": True,
-                "inbox_handle": meta["inbox"],
-                "received_at": datetime.fromtimestamp(meta["at"], tz=UTC),
-                "state": str(outcome.state) if outcome else str(State.QUEUED),
-                "error": (results.failures[ap_id] if failed else outcome.note)[:1000]
-                if (failed or outcome)
-                else "",
-                "attempts": 1 if failed else 0,
-                "processed_at": now if done else None,
-            }
-        )
-    return rows
+def partition_of(actor_uri: str) -> int:
+    """The partition of an actor's activities (stable across processes)."""
+    return zlib.crc32(actor_uri.encode()) % settings.FEDERATION_INBOX_PARTITIONS
 
 
-def store(records: dict, results: Results) -> dict[str, int]:
-    """Write the raw activities with how they went; ap_id -> pk of new rows.
-
-    On PostgreSQL the batch goes in with COPY, bodies as received (Django's
-    cursors quote every value in Python, which cost more than the insert
-    itself for a batch of payloads).
-    """
-    rows = _rows(records, results, now=timezone.now())
-    if not rows:
-        return {}
-    if connection.vendor != "postgresql":
-        return _store_orm(rows)
-    import psycopg
-
-    connection.ensure_connection()
-    with transaction.atomic(), psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_STAGE)
-        with cursor.copy(f"COPY inbox_stage ({_COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(tuple(row.values()))
+def hold(*partitions: int, wait: bool) -> bool:
+    """Hold `partitions` until the transaction ends, waiting for them; or,
+    without `wait`, hold the one partition given unless another worker has
+    it (False). SQLite needs no lock: it runs one write transaction at a
+    time already."""
+    if connection.vendor != "postgresql" or not partitions:
+        return True
+    with connection.cursor() as cursor:
+        if not wait:
+            [partition] = set(partitions)
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, partition]
+            )
+            return cursor.fetchone()[0]
+        # In one statement, in one order for every worker: no deadlock.
         cursor.execute(
-            _INSERT.format(table=InboundActivity._meta.db_table, columns=_COLUMNS)
+            "SELECT count(pg_advisory_xact_lock(%s, p)) FROM unnest(%s::int[]) p",
+            [_LOCK_SPACE, sorted(set(partitions))],
         )
-        new = {ap_id: pk for pk, ap_id in cursor.fetchall()}
-        # Emptied at commit too; now, for a caller inside a larger transaction.
-        cursor.execute("DELETE FROM inbox_stage")
-        return new
+    return True
 
 
-def _store_orm(rows: list[dict]) -> dict[str, int]:
-    known = stored_ids(row["ap_id"] for row in rows)
-    created = InboundActivity.objects.bulk_create(
-        [
-            InboundActivity(**(row | {"payload": json.loads(row["payload"])}))
-            for row in rows
-            if row["ap_id"] not in known
-        ]
-    )
-    return {row.ap_id: row.pk for row in created}
+_FIELDS = ("pk", "ap_id", "activity_type", "actor_uri", "payload", "attempts")
 
 
 def load_queued(pks: Iterable[int]) -> list[Inbound]:
@@ -489,14 +393,27 @@ def load_queued(pks: Iterable[int]) -> list[Inbound]:
     rows = (
         InboundActivity.objects.filter(pk__in=list(pks), state=State.QUEUED)
         .order_by("received_at", "pk")
-        .values_list("pk", "ap_id", "activity_type", "actor_uri", "payload", "attempts")
+        .values_list(*_FIELDS)
+    )
+    return [Inbound(*row) for row in rows]
+
+
+def _fresh_in(partition: int, *, limit: int) -> list[Inbound]:
+    """The oldest activities of a partition never tried yet (retries are the
+    sweeper's, after a pause, so a failing one is not retried at once)."""
+    rows = (
+        InboundActivity.objects.filter(
+            state=State.QUEUED, partition=partition, attempts=0
+        )
+        .order_by("received_at", "pk")
+        .values_list(*_FIELDS)[:limit]
     )
     return [Inbound(*row) for row in rows]
 
 
 def stale_queued(*, older_than: timedelta, limit: int) -> list[int]:
-    """Activities that should have been processed by now (a lost message,
-    a worker that died, a retry after a transient failure)."""
+    """Activities that should have been processed by now (a lost wake-up,
+    a retry after a failure)."""
     return list(
         InboundActivity.objects.filter(
             state=State.QUEUED, received_at__lt=timezone.now() - older_than
@@ -509,11 +426,6 @@ def stale_queued(*, older_than: timedelta, limit: int) -> list[int]:
 # Processing ---------------------------------------------------------------------
 
 INTERACTION_TYPES = {"Like", "Announce", "EmojiReact"}
-# One batch at a time, whichever worker runs it: batches replay likes and
-# undos, and creates and deletes, against what the batch before committed.
-# Batches are short (a few ms for hundreds of activities) and never wait on
-# the network (see DEFERRED).
-INBOX_LOCK = "inbox:batch"
 # Left queued for a task of its own: it needs a network fetch, which must
 # not hold up a batch (Move fetches the new account).
 DEFERRED = Outcome(State.QUEUED, "waiting for a fetch")
@@ -534,7 +446,8 @@ def process(items: Sequence[Inbound], *, fetched: dict | None = None) -> Results
     """Process a batch: likes, boosts, reactions, their undos and replies in
     bulk; the rest one by one, after them, in the order they arrived.
 
-    Runs inside the caller's transaction, which holds INBOX_LOCK. A failure
+    Runs inside the caller's transaction, which holds the partitions of the
+    activities' actors (see `hold`). A failure
     of one of the one-by-one activities is rolled back alone and reported
     in `failures`. `fetched` holds documents fetched beforehand for the
     activities that need one (Move); without, those are DEFERRED.
@@ -577,16 +490,18 @@ def process(items: Sequence[Inbound], *, fetched: dict | None = None) -> Results
 
 
 def process_stored(pks: Iterable[int]) -> dict[str, int]:
-    """Process stored activities by primary key (those still waiting): the
-    inbox stored them one by one, or the sweeper found them."""
+    """Process stored activities by primary key (those still waiting), one
+    batch, waiting for their partitions: what the sweeper retries, and the
+    Moves a batch left for a fetch."""
     from . import process_actors
 
     pks = list(pks)
-    # Fetches first, outside the transaction and the lock.
+    # Fetches first, outside the transaction and the locks.
     fetched = process_actors.prefetch(load_queued(pks))
     with bound_server_side(), transaction.atomic():
-        lock(INBOX_LOCK)
-        items = load_queued(pks)  # a batch may have done some meanwhile
+        items = load_queued(pks)
+        hold(*(partition_of(item.actor) for item in items), wait=True)
+        items = load_queued(pks)  # another worker may have done some meanwhile
         if not items:
             return {}
         results = process(items, fetched=fetched)
@@ -622,65 +537,173 @@ def batch_size() -> int:
     return settings.FEDERATION_INBOX_BATCH_SIZE
 
 
+# Waking workers ------------------------------------------------------------------
+#
+# Each stored activity wakes the inbox workers, at most once per
+# FEDERATION_INBOX_DRAIN_FLAG_SECONDS: a drain takes whatever has arrived by
+# then. The flag is cleared when a drain finds nothing left (and it looks
+# once more after clearing it, so an activity stored in between is never
+# left without a drain).
+
+DRAIN_TASK = "federation.tasks.process_inbox_batch"
+_WAKE_FLAG = "inbox:drain-queued"
+
+
+def wake_inbox_workers(*, force: bool = False) -> bool:
+    """Queue a drain unless one is queued or running; whether one was."""
+    try:
+        if not force and not cache.add(
+            _WAKE_FLAG, 1, timeout=settings.FEDERATION_INBOX_DRAIN_FLAG_SECONDS
+        ):
+            return False
+    except Exception:  # noqa: BLE001 (the cache is Redis, and away: wake anyway)
+        logger.warning("inbox: the cache does not answer; queuing a drain")
+    return queue.wake(DRAIN_TASK, force=force)
+
+
+def take_drainer_slot() -> str | None:
+    """One of FEDERATION_INBOX_DRAINERS places for a drain at work, or None
+    when that many run already (the drain then has nothing to add)."""
+    timeout = settings.FEDERATION_INBOX_DRAIN_SECONDS + 60
+    try:
+        for number in range(settings.FEDERATION_INBOX_DRAINERS):
+            key = f"inbox:drainer:{number}"
+            if cache.add(key, 1, timeout=timeout):
+                return key
+    except Exception:  # noqa: BLE001 (no cache: drain, unbounded but correct)
+        logger.warning("inbox: the cache does not answer; draining anyway")
+        return ""
+    return None
+
+
+def leave_drainer_slot(key: str) -> None:
+    if key:
+        try:
+            cache.delete(key)
+        except Exception:  # noqa: BLE001 (it expires on its own)
+            logger.warning("inbox: could not free a drainer place")
+
+
+def drain_finished() -> bool:
+    """Clear the wake-up flag; whether anything arrived meanwhile."""
+    try:
+        cache.delete(_WAKE_FLAG)
+    except Exception:  # noqa: BLE001 (it expires on its own)
+        logger.warning("inbox: could not clear the drain flag")
+    return waiting_count(limit=1) > 0
+
+
 # Worker entry points (federation.tasks) ---------------------------------------------
 
 
 @dataclass
 class Drained:
-    stored: int = 0
+    processed: int = 0
     counts: dict | None = None
     more: bool = False
 
 
-def drain_buffer(*, seconds: float | None = None) -> Drained:
-    """Store and process what the request path queued in Redis, a batch at a
-    time, for up to `seconds`; `more` says whether some is left.
+def process_partition(partition: int) -> tuple[Results, list[Inbound]] | None:
+    """Process the oldest waiting activities of one partition in one
+    transaction; None if another worker holds the partition.
 
-    A batch is processed and stored in one transaction; its claim in Redis
-    is released only after the commit, so a worker that dies mid-batch
-    loses nothing (the sweeper puts the claim back).
+    A batch that fails as a whole is done again one activity at a time, so
+    one bad activity holds up nothing but itself.
     """
-    from . import inbox_buffer
-    from .tasks import process_inbox_activity
+    try:
+        with bound_server_side(), transaction.atomic():
+            if not hold(partition, wait=False):
+                return None
+            items = _fresh_in(partition, limit=batch_size())
+            results = process(items)
+            _update(items, results)
+        return results, items
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the task tries again later
+    except Exception:  # noqa: BLE001 (one bad activity must not stall all)
+        logger.exception("inbox: a batch of partition %s failed", partition)
+    with transaction.atomic():
+        if not hold(partition, wait=False):
+            return None
+        items = _fresh_in(partition, limit=batch_size())
+    results = Results(outcomes={}, failures={})
+    for item in items:
+        try:
+            with transaction.atomic():
+                hold(partition, wait=True)
+                one = process([item])
+                _update([item], one)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            logger.exception("inbox: %s failed", item.ap_id)
+            one = Results(
+                outcomes={}, failures={item.ap_id: f"{type(exc).__name__}: {exc}"}
+            )
+            _update([item], one)
+        results.outcomes.update(one.outcomes)
+        results.failures.update(one.failures)
+    return results, items
 
-    inbox_buffer.drain_started()
+
+def process_queued(*, seconds: float | None = None) -> Drained:
+    """Process waiting activities, partition by partition, for up to
+    `seconds`; `more` says whether some were left when time ran out.
+
+    Each round visits every partition in a random order (workers running
+    side by side start apart) and skips those another worker holds. Moves
+    the batches left for a fetch are done after their batch, outside it.
+    """
     budget = settings.FEDERATION_INBOX_DRAIN_SECONDS if seconds is None else seconds
     deadline = time.monotonic() + budget
-    result = Drained(counts={})
+    drained = Drained(counts={})
+    if waiting_count(limit=2 * batch_size()) >= 2 * batch_size():
+        # A backlog: more hands help, each on partitions of its own.
+        queue.wake(DRAIN_TASK)
+    partitions = list(range(settings.FEDERATION_INBOX_PARTITIONS))
     while True:
-        key, lines = inbox_buffer.claim(batch_size())
-        if not lines:
-            return result
-        started = time.monotonic()
-        try:
-            results, pks = _drain_batch(lines)
-        except (OperationalError, InterfaceError):
-            inbox_buffer.put_back(key)  # the database is away: try later
-            raise
-        except Exception:  # noqa: BLE001 (one bad activity must not stall all)
-            logger.exception("inbox: a batch failed; storing it one by one")
-            results, pks = _drain_one_by_one(lines)
-        inbox_buffer.release(key)
-        for ap_id, outcome in results.outcomes.items():
-            if outcome is DEFERRED and ap_id in pks:
-                process_inbox_activity.delay(pks[ap_id])
-        counts = results.counts()
-        logger.info(
-            "inbox: %d activities in %.0f ms: %s",
-            len(lines),
-            (time.monotonic() - started) * 1000,
-            counts,
-        )
-        result.stored += len(lines)
-        for state, count in counts.items():
-            result.counts[state] = result.counts.get(state, 0) + count
-        if time.monotonic() > deadline:
-            result.more = inbox_buffer.pending_count() > 0
-            return result
-        if len(lines) < batch_size() // 4:
+        random.shuffle(partitions)
+        done_this_round = 0
+        busy = False
+        for partition in partitions:
+            outcome = process_partition(partition)
+            if outcome is None:
+                busy = True
+                continue
+            results, items = outcome
+            done_this_round += len(items)
+            _add_counts(drained, results)
+            deferred = [
+                item.pk
+                for item in items
+                if results.outcomes.get(item.ap_id) is DEFERRED
+            ]
+            if deferred:
+                process_stored(deferred)
+            if time.monotonic() > deadline:
+                drained.more = True
+                return drained
+        drained.processed += done_this_round
+        if not done_this_round and not busy:
+            return drained
+        if done_this_round < batch_size() // 4:
             # A trickle: let a batch gather rather than pay a batch's fixed
             # cost (a dozen queries and a commit) for a handful.
             time.sleep(settings.FEDERATION_INBOX_GATHER_SECONDS)
+            if time.monotonic() > deadline:
+                drained.more = waiting_count(limit=1) > 0
+                return drained
+
+
+def _add_counts(drained: Drained, results: Results) -> None:
+    for state, count in results.counts().items():
+        drained.counts[state] = drained.counts.get(state, 0) + count
+
+
+def waiting_count(*, limit: int) -> int:
+    """Activities waiting for their first try, counted up to `limit`."""
+    waiting = InboundActivity.objects.filter(state=State.QUEUED, attempts=0)
+    return waiting.values("pk")[:limit].count()
 
 
 @contextmanager
@@ -707,54 +730,6 @@ def bound_server_side():
         raw.cursor_factory = previous
 
 
-def _drain_batch(lines: Sequence[bytes]) -> tuple[Results, dict[str, int]]:
-    records = parse_lines(lines)
-    with bound_server_side(), transaction.atomic():
-        lock(INBOX_LOCK)
-        # After the lock: a batch that held it has committed what it stored.
-        known = stored_ids(records)
-        new = {ap_id: record for ap_id, record in records.items() if ap_id not in known}
-        items = [
-            Inbound(
-                pk=0,
-                ap_id=ap_id,
-                type=meta["type"],
-                actor=meta["actor"],
-                payload=json.loads(body),
-            )
-            for ap_id, (meta, body) in new.items()
-        ]
-        results = process(items)
-        pks = store(new, results)
-    return results, pks
-
-
-def _drain_one_by_one(lines: Sequence[bytes]) -> tuple[Results, dict[str, int]]:
-    """Each activity of a failed batch alone; one that fails again is stored
-    as failed once (the sweeper retries it), or dropped if it cannot even
-    be stored."""
-    results, pks = Results(outcomes={}, failures={}), {}
-    for ap_id, (meta, body) in parse_lines(lines).items():
-        line = _line(meta, body)
-        try:
-            one, stored = _drain_batch([line])
-        except (OperationalError, InterfaceError):
-            raise
-        except Exception as exc:  # noqa: BLE001
-            logger.exception("inbox: %s failed", ap_id)
-            one = Results(outcomes={}, failures={ap_id: f"{type(exc).__name__}: {exc}"})
-            try:
-                with transaction.atomic():
-                    stored = store({ap_id: (meta, body)}, one)
-            except Exception:  # noqa: BLE001
-                logger.exception("inbox: dropped %s: it cannot be stored", ap_id)
-                stored = {}
-        results.outcomes.update(one.outcomes)
-        results.failures.update(one.failures)
-        pks.update(stored)
-    return results, pks
-
-
 # How long after arriving an activity still QUEUED counts as forgotten, and
 # how long markers and the raw log are kept.
 STALE_AFTER = timedelta(minutes=5)
@@ -766,22 +741,17 @@ SWEEP_LIMIT = 2000
 def sweep() -> dict[str, int]:
     """Find work that fell through the cracks and clear old markers.
 
-    Batches of a worker that died are put back into the Redis queue;
-    activities still QUEUED long after arriving (a lost message, a retry
-    after a transient failure) are processed; cancellation markers, old
-    tombstones and the processed raw log past its retention are deleted.
+    Activities waiting for their first try with no worker on them (a lost
+    wake-up: the broker was down) get a drain queued; those still QUEUED
+    long after arriving (a retry after a failure) are processed here;
+    cancellation markers, old tombstones and the processed raw log past its
+    retention are deleted.
     """
-    from . import inbox_buffer
     from .models import EarlyCancellation, RemoteTombstone
-    from .tasks import process_inbox_batch
 
     report = {}
-    if inbox_buffer.enabled():
-        report["claims_returned"] = inbox_buffer.recover_stale_claims(
-            lease_seconds=int(STALE_AFTER.total_seconds())
-        )
-        if inbox_buffer.pending_count():
-            process_inbox_batch.delay()
+    if waiting_count(limit=1):
+        report["drain_queued"] = int(wake_inbox_workers(force=True))
     stale = stale_queued(older_than=STALE_AFTER, limit=SWEEP_LIMIT)
     report["retried"] = len(stale)
     for start in range(0, len(stale), batch_size()):

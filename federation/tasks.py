@@ -85,27 +85,21 @@ def deliver_sweep() -> None:
     retry_backoff_max=120,
     max_retries=5,
 )
-def process_inbox_activity(inbound_id: int) -> None:
-    """Process one stored activity (the inbox stores them one by one when
-    Redis is not configured)."""
-    from . import processing
-
-    processing.process_stored([inbound_id])
-
-
-@shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=5,
-    retry_backoff_max=120,
-    max_retries=5,
-)
 def process_inbox_batch() -> None:
-    """Store and process what the inbox queued in Redis, in batches; queue a
-    next run if some is left when this one's time is up."""
+    """Process stored activities, partition by partition, alongside up to
+    FEDERATION_INBOX_DRAINERS other runs; queue the next run if some are
+    left when this one's time is up, or arrived as it finished."""
     from . import processing
 
-    if processing.drain_buffer().more:
-        process_inbox_batch.delay()
+    slot = processing.take_drainer_slot()
+    if slot is None:
+        return  # enough runs at work; they take what this one would
+    try:
+        drained = processing.process_queued()
+    finally:
+        processing.leave_drainer_slot(slot)
+    if drained.more or processing.drain_finished():
+        processing.wake_inbox_workers(force=True)
 
 
 @shared_task

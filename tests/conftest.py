@@ -104,10 +104,9 @@ def hub(live_server, transactional_db, loopback):
 
 @pytest.fixture
 def live_inbox(hub, settings):
-    """The live server's inboxes storing what peers POST in the database
-    (no Redis hand-over), for tests to process in-process with
-    inbox_support.process_queued; no key verified by another test."""
-    settings.FEDERATION_INBOX_BUFFER = "database"
+    """The live server's inboxes, for tests to process what peers POST
+    in-process with inbox_support.process_queued; no key verified by
+    another test."""
     inbox.forget_cached_keys()
     yield hub
     inbox.forget_cached_keys()

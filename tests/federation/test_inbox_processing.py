@@ -23,7 +23,6 @@ from federation.models import (
     RemoteInstance,
     RemoteTombstone,
 )
-from federation.tasks import process_inbox_activity
 from moderation.models import DomainPolicy, Report
 from posts.models import Post
 from tests import factories
@@ -57,7 +56,6 @@ ACTORS = {
 
 @pytest.fixture(autouse=True)
 def _one_by_one(settings):
-    settings.FEDERATION_INBOX_BUFFER = "database"
     reset_request_caches()
     yield
     reset_request_caches()
@@ -837,7 +835,7 @@ def test_a_reply_from_a_domain_blocked_after_it_arrived_is_dropped(
     remote("mastodon").post(client, activity)
     DomainPolicy.objects.create(domain="mastodon.example")
 
-    process_inbox_activity(stored(activity["id"]).pk)
+    processing.process_stored([stored(activity["id"]).pk])
 
     row = stored(activity["id"])
     assert row.state == State.IGNORED
@@ -973,7 +971,7 @@ def test_processing_the_same_rows_again_changes_nothing(deliver, post):
 
     process_queued()
     for row in InboundActivity.objects.all():
-        process_inbox_activity(row.pk)
+        processing.process_stored([row.pk])
 
     assert before == (
         Follow.objects.count(),
@@ -989,8 +987,8 @@ def test_a_retried_task_does_nothing_twice(deliver, client, creator, post, remot
     remote("mastodon").post(client, activity)
     row = stored(activity["id"])
 
-    process_inbox_activity(row.pk)
-    process_inbox_activity(row.pk)
+    processing.process_stored([row.pk])
+    processing.process_stored([row.pk])
 
     assert counts(post)[Kind.LIKE] == 1
 

@@ -39,7 +39,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _one_by_one(settings):
     """Store on the request path (the Redis hand-over has its own tests)."""
-    settings.FEDERATION_INBOX_BUFFER = "database"
     reset_request_caches()
     yield
     reset_request_caches()

@@ -1,8 +1,9 @@
-"""The live inbox end to end: signed POSTs → Redis → a real worker → PostgreSQL.
+"""The live inbox end to end: signed POSTs → PostgreSQL → a real worker.
 
 Remote actors (keys the test holds) POST likes, boosts, replies, an undo
 and re-deliveries to the live server's inboxes over real HTTP, as servers
-do; the real `celery worker` drains the Redis hand-over and processes them.
+do; each is stored before its 202, and the real `celery worker`, woken
+through the broker, processes what was stored.
 Every activity must end processed exactly once: one row per id, each
 counted once, the undone like gone. (Follows, which send an Accept, are
 left to the unit tests: their deliveries would keep the worker busy past
@@ -42,11 +43,10 @@ def post_signed(remote: Remote, url: str, activity: dict) -> requests.Response:
 
 
 def test_activities_posted_to_the_live_inbox_are_processed_exactly_once(
-    live_server, settings, celery_worker_process
+    live_server, celery_worker_process
 ):
     # Ids stay https://hub.test/...: the worker process reads the same
     # settings. The live server answers on localhost, which it allows.
-    settings.FEDERATION_INBOX_BUFFER = "redis"
     from tests import factories
 
     creator = factories.CreatorFactory(handle="alice", user__username="alice")

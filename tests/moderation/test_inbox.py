@@ -30,7 +30,6 @@ BOB = "https://mastodon.example/users/bob"
 
 @pytest.fixture(autouse=True)
 def _one_by_one(settings):
-    settings.FEDERATION_INBOX_BUFFER = "database"
     reset_request_caches()
     yield
     reset_request_caches()
