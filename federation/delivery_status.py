@@ -312,9 +312,7 @@ def delivery_progress(post: Post) -> DeliveryProgress:
     return DeliveryProgress(
         post=post,
         activities=progress,
-        waiting_for_queue=waiting.filter(
-            enqueued_at__isnull=True, attempts=0
-        ).exists(),
+        waiting_for_queue=waiting.filter(enqueued_at__isnull=True, attempts=0).exists(),
         preparing_error=failing["last_error"] if failing else "",
         preparing_retry_at=failing["next_attempt_at"] if failing else None,
     )
