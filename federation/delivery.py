@@ -19,7 +19,7 @@ budget is spent. So:
   they have seen (docs/federation.md, "Delivery").
 - Each request is signed when it is sent (a fresh Date), with the creator's
   key, or the instance actor's for activities no creator sent.
-- Answers are classed as Mastodon does (../shared/INTEROP.md §b7): 2xx
+- Answers are classed as Mastodon does (docs/federation.md, "Delivery"): 2xx
   delivered; 410 drops that follower (or, from a shared inbox, gives up:
   the server is gone); 429 waits for Retry-After; 401, 408, 5xx and network
   failures retry with backoff (n⁴ + 15 s plus jitter, 16 retries, about

@@ -1,7 +1,7 @@
 """What an inbox's answer means for a delivery, in words a person reads.
 
 Pure functions, no database, no network: classing an answer (or the lack
-of one) as Mastodon's delivery worker does (../shared/INTEROP.md §b7), the
+of one) as Mastodon's delivery worker does (docs/federation.md), the
 words the dashboard shows, Retry-After, and the backoff between retries.
 federation/delivery.py acts on the verdicts.
 """

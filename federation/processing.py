@@ -12,7 +12,7 @@ creator it follows), never from the inbox it arrived at, so an activity
 that reached several of our inboxes is stored once and still reaches
 every creator it concerns.
 
-Ownership rules (../shared/INTEROP.md §b5, recommendation 9): the object of
+Ownership rules (as Mastodon applies them; docs/federation.md): the object of
 a Create, Update or Delete must live on the actor's host and be attributed
 to the actor; only the original actor undoes. A Like of a missing post, a
 reply to a deleted post and anything we do not handle are stored and
