@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 run: install ## Web, worker and beat on the embedded defaults, with demo data.
 	scripts/run-dev
 
-test: install chromium lint ## Lint, then the suite on SQLite and on PostgreSQL + Redis.
+test: install chromium lint ## Lint, the suite on SQLite and on PostgreSQL + Redis, integration on RabbitMQ.
 	scripts/test
 
 install: $(STAMP)
