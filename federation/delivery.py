@@ -41,7 +41,6 @@ import uuid
 from collections import Counter, OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -249,10 +248,17 @@ class _Run:
     budget is spent. Only this thread touches the database and the cache;
     the sending threads only sign, POST and report back."""
 
-    def __init__(self, *, activity_id: int | None, now: datetime | None):
+    def __init__(
+        self,
+        *,
+        activity_id: int | None,
+        delivery_ids: list[int] | None = None,
+        now: datetime | None,
+    ):
         self.limits = Limits.from_settings()
         self.process = _process_state(self.limits)
         self.activity_id = activity_id
+        self.delivery_ids = delivery_ids
         self._fixed_now = now
         self.token = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.results: queue.SimpleQueue = queue.SimpleQueue()
@@ -276,6 +282,8 @@ class _Run:
         now = self.now()
         with transaction.atomic():
             rows = due_deliveries(now=now, activity_id=self.activity_id)
+            if self.delivery_ids is not None:
+                rows = rows.filter(pk__in=self.delivery_ids)
             if exclude:
                 rows = rows.exclude(host__in=exclude)
             claimed = [
@@ -614,28 +622,24 @@ def _drop_gone_recipient(row: _Row, answer: Answer) -> str:
 
 
 def deliver_due(
-    *, activity_id: int | None = None, now: datetime | None = None
+    *,
+    activity_id: int | None = None,
+    delivery_ids: list[int] | None = None,
+    now: datetime | None = None,
 ) -> RunResult:
-    """Send due deliveries (of one activity, or of any) until none is left
-    or the run's time budget is spent; `more` says to run again.
+    """Send due deliveries (of one activity, of a batch of rows, or of any)
+    until none is left or the run's time budget is spent; `more` says to
+    run again.
 
     `now` pins the clock, for tests of what happens days later.
     """
-    return _Run(activity_id=activity_id, now=now).run()
+    return _Run(activity_id=activity_id, delivery_ids=delivery_ids, now=now).run()
 
 
 def runs_for(rows: int) -> int:
     """How many runs to start for `rows` due deliveries."""
     limits = Limits.from_settings()
     return min(math.ceil(rows / limits.batch), limits.tasks)
-
-
-def start_delivery(*, activity_id: int, rows: int) -> None:
-    """Queue runs for a newly stored activity (called on commit)."""
-    from . import tasks
-
-    for _ in range(runs_for(rows)):
-        tasks.deliver_activity.delay(activity_id)
 
 
 def due_deliveries(*, now: datetime, activity_id: int | None = None):
@@ -657,8 +661,3 @@ def due_count(*, now: datetime | None = None) -> int:
     limits = Limits.from_settings()
     rows = due_deliveries(now=now or timezone.now()).values("pk")
     return rows[: limits.batch * limits.tasks].count()
-
-
-def host_of(url: str) -> str:
-    """The `host[:port]` a Delivery row is kept under, as RemoteInstance is."""
-    return urlsplit(url).netloc.lower()

@@ -139,7 +139,10 @@ class OutboundActivity(models.Model):
     # Addressed to the Public collection: listed in the outbox.
     is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
-    # Empty until the audience is computed and Delivery rows exist.
+    # Where its audience comes from and how far the fan-out has written it
+    # (federation.fanout); empty when its few inboxes were written at once.
+    audience = models.JSONField(default=dict, blank=True)
+    # Empty until the whole audience is written as Delivery rows.
     fanned_out_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -181,6 +184,14 @@ class Follow(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["creator", "actor"], name="follow_once_per_creator"
+            ),
+        ]
+        indexes = [
+            # The fan-out pages through a creator's followers by id.
+            models.Index(
+                fields=["creator", "id"],
+                condition=Q(state="accepted"),
+                name="follow_accepted_idx",
             ),
         ]
 

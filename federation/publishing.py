@@ -11,14 +11,13 @@ again never sends a second Create.
 import logging
 import time
 
-from django.db import transaction
 from django.utils import timezone
 
 from analytics.models import Interaction, Reply
 from posts.models import Mention, Post
 
 from . import client, notes, remote, selectors, services
-from .models import Delivery, OutboundActivity, RemoteActor
+from .models import OutboundActivity, RemoteActor
 
 logger = logging.getLogger(__name__)
 
@@ -135,22 +134,19 @@ def _replied_to_inbox(post: Post) -> set[str]:
     return set() if actor.gone_at else {actor.delivery_inbox}
 
 
-def audience(*, post: Post) -> set[str]:
-    """Distinct inboxes the post goes to: followers, mentioned, replied-to.
+def direct_audience(*, post: Post) -> set[str]:
+    """Inboxes the post goes to besides its author's followers (whom the
+    fan-out reads page by page): mentioned accounts, the author replied to.
 
-    Shared inboxes where offered, so a server with many followers gets it once.
+    Shared inboxes where offered, so a server with many of them gets it once.
     """
-    inboxes = services.follower_inboxes(post.creator)
-    inboxes |= _inboxes_of(notes.mentioned_actors(post))
-    inboxes |= _replied_to_inbox(post)
-    return inboxes
+    return _inboxes_of(notes.mentioned_actors(post)) | _replied_to_inbox(post)
 
 
-def _reached_before(post: Post) -> set[str]:
-    """Every inbox an activity about this post was queued for."""
-    return set(
-        Delivery.objects.filter(activity__post=post).values_list("inbox_url", flat=True)
-    )
+def _reached_before(post: Post) -> list[int]:
+    """The activities about this post sent so far: whoever they reached
+    holds a copy."""
+    return list(OutboundActivity.objects.filter(post=post).values_list("pk", flat=True))
 
 
 def _interacted(post: Post) -> set[str]:
@@ -178,14 +174,9 @@ def _existing(activity_id: str) -> OutboundActivity | None:
     return OutboundActivity.objects.filter(ap_id=activity_id).first()
 
 
-@transaction.atomic  # the activity and its deliveries, or neither
-def _queue(post: Post, payload: dict, inboxes: set[str], *, is_public=False):
+def _queue(post: Post, payload: dict, inboxes: set[str], **audience):
     return services.queue_activity(
-        creator=post.creator,
-        payload=payload,
-        inboxes=inboxes,
-        is_public=is_public,
-        post=post,
+        creator=post.creator, payload=payload, inboxes=inboxes, post=post, **audience
     )
 
 
@@ -201,14 +192,14 @@ def send_create(*, post: Post) -> OutboundActivity | None:
         return existing
     resolve_mentions(post=post)
     post = selectors.post_for_note(post.pk)  # with the mentions just resolved
-    inboxes = audience(post=post)
     activity = _queue(
         post,
         notes.create_activity(post),
-        inboxes,
+        direct_audience(post=post),
+        followers_of=post.creator,
         is_public=post.visibility == Post.Visibility.PUBLIC,
     )
-    logger.info("post %s: Create queued for %d inboxes", post.pk, len(inboxes))
+    logger.info("post %s: Create queued for its followers and mentions", post.pk)
     return activity
 
 
@@ -227,9 +218,14 @@ def send_update(*, post: Post) -> OutboundActivity | None:
         return existing
     resolve_mentions(post=post)
     post = selectors.post_for_note(post.pk)
-    inboxes = _reached_before(post) | audience(post=post) | _interacted(post)
-    activity = _queue(post, notes.update_activity(post), inboxes)
-    logger.info("post %s: Update queued for %d inboxes", post.pk, len(inboxes))
+    activity = _queue(
+        post,
+        notes.update_activity(post),
+        direct_audience(post=post) | _interacted(post),
+        followers_of=post.creator,
+        reached=_reached_before(post),
+    )
+    logger.info("post %s: Update queued for everyone who has it", post.pk)
     return activity
 
 
@@ -246,14 +242,14 @@ def send_delete(*, post: Post) -> OutboundActivity | None:
     existing = _existing(notes.delete_id(post))
     if existing is not None:
         return existing
-    inboxes = (
-        _reached_before(post)
-        | services.follower_inboxes(post.creator)
-        | _inboxes_of(notes.mentioned_actors(post))
-        | _interacted(post)
+    activity = _queue(
+        post,
+        notes.delete_activity(post),
+        _inboxes_of(notes.mentioned_actors(post)) | _interacted(post),
+        followers_of=post.creator,
+        reached=_reached_before(post),
     )
-    activity = _queue(post, notes.delete_activity(post), inboxes)
-    logger.info("post %s: Delete queued for %d inboxes", post.pk, len(inboxes))
+    logger.info("post %s: Delete queued for everyone who had it", post.pk)
     return activity
 
 
@@ -277,7 +273,6 @@ def send_pin(*, post: Post, pinned: bool, stamp: int) -> OutboundActivity | None
     existing = _existing(payload["id"])
     if existing is not None:
         return existing
-    inboxes = services.follower_inboxes(post.creator)
-    if not inboxes:
+    if not services.has_followers(post.creator):
         return None
-    return _queue(post, payload, inboxes)
+    return _queue(post, payload, set(), followers_of=post.creator)

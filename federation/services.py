@@ -2,16 +2,16 @@
 
 import logging
 import time
+from collections.abc import Iterable
 from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
-from moderation import policies as moderation
 
-from . import activitypub, delivery, follows, ids, keys
-from .models import Delivery, Follow, OutboundActivity
+from . import activitypub, fanout, follows, ids, keys, queue
+from .models import Follow, OutboundActivity
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +22,15 @@ def _activity_id(creator: CreatorProfile, kind: str) -> str:
 
 
 def follower_inboxes(creator: CreatorProfile) -> set[str]:
-    """Distinct inboxes of accepted followers, shared inboxes where offered."""
-    follows = Follow.objects.filter(
+    """Distinct inboxes of accepted followers, shared inboxes where offered.
+
+    All at once, as strings: for withdrawing a creator, whose follows end in
+    the same transaction (anything else fans out page by page).
+    """
+    rows = Follow.objects.filter(
         creator=creator, state=Follow.State.ACCEPTED, actor__gone_at__isnull=True
-    ).select_related("actor")
-    return {follow.actor.delivery_inbox for follow in follows}
+    ).values_list("actor__shared_inbox_url", "actor__inbox_url")
+    return {shared or personal for shared, personal in rows}
 
 
 @transaction.atomic
@@ -34,24 +38,31 @@ def queue_activity(
     *,
     creator: CreatorProfile | None,
     payload: dict,
-    inboxes: set[str],
+    inboxes: set[str] = frozenset(),
+    followers_of: CreatorProfile | None = None,
+    reached: Iterable[int] = (),
     is_public: bool = False,
     post=None,
 ) -> OutboundActivity:
-    """Store an activity once and one Delivery row per inbox it must reach,
-    and start sending when the transaction commits.
+    """Store an activity once, with its audience, and start sending it when
+    the transaction commits.
 
-    The one way anything is sent; never to a blocked server. Idempotent on
-    the activity id: a second call with the same id returns the stored
-    activity and adds no rows. A transaction that rolls back sends nothing.
-    `creator` None means the instance actor signs.
+    `inboxes` are written as Delivery rows at once (a few: mentioned
+    accounts, the author replied to, a blocked account); the accepted
+    followers of `followers_of` and the inboxes the `reached` activities
+    went to are written page by page by the fan-out (federation.fanout),
+    however many there are. The one way anything is sent; never to a
+    blocked server. Idempotent on the activity id: a second call with the
+    same id returns the stored activity and adds no rows. A transaction
+    that rolls back sends nothing. `creator` None means the instance actor
+    signs.
     """
     existing = OutboundActivity.objects.filter(ap_id=payload["id"]).first()
     if existing is not None:
         return existing
-    # Nothing goes to a server admins blocked (moderation.DomainPolicy).
-    blocked = moderation.blocked_domains_among(delivery.host_of(i) for i in inboxes)
-    inboxes = {inbox for inbox in inboxes if delivery.host_of(inbox) not in blocked}
+    audience = fanout.audience_of(
+        followers_of=followers_of.pk if followers_of else None, reached=reached
+    )
     try:
         with transaction.atomic():
             activity = OutboundActivity.objects.create(
@@ -61,22 +72,22 @@ def queue_activity(
                 activity_type=payload["type"],
                 payload=payload,
                 is_public=is_public,
-                fanned_out_at=timezone.now(),
+                audience=audience,
+                fanned_out_at=None if audience else timezone.now(),
             )
     except IntegrityError:  # queued by a concurrent call just now
         return OutboundActivity.objects.get(ap_id=payload["id"])
-    Delivery.objects.bulk_create(
-        [
-            Delivery(activity=activity, inbox_url=inbox, host=delivery.host_of(inbox))
-            for inbox in sorted(inboxes)
-        ],
-        ignore_conflicts=True,
-    )
-    if inboxes:
-        transaction.on_commit(
-            partial(delivery.start_delivery, activity_id=activity.pk, rows=len(inboxes))
-        )
+    added = fanout.add_deliveries(activity.pk, inboxes)
+    transaction.on_commit(partial(fanout.send, added))
+    if audience:
+        transaction.on_commit(partial(queue.wake, fanout.FAN_OUT_TASK, activity.pk))
     return activity
+
+
+def has_followers(creator: CreatorProfile) -> bool:
+    return Follow.objects.filter(
+        creator=creator, state=Follow.State.ACCEPTED, actor__gone_at__isnull=True
+    ).exists()
 
 
 @transaction.atomic
@@ -111,8 +122,7 @@ def withdraw_creator_from_fediverse(
 @transaction.atomic
 def announce_profile_update(*, creator: CreatorProfile) -> OutboundActivity | None:
     """Queue an `Update` of the actor so followers' servers refresh their copy."""
-    inboxes = follower_inboxes(creator)
-    if not inboxes or not creator.share_to_fediverse:
+    if not creator.share_to_fediverse or not has_followers(creator):
         return None
     key = keys.key_for_creator(creator)
     document = activitypub.actor_document(creator, public_key_pem=key.public_key_pem)
@@ -120,7 +130,7 @@ def announce_profile_update(*, creator: CreatorProfile) -> OutboundActivity | No
         document, activity_id=_activity_id(creator, "updates")
     )
     return queue_activity(
-        creator=creator, payload=payload, inboxes=inboxes, is_public=False
+        creator=creator, payload=payload, followers_of=creator, is_public=False
     )
 
 

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from . import client, delivery, outbox, remote
+from . import client, delivery, fanout, outbox, remote
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,21 @@ def deliver_activity(activity_id: int) -> None:
 
 
 @shared_task(**DELIVERY_LIMITS)
+def deliver_batch(delivery_ids: list[int]) -> None:
+    """Send a batch of an activity's rows (the fan-out hands them out by
+    page); rows still due when time is up are left to the sweep."""
+    delivery.deliver_due(delivery_ids=delivery_ids)
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def fan_out(activity_id: int) -> None:
+    """Write an activity's audience as Delivery rows, page by page, handing
+    each page to the senders; a fresh run carries on when time is up."""
+    if not fanout.fan_out(activity_id).done:
+        fan_out.delay(activity_id)
+
+
+@shared_task(**DELIVERY_LIMITS)
 def deliver_due() -> None:
     """Send due deliveries of any activity (retries, rows of dead workers)."""
     if delivery.deliver_due().more:
@@ -69,9 +84,12 @@ def deliver_due() -> None:
 
 @shared_task
 def deliver_sweep() -> None:
-    """Beat, every 30 s: start runs for whatever is due and nobody sends."""
+    """Beat, every 30 s: start runs for whatever is due and nobody sends,
+    and fan-outs a dead worker or a lost message left unfinished."""
     for _ in range(delivery.runs_for(delivery.due_count())):
         deliver_due.delay()
+    for activity_id in fanout.unfinished():
+        fan_out.delay(activity_id)
 
 
 # Inbox: what remote servers sent, processed on the `inbox` queue (the

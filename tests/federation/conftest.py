@@ -1,6 +1,6 @@
 import pytest
 
-from federation import outbox
+from federation import fanout, outbox
 from federation.models import Follow, OutboxJob, RemoteActor, RemoteInstance
 from tests import factories
 from tests.federation.peer import MastodonPeer
@@ -25,6 +25,12 @@ def run_outbox_jobs() -> int:
     """Run every outbox job that is due, as a worker would; how many ran."""
     due = OutboxJob.objects.filter(state=OutboxJob.State.PENDING).order_by("pk")
     return sum(outbox.run(pk) for pk in due.values_list("pk", flat=True))
+
+
+def fan_out_all() -> int:
+    """Write every unfinished audience as Delivery rows, as the workers
+    would; how many rows were added."""
+    return sum(fanout.fan_out(activity_id).added for activity_id in fanout.unfinished())
 
 
 def make_follower(creator, *, domain="mastodon.example", username="bob", shared=True):

@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 
 from federation import keys, signatures
 from federation.models import ActorKey, Delivery
-from tests.federation.conftest import make_follower
+from tests.federation.conftest import fan_out_all, make_follower
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,7 @@ def test_rotate_key_command_replaces_the_key_and_queues_an_update(alice, capsys)
     old_pem = keys.key_for_creator(alice).public_key_pem
 
     call_command("rotate_key", "alice")
+    assert fan_out_all() == 2
 
     new_pem = keys.key_for_creator(alice).public_key_pem
     assert new_pem != old_pem
@@ -77,7 +78,7 @@ def test_rotate_key_command_replaces_the_key_and_queues_an_update(alice, capsys)
         "https://a.example/inbox",
         "https://b.example/users/bob/inbox",
     ]
-    assert "Update queued for 2 inboxes" in capsys.readouterr().out
+    assert "an Update goes to its followers' servers" in capsys.readouterr().out
 
 
 def test_rotate_key_refuses_an_unknown_handle(db):

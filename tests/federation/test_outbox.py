@@ -13,7 +13,7 @@ from federation import outbox, queue
 from federation.models import Delivery, OutboundActivity, OutboxJob
 from posts.models import Post
 from posts.services import PostInput, post_publish, post_save_draft
-from tests.federation.conftest import make_follower
+from tests.federation.conftest import fan_out_all, make_follower
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,6 +92,7 @@ def test_published_while_the_broker_is_down_it_waits_then_goes_out_once(
     assert outbox.run(job.pk) is True
     assert outbox.run(job.pk) is False  # a second message does nothing
     [create] = OutboundActivity.objects.filter(activity_type="Create")
+    assert fan_out_all() == 2
     assert sorted(Delivery.objects.values_list("inbox_url", flat=True)) == [
         "https://a.example/inbox",
         "https://b.example/users/two/inbox",

@@ -6,7 +6,12 @@ from django.db import transaction
 from accounts.services import update_creator_profile
 from analytics.models import Interaction
 from federation.models import Delivery, Follow, OutboundActivity
-from tests.federation.conftest import AS2, make_follower, run_outbox_jobs
+from tests.federation.conftest import (
+    AS2,
+    fan_out_all,
+    make_follower,
+    run_outbox_jobs,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,6 +60,7 @@ def test_a_public_profile_change_queues_an_update_for_followers(alice):
     make_follower(alice)
     update_creator_profile(creator=alice, display_name="Alice Renamed")
     assert run_outbox_jobs() == 1
+    assert fan_out_all() == 1
     update = OutboundActivity.objects.get(activity_type="Update")
     assert update.payload["object"]["name"] == "Alice Renamed"
     assert update.deliveries.count() == 1

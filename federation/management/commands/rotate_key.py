@@ -23,6 +23,6 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(
-                f"Rotated the key of @{creator.handle}; Update queued for "
-                f"{update.deliveries.count()} inboxes."
+                f"Rotated the key of @{creator.handle}; an Update goes to its "
+                "followers' servers (the post's delivery log shows its progress)."
             )
