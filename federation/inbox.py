@@ -59,7 +59,7 @@ class Refused(Exception):
 class Accepted:
     """Answered 202; `how` says what became of it (for logs and tests)."""
 
-    how: str  # "queued", "stored", "duplicate" or "dropped"
+    how: str  # "stored", "duplicate" or "dropped"
 
 
 def receive(request, *, inbox_handle: str = "") -> Accepted:

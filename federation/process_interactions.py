@@ -215,8 +215,10 @@ def _cancelled_before(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
 
 
 def _apply(kept: list, actors: Actors) -> dict[str, Outcome]:
-    # The caller holds processing.INBOX_LOCK: no other batch replays likes
-    # and undos against these rows until this one commits.
+    # The caller holds the partitions of these actors (processing.hold):
+    # no other batch replays their likes and undos until this one commits.
+    # Likes of the same post by other actors may be written alongside; the
+    # unique constraints and the rollups' upserts keep those exact.
     outcomes: dict[str, Outcome] = {}
     undone_ids = {op.target_id for op, _ in kept if op.undo and op.target_id}
 

@@ -1,9 +1,9 @@
 """The inbox's worker side: what stored activities mean for our creators.
 
-Activities are processed in batches (one, when the inbox stores them one by
-one; hundreds, when it buffers them in Redis): likes, boosts, reactions and
-replies in bulk (federation.process_interactions, process_replies), the
-rest one at a time (process_actors). Everything is idempotent and safe to
+Activities are processed in batches, partition by partition (see "Claiming
+work" below): likes, boosts, reactions and replies in bulk
+(federation.process_interactions, process_replies), the rest one at a time
+(process_actors). Everything is idempotent and safe to
 run again on the same rows: unique constraints, EarlyCancellation and
 RemoteTombstone markers decide, and rows stay QUEUED until done.
 
@@ -549,8 +549,20 @@ DRAIN_TASK = "federation.tasks.process_inbox_batch"
 _WAKE_FLAG = "inbox:drain-queued"
 
 
+# After waking the workers, this process does not ask again for this long:
+# under a flood, that spares every request a round trip to the cache. An
+# activity stored just after a drain ended waits at most this long for the
+# next request's wake-up (or for the sweeper, if none comes).
+_RECENTLY_WOKEN_SECONDS = 1.0
+_woken_at = -_RECENTLY_WOKEN_SECONDS
+
+
 def wake_inbox_workers(*, force: bool = False) -> bool:
     """Queue a drain unless one is queued or running; whether one was."""
+    global _woken_at
+    if not force and time.monotonic() - _woken_at < _RECENTLY_WOKEN_SECONDS:
+        return False
+    _woken_at = time.monotonic()
     try:
         if not force and not cache.add(
             _WAKE_FLAG, 1, timeout=settings.FEDERATION_INBOX_DRAIN_FLAG_SECONDS
@@ -664,11 +676,9 @@ def process_queued(*, seconds: float | None = None) -> Drained:
     while True:
         random.shuffle(partitions)
         done_this_round = 0
-        busy = False
         for partition in partitions:
             outcome = process_partition(partition)
-            if outcome is None:
-                busy = True
+            if outcome is None:  # another worker holds it
                 continue
             results, items = outcome
             done_this_round += len(items)
@@ -684,7 +694,9 @@ def process_queued(*, seconds: float | None = None) -> Drained:
                 drained.more = True
                 return drained
         drained.processed += done_this_round
-        if not done_this_round and not busy:
+        if not done_this_round:
+            # Nothing left, or only what other workers hold: they carry on
+            # with it, and look once more when they finish.
             return drained
         if done_this_round < batch_size() // 4:
             # A trickle: let a batch gather rather than pay a batch's fixed
