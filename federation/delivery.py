@@ -1,19 +1,20 @@
 """Sending what queue_activity stored: claim due rows, sign, POST, record.
 
 The Delivery rows are the truth; tasks only say "look for work". A run
-(one Celery task) claims due rows in batches with a lease, sends them from a
-thread pool (many requests in flight per worker process, one keep-alive
-connection pool per server), records each answer within a fraction of a
-second, and claims more as slots free up, until nothing is due or its time
-budget is spent. So:
+(one Celery task: a fan-out's batch, an activity's rows, or whatever is
+due) claims due rows in batches with a lease, sends them from a thread pool
+(many requests in flight per worker process, one keep-alive connection
+pool per server), records answers as they arrive, and claims more as slots
+free up, until nothing is due or its time budget is spent. Runs on any
+number of machines share the work. So:
 
 - A row is claimed by one run at a time: `SELECT ... FOR UPDATE SKIP LOCKED`
   (PostgreSQL) or SQLite's single writer, then a lease (`claimed_until`). A
   duplicated or redelivered task finds the row claimed or delivered and
   sends nothing. A row recorded delivered is never claimed again.
 - A worker killed mid-run loses nothing: its rows are due again when the
-  lease runs out, and the beat sweeper queues a run for them. The one
-  window that cannot be closed: a POST the remote server received, whose
+  lease runs out, and the beat sweeper queues a run for them. What it sends
+  twice is what was in flight: a POST the remote server received, whose
   answer had not been recorded here when the worker died, is sent again
   after the lease. It carries the same activity id, and servers drop an id
   they have seen (docs/federation.md, "Delivery").
@@ -24,9 +25,11 @@ budget is spent. So:
   the server is gone); 429 waits for Retry-After; 401, 408, 5xx and network
   failures retry with backoff (n⁴ + 15 s plus jitter, 16 retries, about
   three days); any other 4xx and 501 give up.
-- Per server: at most FEDERATION_DELIVERY_PER_HOST requests in flight per
-  worker process, one at a time until the server has answered once (so a
-  dead server holds one slot, not several), and a breaker (breaker.py).
+- Per server: at most FEDERATION_DELIVERY_PER_HOST requests in flight,
+  counted across every worker on every machine (host_slots.py), one at a
+  time per process until the server has answered it once (so a dead server
+  holds one slot, not several), and a breaker shared the same way
+  (breaker.py).
 """
 
 import json
@@ -47,7 +50,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import breaker, client, follows, keys
+from . import breaker, client, follows, host_slots, keys
 from .delivery_answers import (
     Answer,
     Verdict,
@@ -61,10 +64,8 @@ from .models import Delivery, Follow, OutboundActivity, RemoteActor
 logger = logging.getLogger(__name__)
 
 DUE_STATES = (Delivery.State.PENDING, Delivery.State.FAILED)
-# How long results may wait before they are written: the window in which a
-# killed worker forgets answers it already had.
-FLUSH_EVERY = 0.1
-FLUSH_AT = 200
+# A server whose slots other workers hold is looked at again after this.
+PARK_SECONDS = 0.1
 # A server is sent up to PER_HOST requests at once only after it answered;
 # until then, one at a time. Remembered this long per worker process.
 WARM_FOR = 600
@@ -203,6 +204,7 @@ class _Row:
     host: str
     activity_id: int
     attempts: int
+    slot: str = ""  # its server's slot while it is sent (host_slots)
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,6 @@ class _Pending:
     other: list[tuple[_Row, Answer]] = field(default_factory=list)
     deferred: dict[str, tuple[datetime, str, list[_Row]]] = field(default_factory=dict)
     reachable: set[str] = field(default_factory=set)
-    since: float | None = None
 
     def __len__(self) -> int:
         return (
@@ -266,6 +267,8 @@ class _Run:
         self.waiting: dict[str, deque[_Row]] = defaultdict(deque)
         self.waiting_count = 0
         self.runnable: deque[str] = deque()
+        # Servers whose slots other workers hold, and when to look again.
+        self.parked: dict[str, float] = {}
         self.host_in_flight: Counter[str] = Counter()
         self.in_flight = 0
         self.paused: dict[str, datetime] = {}
@@ -340,31 +343,50 @@ class _Run:
         return self.limits.per_host if self.process.is_warm(host) else 1
 
     def dispatch(self) -> None:
-        """Start requests for waiting rows, within every limit."""
-        limit_total = self.limits.dispatch
-        while self.runnable and self.in_flight < limit_total:
+        """Start requests for waiting rows, within every limit: this
+        process's (requests at once; one at a time to a server until it has
+        answered) and every worker's together (host_slots: requests at once
+        to one server, across machines)."""
+        now = time.monotonic()
+        for host, until in list(self.parked.items()):
+            if until <= now:
+                del self.parked[host]
+                self.runnable.append(host)
+        room = self.limits.dispatch - self.in_flight
+        wanted: dict[str, int] = {}
+        while self.runnable and room > 0:
             host = self.runnable.popleft()
             rows = self.waiting.get(host)
-            if not rows:
+            if not rows or host in wanted or host in self.parked:
                 continue
             until = self.paused.get(host)
             if until is not None and until > timezone.now():
                 self.defer_host(host, until, "paused")
                 continue
-            cap = self.host_limit(host)
-            while rows and self.host_in_flight[host] < cap:
-                if self.in_flight >= limit_total:
-                    self.runnable.appendleft(host)
-                    return
-                self.send(rows.popleft())
-            # More rows wait on this server's cap: the next answer from it
-            # puts it back in line (collect()).
+            count = min(
+                len(rows), self.host_limit(host) - self.host_in_flight[host], room
+            )
+            # At this process's cap for the server, its next answer puts
+            # the server back in line (take()).
+            if count > 0:
+                wanted[host] = count
+                room -= count
+        for host, slots in host_slots.take(wanted).items():
+            rows = self.waiting[host]
+            for slot in slots:
+                self.send(rows.popleft(), slot)
+            if not slots and not self.host_in_flight[host]:
+                # Other workers hold every slot there: look again shortly.
+                self.parked[host] = now + PARK_SECONDS
+            elif rows and len(slots) == wanted[host]:
+                self.runnable.append(host)  # room ran out before its cap
 
-    def send(self, row: _Row) -> None:
+    def send(self, row: _Row, slot: str) -> None:
         self.waiting_count -= 1
         self.host_in_flight[row.host] += 1
         self.in_flight += 1
         self.result.sent += 1
+        row.slot = slot
         outgoing = self.outgoing[row.activity_id]
         self.process.pool.submit(
             _post, row, outgoing, self.process.poster, self.results
@@ -384,21 +406,25 @@ class _Run:
         _, _, earlier = self.pending.deferred.get(host, (when, words, []))
         self.pending.deferred[host] = (when, words, [*earlier, *rows])
         self.result.deferred += len(rows)
-        self.pending.since = self.pending.since or time.monotonic()
 
     # Answers ----------------------------------------------------------------
 
     def collect(self, timeout: float) -> None:
+        """Take the answers that have arrived (waiting up to `timeout` for
+        the first) and give their servers' slots back."""
         try:
             item = self.results.get(timeout=timeout)
         except queue.Empty:
             return
+        freed = []
         while True:
             self.take(*item)
+            freed.append((item[0].host, item[0].slot))
             try:
                 item = self.results.get_nowait()
             except queue.Empty:
-                return
+                break
+        host_slots.give_back(freed)
 
     def take(self, row: _Row, answer: Answer) -> None:
         host = row.host
@@ -423,19 +449,17 @@ class _Run:
             self.pending.delivered[answer.status].append(row)
         else:
             self.pending.other.append((row, answer))
-        self.pending.since = self.pending.since or time.monotonic()
         if self.waiting.get(host):
             self.runnable.append(host)
 
     # Recording --------------------------------------------------------------
 
-    def flush(self, *, force: bool = False) -> None:
+    def flush(self) -> None:
+        # Answers are written as soon as this thread sees them (together,
+        # those that arrived while it wrote the last ones): a killed worker
+        # sends again only what was in flight, not what it had heard back.
         pending = self.pending
         if not len(pending):
-            return
-        if not force and (
-            len(pending) < FLUSH_AT and time.monotonic() - pending.since < FLUSH_EVERY
-        ):
             return
         self.pending = _Pending()
         now = self.now()
@@ -551,7 +575,7 @@ class _Run:
                 self.flush()
         finally:
             self.release_waiting()
-            self.flush(force=True)
+            self.flush()
         self.result.more = not exhausted
         if self.result.claimed:
             logger.info(

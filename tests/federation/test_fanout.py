@@ -4,7 +4,7 @@ distinct inbox, however the pages fall, resumed where a run stopped."""
 import threading
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
 from federation import delivery, fanout, ids, keys, services
@@ -177,7 +177,7 @@ def test_two_runs_at_once_share_the_work_and_write_each_inbox_once(alice, settin
                 pages.append(result.pages)
             pages.append(result.pages)
         finally:
-            close_old_connections()
+            connection.close()  # this thread's own
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:
