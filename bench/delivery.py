@@ -1,8 +1,13 @@
-"""Delivery fan-out: one post to 10,000 followers on 2,000 servers.
+"""Delivery fan-out: one post to 10,000 followers on 2,000 servers, sent by
+one worker node, then by several.
 
-The real path end to end: `queue_activity` commits one Create and a Delivery
-row per distinct inbox, the on-commit hook queues runs, and a real `celery
-worker` (prefork, one process per core) claims, signs and POSTs them. The
+The real path end to end: `queue_activity(followers_of=...)` commits one
+Create naming its audience, the on-commit hook queues `fan_out` through the
+broker, an inbox/default worker (as docs/operations.md deploys one) writes
+the Delivery rows page by page and hands each page's new rows to
+`deliver_batch` tasks, and real delivery workers (`celery worker -Q
+deliver`) claim them (SELECT ... FOR UPDATE SKIP LOCKED plus a lease), sign
+and POST them. The
 2,000 "remote servers" are loopback ports served by a few sink processes
 that verify every signature (their own RSA check of the draft-cavage
 signing string, Digest and Date) before answering 202. A quarter of the
@@ -11,24 +16,44 @@ servers offer no shared inbox, so their followers get a POST each.
 Figures, all from this run:
 - floor: RSA signing plus one keep-alive POST to the same sink from a plain
   `requests` loop, one process per core: what the machine allows.
-- zero latency: inboxes delivered per second, from the commit to the last
-  row recorded delivered. Goal: >= 50 % of the floor, and exactly one HTTP
-  request per distinct inbox.
-- 200 ms: the sinks answer after 200 ms, as far-away servers do; then the
-  same with 1 % of the inboxes on servers that never accept a connection.
-  Goals: >= 50 % of the zero-latency rate, and the dead 1 % costing at most
-  10 % of the 200 ms rate.
+- zero latency: one delivery worker (prefork, one process per core); inboxes
+  delivered per second, from the commit to the last row recorded
+  delivered. Goal: >= 50 % of the floor, and exactly one HTTP request per
+  distinct inbox.
+- nodes: the sinks answer after 200 ms, as far-away servers do, and the
+  same fan-out is sent by 1 worker node, then by N (--nodes, default 2):
+  separate `celery worker` processes, each with its own --hostname, as on
+  N machines, sharing only the broker and the database. Each node is given
+  the same, small capacity (--node-processes pool processes, default 1),
+  below what the CPU allows, so concurrency decides the rate and N nodes
+  should send about N times as fast. What bounds a node: a pool process
+  runs one task, one batch of FEDERATION_DELIVERY_BATCH rows, at a time,
+  with up to min(batch, FEDERATION_DELIVERY_CONCURRENCY) requests out, so
+  at most processes x min(batch, in-flight) / 200 ms a second (printed as
+  the ceiling); the 2,000 servers keep FEDERATION_DELIVERY_PER_HOST out of
+  it (a batch holds about one inbox per server). Goal: rate(N) / rate(1)
+  >= 1.7 for N = 2 (0.85 N for others), exactly one HTTP request per
+  inbox, and every node sending part of it.
 
-The worker is restarted before each run, so no run inherits warm
-connections from the one before.
+Which node sent a request is counted by the sinks: each node's process
+appends `node/<name>` to the User-Agent its requests carry (a one-line
+wrapper around federation.client.user_agent, made before `celery worker`
+starts; nothing else of the worker is touched). The nodes' own accounts
+(their "delivery run: N claimed, N sent, N delivered" log lines) are
+printed beside it as a cross-check: a run that ends in an exception logs
+no such line, so they may fall short, while the sinks count what arrived.
 
-Database: SQLite and the embedded broker by default (no servers needed);
-PostgreSQL and Redis with BENCH_DATABASE_URL (a database whose name contains
-"bench": it is dropped and created again) and BENCH_REDIS_URL (that Redis
-database is flushed).
+Workers are started afresh for each run, so no run inherits warm
+connections or warm servers from the one before.
 
-Run: .venv/bin/python bench/delivery.py [--quick]
-(--quick is a smoke run: with 400 inboxes, start-up dominates its rate.)
+Needs PostgreSQL and Redis: BENCH_DATABASE_URL (default
+postgres://postgres@127.0.0.1:5432/bench_creatorhub_delivery; its name must
+contain "bench": it is dropped and created again) and BENCH_REDIS_URL
+(default redis://127.0.0.1:6379/13, the broker and cache; flushed. Not 14:
+bench/inbox.py flushes that one, nor 15: the tests do).
+
+Run: .venv/bin/python bench/delivery.py [--quick] [--nodes N]
+(--quick is a smoke run: with 400 inboxes, start-up dominates its rates.)
 """
 
 import argparse
@@ -39,6 +64,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import socket
@@ -47,20 +73,32 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.postgres import recreate_database  # noqa: E402 (after the path)
 
 FLOOR_GOAL = 0.5
-LATENCY_GOAL = 0.5
-DEAD_COST_GOAL = 0.10
+NODES_GOAL = 0.85  # of N: 1.7 for 2 nodes
 LATENCY = 0.2
 SINK_PROCESSES = 3
 CORES = os.cpu_count() or 1
 WORKER_PROCESSES = int(os.environ.get("BENCH_WORKER_PROCESSES", CORES))
+# As docs/operations.md deploys them: fan_out runs on the inbox/default
+# worker, deliver_batch on the delivery workers (the nodes).
+FANOUT_QUEUES = "inbox,default,fetch"
+NODE_QUEUES = "deliver"
+NODE_FLAG = "--as-node"
+AGENT_NODE = re.compile(r" node/(\S+)$")
+RUN_LINE = re.compile(r"delivery run: (\d+) claimed, (\d+) sent, (\d+) delivered")
+# No row recorded delivered for this long: the bench reports a hang.
+STALL_SECONDS = 60
 
 
 # Sinks: remote servers that verify what they get ------------------------------
@@ -73,6 +111,7 @@ class _SinkState:
         self.counts = Counter()  # (port, path) -> requests
         self.activity_ids = Counter()
         self.invalid = Counter()  # reason -> requests
+        self.agents = Counter()  # User-Agent -> requests accepted
         self.dates = {}
 
 
@@ -164,6 +203,7 @@ class _SinkProtocol(asyncio.Protocol):
             reply = self.REFUSED
         else:
             state.counts[(self.port, target)] += 1
+            state.agents[headers.get("user-agent", "")] += 1
             try:
                 state.activity_ids[json.loads(body)["id"]] += 1
             except (ValueError, KeyError):
@@ -213,10 +253,16 @@ def _sink_main(conn, ports: int):
             state.counts.clear()
             state.activity_ids.clear()
             state.invalid.clear()
+            state.agents.clear()
             conn.send(True)
         elif name == "stats":
             conn.send(
-                (dict(state.counts), dict(state.activity_ids), dict(state.invalid))
+                (
+                    dict(state.counts),
+                    dict(state.activity_ids),
+                    dict(state.invalid),
+                    dict(state.agents),
+                )
             )
         elif name == "stop":
             loop.stop()
@@ -255,12 +301,13 @@ class Sinks:
         return replies
 
     def stats(self):
-        counts, ids, invalid = Counter(), Counter(), Counter()
-        for by_inbox, by_id, problems in self.tell("stats"):
+        counts, ids, invalid, agents = Counter(), Counter(), Counter(), Counter()
+        for by_inbox, by_id, problems, by_agent in self.tell("stats"):
             counts.update(by_inbox)
             ids.update(by_id)
             invalid.update(problems)
-        return counts, ids, invalid
+            agents.update(by_agent)
+        return counts, ids, invalid, agents
 
     def stop(self):
         for pipe in self.pipes:
@@ -349,75 +396,123 @@ def measure_floor(sinks: Sinks, *, key_pem, key_id, body, seconds):
 # The deployment under test ------------------------------------------------------
 
 
-def configure_environment(args, var_dir: Path) -> str:
-    """Environment for this process and the worker; returns what runs where."""
+def configure_environment(var_dir: Path) -> tuple[str, str]:
+    """Environment for this process and the workers; the database and
+    Redis URLs."""
+    database = os.environ.get(
+        "BENCH_DATABASE_URL",
+        "postgres://postgres@127.0.0.1:5432/bench_creatorhub_delivery",
+    )
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    if "bench" not in urlsplit(database).path:
+        raise SystemExit("BENCH_DATABASE_URL must name a database with 'bench' in it")
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "creatorhub.settings",
             "SECRET_KEY": "bench-delivery-not-secret",
             "DEBUG": "false",
-            "LOG_LEVEL": "WARNING",
+            # The workers log their runs ("delivery run: ..."), read below.
+            "LOG_LEVEL": "INFO",
+            "LOG_FORMAT": "text",
             "CREATORHUB_DOMAIN": "hub.bench.example",
             "CREATORHUB_VAR_DIR": str(var_dir),
             "FEDERATION_ALLOW_HTTP": "true",
             "FEDERATION_ALLOW_PRIVATE_ADDRESSES": "true",
+            "DATABASE_URL": database,
+            "REDIS_URL": redis_url,
+            "CELERY_BROKER_URL": redis_url,
         }
     )
-    database = os.environ.get("BENCH_DATABASE_URL", "")
-    redis = os.environ.get("BENCH_REDIS_URL", "")
-    if database:
-        if "bench" not in urlsplit(database).path:
-            raise SystemExit(
-                "BENCH_DATABASE_URL must name a database with 'bench' in it"
-            )
-        os.environ["DATABASE_URL"] = database
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{var_dir / 'bench.sqlite3'}"
-    if redis:
-        os.environ["REDIS_URL"] = redis
-        os.environ["CELERY_BROKER_URL"] = redis
-    else:
-        os.environ.pop("REDIS_URL", None)
-        os.environ.pop("CELERY_BROKER_URL", None)
-    where = "PostgreSQL" if database else "SQLite"
-    broker = "Redis" if redis else "the embedded file broker"
-    return f"{where} and {broker}"
+    return database, redis_url
 
 
-def recreate_postgres_database(url: str) -> None:
-    import psycopg
+def flush_redis(url: str) -> None:
+    import redis
 
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
+    except redis.RedisError as exc:
+        raise SystemExit(f"Redis does not answer at {url}: {exc}") from exc
 
 
-def start_worker(log_path: Path, label: str):
+def run_as_node(name: str, celery_args: list[str]) -> None:
+    """A worker node: `celery worker` whose requests' User-Agent ends in
+    `node/<name>`, so the sinks can tell the nodes apart (the pool's
+    processes are forked from this one and inherit the wrapper)."""
+    import django
+
+    django.setup()
+    from celery.bin.celery import main as celery_main
+
+    from federation import client
+
+    agent = f"{client.user_agent()} node/{name}"
+    client.user_agent = lambda: agent
+    sys.argv = ["celery", *celery_args]
+    celery_main()
+
+
+@dataclass
+class Node:
+    label: str
+    hostname: str
+    log_path: Path
+    process: subprocess.Popen
+
+
+def start_nodes(workers: list[tuple[str, str, int]], *, var_dir: Path) -> list[Node]:
+    """One `celery worker` per (label, queues, processes), each with its own
+    --hostname and log, all started at once; returns when every one answers
+    a ping."""
     from creatorhub.celery import app
 
-    name = f"bench-{label}-{os.getpid()}@{socket.gethostname()}"
-    process = subprocess.Popen(  # noqa: S603 (our interpreter, our arguments)
-        [
-            sys.executable, "-m", "celery", "-A", "creatorhub", "worker",
-            "--queues", "deliver", "--pool", "prefork",
-            "--concurrency", str(WORKER_PROCESSES), "--hostname", name,
-            "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
-        ],
-        cwd=ROOT,
-        stdout=log_path.open("a"),
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the worker exited:\n" + log_path.read_text()[-3000:])
-        if app.control.ping(destination=[name], timeout=0.5):
-            return process
-    process.kill()
-    raise SystemExit("the worker did not start:\n" + log_path.read_text()[-3000:])
+    nodes = []
+    for label, queues, processes in workers:
+        hostname = f"bench-{label}-{os.getpid()}@{socket.gethostname()}"
+        log_path = var_dir / f"worker-{label}.log"
+        process = subprocess.Popen(  # noqa: S603 (our interpreter, our arguments)
+            [
+                sys.executable, str(Path(__file__).resolve()), NODE_FLAG, label,
+                "-A", "creatorhub", "worker", "--queues", queues,
+                "--pool", "prefork", "--concurrency", str(processes),
+                "--hostname", hostname, "--without-mingle", "--without-gossip",
+                "--loglevel", "INFO",
+            ],
+            cwd=ROOT,
+            stdout=log_path.open("w"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        nodes.append(Node(label, hostname, log_path, process))
+    waiting = {node.hostname: node for node in nodes}
+    deadline = time.monotonic() + 90
+    while waiting and time.monotonic() < deadline:
+        for node in waiting.values():
+            if node.process.poll() is not None:
+                stop_nodes(nodes)
+                raise SystemExit(
+                    f"worker {node.label} exited:\n{node.log_path.read_text()[-3000:]}"
+                )
+        for reply in app.control.ping(destination=list(waiting), timeout=0.5):
+            for hostname in reply:
+                waiting.pop(hostname, None)
+    if waiting:
+        stop_nodes(nodes)
+        raise SystemExit(f"workers did not start: {sorted(waiting)}")
+    time.sleep(1)  # let the pool processes finish starting
+    return nodes
+
+
+def stop_nodes(nodes: list[Node]) -> None:
+    for node in nodes:
+        if node.process.poll() is None:
+            node.process.send_signal(signal.SIGTERM)
+    for node in nodes:
+        try:
+            node.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            print(f"worker {node.label} ignored SIGTERM for 30 s; killed")
+            node.process.kill()
+            node.process.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -436,34 +531,28 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def stop_worker(process) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = sum(fields[:8]) / ticks
+    idle = (fields[3] + fields[4]) / ticks
+    return total - idle, total
 
 
-def build_audience(creator, sinks: Sinks, *, servers, followers, dead_servers, dead):
-    """Followers spread over the sink ports, a quarter without shared inbox;
-    plus followers on servers that never accept a connection."""
+def build_audience(creator, sinks: Sinks, *, servers: int, followers: int) -> None:
+    """Followers spread over the sink ports, a quarter without shared inbox."""
     from federation.models import Follow, RemoteActor, RemoteInstance
 
     hosts = [f"127.0.0.1:{port}" for port in sinks.ports[:servers]]
-    dead_hosts = [f"127.0.0.1:{sock.getsockname()[1]}" for sock in dead]
-    all_hosts = hosts + dead_hosts
     RemoteInstance.objects.bulk_create(
-        [RemoteInstance(domain=host) for host in all_hosts], batch_size=1000
+        [RemoteInstance(domain=host) for host in hosts], batch_size=1000
     )
     instances = dict(RemoteInstance.objects.values_list("domain", "pk"))
     actors = []
-    for number in range(followers + dead_servers * 5):
-        if number < followers:
-            index = number % servers
-            host, shared = hosts[index], index % 4 != 3
-        else:
-            host, shared = dead_hosts[(number - followers) % dead_servers], True
+    for number in range(followers):
+        index = number % servers
+        host, shared = hosts[index], index % 4 != 3
         actor = f"http://{host}/users/f{number}"
         actors.append(
             RemoteActor(
@@ -489,7 +578,6 @@ def build_audience(creator, sinks: Sinks, *, servers, followers, dead_servers, d
         ],
         batch_size=1000,
     )
-    return set(dead_hosts)
 
 
 def payload_for(creator, number: int) -> dict:
@@ -514,51 +602,144 @@ def payload_for(creator, number: int) -> dict:
     }
 
 
-def run_fanout(creator, inboxes, *, number, live, log_path, label, timeout):
-    """Queue one activity to `inboxes`; time until every live one is done."""
+# A run ------------------------------------------------------------------------
+
+
+def describe_stall(activity, nodes: list[Node], redis_url: str) -> str:
+    """What the database, the broker and the workers say about a fan-out
+    that stopped making progress."""
+    import redis
+    from django.db.models import Count
+
+    from federation.models import Delivery, OutboundActivity
+
+    activity = OutboundActivity.objects.get(pk=activity.pk)
+    rows = Delivery.objects.filter(activity=activity)
+    states = dict(rows.values_list("state").annotate(n=Count("pk")))
+    held = rows.exclude(claimed_by="").exclude(state="delivered")
+    holders = dict(held.values_list("claimed_by").annotate(n=Count("pk")))
+    client = redis.Redis.from_url(redis_url)
+    queues = {name: client.llen(name) for name in ("default", "deliver")}
+    unacked = client.hlen("unacked")
+    lines = [
+        f"activity {activity.pk}: fanned_out_at {activity.fanned_out_at}, "
+        f"audience {activity.audience}",
+        f"rows by state: {states}; held by: {holders}",
+        f"broker: messages waiting {queues}, unacked {unacked}",
+    ]
+    for row in held.order_by("pk")[:5]:
+        lines.append(
+            f"  row {row.pk} {row.inbox_url} {row.state} claimed_until "
+            f"{row.claimed_until} by {row.claimed_by}"
+        )
+    for node in nodes:
+        tail = node.log_path.read_text().splitlines()[-15:]
+        lines.append(f"--- {node.label} ({node.log_path}):")
+        lines.extend(tail)
+    return "\n".join(lines)
+
+
+def wait_delivered(activity, expected: int, *, nodes, redis_url, timeout):
+    """Until the fan-out is written and all `expected` rows are delivered;
+    stops at the first row that failed, or when nothing moves for
+    STALL_SECONDS."""
+    from django.db.models import Count
+
+    from federation.models import Delivery, OutboundActivity
+
+    rows = Delivery.objects.filter(activity=activity)
+    deadline = time.monotonic() + timeout
+    last_done, moved_at = -1, time.monotonic()
+    while True:
+        states = dict(rows.values_list("state").annotate(n=Count("pk")))
+        done = states.get(Delivery.State.DELIVERED, 0)
+        written = OutboundActivity.objects.filter(
+            pk=activity.pk, fanned_out_at__isnull=False
+        ).exists()
+        if written and done == sum(states.values()):
+            if done != expected:
+                raise SystemExit(f"{done} rows delivered for {expected} inboxes")
+            return
+        others = set(states) - {Delivery.State.DELIVERED, Delivery.State.PENDING}
+        if others:
+            sample = list(
+                rows.filter(state__in=others).values_list(
+                    "inbox_url", "state", "last_error"
+                )[:5]
+            )
+            raise SystemExit(f"rows not delivered: {states}; for example {sample}")
+        now = time.monotonic()
+        if done != last_done:
+            last_done, moved_at = done, now
+        if now - moved_at > STALL_SECONDS or now > deadline:
+            raise SystemExit(
+                f"no progress for {now - moved_at:.0f} s:\n"
+                + describe_stall(activity, nodes, redis_url)
+            )
+        time.sleep(0.25)
+
+
+def run_fanout(creator, *, number, expected, labels, processes, var_dir, redis_url):
+    """Start an inbox/default worker (it runs fan_out) and the delivery
+    nodes, publish one post to the creator's followers and time it until
+    every row is recorded delivered."""
     from django.db import connections, transaction
-    from django.db.models import Max, Sum
+    from django.db.models import Max
     from django.utils import timezone
 
     from federation import services
     from federation.models import Delivery
 
-    worker = start_worker(log_path, label)
-    time.sleep(1)  # let the pool processes finish starting
-    cpu_before = cpu_seconds(worker.pid)
+    workers = [("fanout", FANOUT_QUEUES, 1)]
+    workers += [(label, NODE_QUEUES, processes) for label in labels]
+    started_nodes = start_nodes(workers, var_dir=var_dir)
+    nodes = started_nodes[1:]  # [0] runs fan_out and sends nothing
     try:
+        cpu_before = {node.label: cpu_seconds(node.process.pid) for node in nodes}
+        machine_before = machine_cpu()
         started = timezone.now()
         with transaction.atomic():
             activity = services.queue_activity(
-                creator=creator, payload=payload_for(creator, number), inboxes=inboxes
+                creator=creator,
+                payload=payload_for(creator, number),
+                followers_of=creator,
+                is_public=True,
             )
-        rows = Delivery.objects.filter(activity=activity)
-        deadline = time.monotonic() + timeout
-        while rows.filter(inbox_url__in=live).exclude(state="delivered").exists():
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{label}: not all delivered after {timeout} s")
-            time.sleep(0.25)
-        finished = rows.aggregate(last=Max("delivered_at"))["last"]
-        cpu = cpu_seconds(worker.pid) - cpu_before
+        wait_delivered(
+            activity, expected, nodes=started_nodes, redis_url=redis_url, timeout=900
+        )
+        machine_after = machine_cpu()
+        cpu = {
+            node.label: cpu_seconds(node.process.pid) - cpu_before[node.label]
+            for node in nodes
+        }
     finally:
-        stop_worker(worker)  # waits for requests still out to dead servers
-    dead_rows = rows.exclude(inbox_url__in=live)
-    dead_attempts = dead_rows.aggregate(n=Sum("attempts"))["n"] or 0
-    dead_count = dead_rows.count()
+        stop_nodes(started_nodes)
+    finished = Delivery.objects.filter(activity=activity).aggregate(
+        last=Max("delivered_at")
+    )["last"]
     connections.close_all()
     spent = (finished - started).total_seconds()
+    busy = machine_after[0] - machine_before[0]
+    wall = (machine_after[1] - machine_before[1]) / CORES
+    logged = {}
+    for node in nodes:
+        runs = [tuple(map(int, m)) for m in RUN_LINE.findall(node.log_path.read_text())]
+        logged[node.label] = (len(runs), sum(run[2] for run in runs))
     return {
         "activity": activity,
         "seconds": spent,
-        "rate": len(live) / spent,
-        "dead_attempts": dead_attempts,
-        "dead_rows": dead_count,
-        "cpu_per_delivery": cpu / len(live),
+        "rate": expected / spent,
+        "cpu_per_delivery": sum(cpu.values()) / expected,
+        "machine_busy": busy / max(wall * CORES, 1e-9),
+        "logged": logged,
     }
 
 
-def check_requests(sinks: Sinks, activity, expected: set[str]) -> str:
-    counts, ids, invalid = sinks.stats()
+def check_requests(sinks: Sinks, activity, expected: set[str]) -> tuple[str, Counter]:
+    """Exactly one verified request per inbox, all of this activity; the
+    requests by node."""
+    counts, ids, invalid, agents = sinks.stats()
     if invalid:
         raise SystemExit(f"sinks refused requests: {dict(invalid)}")
     got = {f"http://127.0.0.1:{port}{path}": n for (port, path), n in counts.items()}
@@ -568,46 +749,86 @@ def check_requests(sinks: Sinks, activity, expected: set[str]) -> str:
         missing = len(expected - set(got))
         raise SystemExit(
             f"requests {requests} for {len(expected)} inboxes: "
-            f"{twice} twice, {missing} missing"
+            f"{twice} more than once, {missing} missing"
         )
     if set(ids) != {activity.ap_id}:
         raise SystemExit(f"unexpected activity ids at the sinks: {set(ids)}")
+    by_node = Counter()
+    for agent, n in agents.items():
+        match = AGENT_NODE.search(agent)
+        by_node[match.group(1) if match else f"(no node: {agent!r})"] += n
     return (
         f"HTTP requests {requests} == distinct inboxes {len(expected)}, "
         "every signature verified"
+    ), by_node
+
+
+def report_nodes(result, by_node: Counter, labels: list[str]) -> bool:
+    """Print what each node sent; whether every node sent some."""
+    total = sum(by_node.values())
+    parts = []
+    for label in labels:
+        runs, delivered = result["logged"][label]
+        parts.append(
+            f"{label} {by_node.get(label, 0)} ({by_node.get(label, 0) / total:.0%}; "
+            f"its log: {runs} runs, {delivered} delivered)"
+        )
+    strangers = set(by_node) - set(labels)
+    if strangers:
+        raise SystemExit(f"requests from no node of this run: {sorted(strangers)}")
+    everyone = all(by_node.get(label, 0) > 0 for label in labels)
+    logs_agree = all(
+        result["logged"][label][1] == by_node.get(label, 0) for label in labels
     )
+    print(
+        f"  requests by node (counted by the sinks): {', '.join(parts)}; "
+        f"every node sent some: {'PASS' if everyone else 'FAIL'}"
+        + ("" if logs_agree else "; the logs' counts differ from the sinks'")
+    )
+    return everyone
 
 
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == NODE_FLAG:
+        run_as_node(sys.argv[2], sys.argv[3:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--quick",
         action="store_true",
         help="1,000 followers on 200 servers: a smoke run, start-up dominates",
     )
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=2,
+        help="worker nodes for the 200 ms run, compared against 1 (default 2)",
+    )
+    parser.add_argument(
+        "--node-processes",
+        type=int,
+        default=1,
+        help="celery worker --concurrency of each node (default 1)",
+    )
     args = parser.parse_args()
+    if args.nodes < 1 or args.node_processes < 1:
+        parser.error("--nodes and --node-processes are at least 1")
     servers, followers = (200, 1000) if args.quick else (2000, 10_000)
     floor_seconds = 2 if args.quick else 4
 
     var_dir = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
-    log_path = var_dir / "worker.log"
-    setup = configure_environment(args, var_dir)
-    if os.environ.get("BENCH_DATABASE_URL"):
-        recreate_postgres_database(os.environ["BENCH_DATABASE_URL"])
-    if os.environ.get("BENCH_REDIS_URL"):
-        import redis
-
-        redis.Redis.from_url(os.environ["BENCH_REDIS_URL"]).flushdb()
+    database, redis_url = configure_environment(var_dir)
+    recreate_database(database)
+    flush_redis(redis_url)
 
     # Sinks fork before Django is set up: nothing of ours runs in them.
     sinks = Sinks(servers)
-    dead_sockets = []
     try:
         import django
 
         django.setup()
-        # The control pings of the embedded broker complain about no host.
-        logging.getLogger("kombu.connection").setLevel(logging.ERROR)
+        logging.getLogger().setLevel(logging.WARNING)  # this process's own
+        from django.conf import settings
         from django.core.management import call_command
         from django.db import connections
 
@@ -622,33 +843,25 @@ def main() -> None:
         key = keys.key_for_creator(creator)
         private_pem = keys.decrypt_private_key(key.private_key_encrypted)
         sinks.tell("key", ids.key_id(creator.handle), key.public_key_pem)
-
-        live_inbox_count = servers * 3 // 4 + followers // 4
-        dead_servers = max(round(0.01 * live_inbox_count), 1)
-        for _ in range(dead_servers):  # listening, never accepting
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sock.listen(0)
-            dead_sockets.append(sock)
-        dead_hosts = build_audience(
-            creator,
-            sinks,
-            servers=servers,
-            followers=followers,
-            dead_servers=dead_servers,
-            dead=dead_sockets,
-        )
-        everyone = services.follower_inboxes(creator)
-        live = {url for url in everyone if urlsplit(url).netloc not in dead_hosts}
+        build_audience(creator, sinks, servers=servers, followers=followers)
+        inboxes = services.follower_inboxes(creator)
         connections.close_all()
 
+        in_flight = settings.FEDERATION_DELIVERY_CONCURRENCY
+        batch = settings.FEDERATION_DELIVERY_BATCH
+        per_host = settings.FEDERATION_DELIVERY_PER_HOST
         print(
-            f"delivery bench: {setup}, {CORES} cores, "
-            f"worker --concurrency {WORKER_PROCESSES}"
+            f"delivery bench: PostgreSQL and Redis, {CORES} cores; "
+            f"FEDERATION_DELIVERY_CONCURRENCY {in_flight}, _BATCH {batch}, "
+            f"_PER_HOST {per_host}, FEDERATION_FANOUT_PAGE "
+            f"{settings.FEDERATION_FANOUT_PAGE}"
         )
         print(
             f"audience: {followers} followers on {servers} servers "
-            f"({servers // 4} without a shared inbox) = {len(live)} distinct inboxes"
+            f"({servers // 4} without a shared inbox) = {len(inboxes)} distinct "
+            "inboxes, published with queue_activity(followers_of=...); fan_out "
+            f"runs on a worker of its own (--queues {FANOUT_QUEUES}, "
+            "--concurrency 1), deliver_batch on the delivery workers"
         )
 
         def floor_now():
@@ -662,15 +875,20 @@ def main() -> None:
             sinks.tell("reset")
             return rate, cpu
 
+        def run(number, labels, processes):
+            sinks.tell("reset")
+            result = run_fanout(
+                creator, number=number, expected=len(inboxes), labels=labels,
+                processes=processes, var_dir=var_dir, redis_url=redis_url,
+            )  # fmt: skip
+            checked, by_node = check_requests(sinks, result["activity"], inboxes)
+            return result, checked, by_node
+
         # The floor is measured before and after the zero-latency run and
         # the higher figure kept: the ratio errs on the side of modesty when
         # other work on the machine comes and goes.
         floor_before, floor_cpu = floor_now()
-        zero = run_fanout(
-            creator, live, number=1, live=live, log_path=log_path, label="zero",
-            timeout=600,
-        )  # fmt: skip
-        checked = check_requests(sinks, zero["activity"], live)
+        zero, checked, _ = run(1, ["zero"], WORKER_PROCESSES)
         floor_after, _ = floor_now()
         floor = max(floor_before, floor_after)
         ratio = zero["rate"] / floor
@@ -679,67 +897,61 @@ def main() -> None:
             f"requests loops; {floor_before:.0f} before, {floor_after:.0f} after)"
         )
         print(
-            f"zero latency: {zero['rate']:.0f} deliveries/s ({len(live)} in "
+            f"zero latency, 1 delivery worker --concurrency {WORKER_PROCESSES}: "
+            f"{zero['rate']:.0f} deliveries/s ({len(inboxes)} in "
             f"{zero['seconds']:.1f} s); {checked}"
         )
         print(
             f"  vs floor: {ratio:.2f} (goal >= {FLOOR_GOAL}) "
             f"{'PASS' if ratio >= FLOOR_GOAL else 'FAIL'}; CPU per delivery: worker "
             f"{zero['cpu_per_delivery'] * 1000:.2f} ms, floor loop "
-            f"{floor_cpu * 1000:.2f} ms (sinks, database and broker not counted)"
+            f"{floor_cpu * 1000:.2f} ms (sinks, database and broker not counted); "
+            f"machine CPU busy {zero['machine_busy']:.0%}"
         )
 
-        sinks.tell("reset")
+        # Each node: --node-processes pool processes, each running one task
+        # (one batch of rows) at a time with up to min(batch, in_flight)
+        # requests out: with 200 ms answers, at most this many per second.
+        ceiling = args.node_processes * min(batch, in_flight) / LATENCY
+        print(
+            f"{LATENCY * 1000:.0f} ms answers; each node a celery worker "
+            f"--concurrency {args.node_processes} on {NODE_QUEUES}, at most "
+            f"{ceiling:.0f} deliveries/s (pool processes x min(batch, in-flight) "
+            f"/ {LATENCY * 1000:.0f} ms)"
+        )
         sinks.tell("latency", LATENCY)
-        slow = run_fanout(
-            creator, live, number=2, live=live, log_path=log_path, label="slow",
-            timeout=900,
-        )  # fmt: skip
-        check_requests(sinks, slow["activity"], live)
-        slow_ratio = slow["rate"] / zero["rate"]
-        verdict = "PASS" if slow_ratio >= LATENCY_GOAL else "FAIL"
+        rates = {}
+        every_node_ok = True
+        for count in sorted({1, args.nodes}):
+            labels = [f"node{n}" for n in range(1, count + 1)]
+            result, checked, by_node = run(10 + count, labels, args.node_processes)
+            rates[count] = result["rate"]
+            print(
+                f"{count} node{'s' if count > 1 else ''}: {result['rate']:.0f} "
+                f"deliveries/s ({len(inboxes)} in {result['seconds']:.1f} s, "
+                f"{result['rate'] / (count * ceiling):.0%} of {count} x the "
+                f"ceiling); {checked}; worker CPU per delivery "
+                f"{result['cpu_per_delivery'] * 1000:.2f} ms, machine CPU busy "
+                f"{result['machine_busy']:.0%}"
+            )
+            every_node_ok &= report_nodes(result, by_node, labels)
+        scaled = rates[args.nodes] / rates[1]
+        goal = NODES_GOAL * args.nodes if args.nodes > 1 else 1.0
         print(
-            f"{LATENCY * 1000:.0f} ms answers: {slow['rate']:.0f} deliveries/s "
-            f"({slow['seconds']:.1f} s); vs zero latency {slow_ratio:.2f} "
-            f"(goal >= {LATENCY_GOAL}) {verdict}"
-        )
-
-        sinks.tell("reset")
-        dead = run_fanout(
-            creator, everyone, number=3, live=live, log_path=log_path, label="dead",
-            timeout=900,
-        )  # fmt: skip
-        check_requests(sinks, dead["activity"], live)
-        cost = 1 - dead["rate"] / slow["rate"]
-        dead_ratio = dead["rate"] / zero["rate"]
-        print(
-            f"{LATENCY * 1000:.0f} ms answers, {dead['dead_rows']} of "
-            f"{len(everyone)} inboxes ({dead['dead_rows'] / len(everyone):.1%}) on "
-            f"servers that never accept a connection: {dead['rate']:.0f} "
-            f"deliveries/s to the live ones ({dead['seconds']:.1f} s); vs zero "
-            f"latency {dead_ratio:.2f} (goal >= {LATENCY_GOAL}) "
-            f"{'PASS' if dead_ratio >= LATENCY_GOAL else 'FAIL'}"
+            f"{args.nodes} nodes vs 1: {scaled:.2f} (goal >= {goal:.2f}) "
+            f"{'PASS' if scaled >= goal and every_node_ok else 'FAIL'}"
         )
         print(
-            f"  the dead servers cost {max(cost, 0):.1%} of the 200 ms rate "
-            f"(goal <= {DEAD_COST_GOAL:.0%}) "
-            f"{'PASS' if cost <= DEAD_COST_GOAL else 'FAIL'}; "
-            f"{dead['dead_attempts']} attempts on their {dead['dead_rows']} inboxes, "
-            "each holding one thread until it timed out"
-        )
-        print(
-            f"delivery: {zero['rate']:.0f} deliveries/s, floor {floor:.0f} "
-            f"deliveries/s, ratio {ratio:.2f}"
+            f"delivery: {rates[args.nodes]:.0f} deliveries/s, floor {rates[1]:.0f} "
+            f"deliveries/s, ratio {scaled:.2f}"
         )
     except BaseException:
-        print(f"worker log kept: {log_path}", file=sys.stderr)
+        print(f"worker logs kept: {var_dir}", file=sys.stderr)
         raise
     else:
         shutil.rmtree(var_dir, ignore_errors=True)
     finally:
         sinks.stop()
-        for sock in dead_sockets:
-            sock.close()
 
 
 if __name__ == "__main__":
