@@ -71,6 +71,7 @@ Run: .venv/bin/python bench/audience.py [--quick]
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -813,6 +814,7 @@ def main() -> None:
         f"{small['peak']:.1f} MiB at {sizes[0]:,}: {ratio:.2f}x (goal <= "
         f"{MEMORY_GOAL}x) {'PASS' if ratio <= MEMORY_GOAL else 'FAIL'}"
     )
+    shutil.rmtree(var_dir, ignore_errors=True)  # the broker's unread messages
     print(
         f"audience: {large['peak']:.1f} MiB, floor {small['peak']:.1f} MiB, "
         f"ratio {ratio:.2f}"
