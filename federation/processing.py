@@ -682,6 +682,13 @@ def process_queued(*, seconds: float | None = None) -> Drained:
                 continue
             results, items = outcome
             done_this_round += len(items)
+            if items:
+                logger.info(
+                    "inbox: partition %s: %d activities: %s",
+                    partition,
+                    len(items),
+                    results.counts(),
+                )
             _add_counts(drained, results)
             deferred = [
                 item.pk

@@ -1,6 +1,7 @@
 """Start and stop a real `celery worker` process for tests."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -44,6 +45,7 @@ def start_worker(*, hostname: str, env: dict[str, str], log_path: Path):
     )
     process.log_file = log
     process.log_path = log_path
+    node_name = hostname.replace("%h", socket.gethostname())
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -52,7 +54,9 @@ def start_worker(*, hostname: str, env: dict[str, str], log_path: Path):
                 "the Celery worker exited at start-up:\n" + log_path.read_text(),
                 pytrace=False,
             )
-        if celery_app.control.ping(timeout=1.0):
+        # This worker's own answer: another one already running says
+        # nothing about whether this one consumes yet.
+        if celery_app.control.ping(destination=[node_name], timeout=1.0):
             return process
     stop_worker(process)
     pytest.fail(

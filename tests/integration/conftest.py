@@ -17,6 +17,7 @@ import subprocess
 import uuid
 from urllib.parse import quote, urlsplit
 
+import kombu.pools
 import pytest
 import redis
 from django.conf import settings
@@ -78,9 +79,10 @@ def _use_broker(url: str) -> None:
     os.environ["CELERY_BROKER_URL"] = url  # Celery prefers it to its config
     settings.CELERY_BROKER_URL = url  # what the worker fixtures pass on
     celery_app.conf.broker_url = url
-    # Drop connections (and the pools holding them) made to the old URL.
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    # Drop connections, and the pools holding them, made to the old URL:
+    # kombu keeps its producer pools by URL, so switching back to a URL must
+    # not find that URL's pool closed.
+    kombu.pools.reset()
     celery_app._after_fork()
     celery_app.control._after_fork()
 
