@@ -268,8 +268,10 @@ FEDERATION_KEY_FETCH_CONCURRENCY = env.int("FEDERATION_KEY_FETCH_CONCURRENCY", 2
 FEDERATION_DELIVERY_CONCURRENCY = env.int("FEDERATION_DELIVERY_CONCURRENCY", 100)
 FEDERATION_DELIVERY_PER_HOST = env.int("FEDERATION_DELIVERY_PER_HOST", 4)
 FEDERATION_DELIVERY_BATCH = env.int("FEDERATION_DELIVERY_BATCH", 100)
-# Followers read per page when an activity fans out (federation.fanout).
+# Followers read per page when an activity fans out (federation.fanout), and
+# the rows one delivery task sends.
 FEDERATION_FANOUT_PAGE = env.int("FEDERATION_FANOUT_PAGE", 1000)
+FEDERATION_DELIVERY_TASK_ROWS = env.int("FEDERATION_DELIVERY_TASK_ROWS", 500)
 FEDERATION_DELIVERY_TASKS = env.int("FEDERATION_DELIVERY_TASKS", 4)
 # A row a worker holds is due again this long after it was claimed.
 FEDERATION_DELIVERY_LEASE_SECONDS = env.int("FEDERATION_DELIVERY_LEASE_SECONDS", 180)
