@@ -8,7 +8,9 @@ what the creator does; every change needs the CSRF token.
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import AgencyAccess
 from posts.models import Post
 from tests import factories
 from tests.posts_ui.conftest import compose_data, page_text
@@ -134,3 +136,64 @@ def test_anonymous_visitors_are_sent_to_log_in(client, creator, posts):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
+
+
+# Who reads a draft: the words on its page name exactly those who may open it.
+DRAFT_AUDIENCE_OWN = "only you and the agencies you granted access can see it here"
+
+
+def draft_audience_of(creator):
+    return f"only {creator.name} and the agencies they granted access can see it here"
+
+
+def test_the_creator_reads_their_draft_and_is_told_who_else_may(client, creator, posts):
+    client.force_login(creator.user)
+    response = client.get(reverse("posts:detail", kwargs={"pk": posts["draft"].pk}))
+    assert response.status_code == 200
+    assert DRAFT_AUDIENCE_OWN in page_text(response)
+    assert "only people who manage these posts" not in page_text(response)
+
+
+def test_an_analyst_with_read_access_reads_a_draft_and_the_words_say_so(
+    client, creator, posts
+):
+    analyst = factories.agency_member_with_access(
+        creator,
+        role="analyst",
+        may_manage_posts=False,
+        agency=factories.AgencyFactory(name="Reading Only", slug="reading-only"),
+        username="reading-analyst",
+    )
+    client.force_login(analyst)
+    response = client.get(reverse("posts:detail", kwargs={"pk": posts["draft"].pk}))
+    assert response.status_code == 200
+    assert draft_audience_of(creator) in page_text(response)
+
+
+def test_a_manager_allowed_to_post_reads_a_draft_with_the_same_words(
+    client, creator, manager, posts
+):
+    client.force_login(manager)
+    response = client.get(reverse("posts:detail", kwargs={"pk": posts["draft"].pk}))
+    assert response.status_code == 200
+    assert draft_audience_of(creator) in page_text(response)
+
+
+def test_an_analyst_whose_access_was_revoked_cannot_open_the_draft(
+    client, creator, agency_with_analyst, posts
+):
+    agency, analyst = agency_with_analyst
+    AgencyAccess.objects.filter(agency=agency, creator=creator).update(
+        revoked_at=timezone.now()
+    )
+    client.force_login(analyst)
+    response = client.get(reverse("posts:detail", kwargs={"pk": posts["draft"].pk}))
+    assert response.status_code == 404
+
+
+def test_an_admin_without_access_cannot_open_a_creators_draft(
+    client, admin_user, posts
+):
+    client.force_login(admin_user)
+    response = client.get(reverse("posts:detail", kwargs={"pk": posts["draft"].pk}))
+    assert response.status_code == 404
