@@ -64,6 +64,24 @@ def clock(moment: datetime.datetime | None, time_zone: str) -> str:
 
 
 @register.filter
+def written_at(reply) -> datetime.datetime | None:
+    """When a remote reply was written: the `published` its server sent,
+    or, without one, when it reached us."""
+    return reply.published_at or reply.received_at
+
+
+@register.filter
+def written_at_title(reply, time_zone: str) -> str:
+    """Which time `written_at` is, in words, for the tooltip."""
+    if reply.published_at is None:
+        return (
+            f"Received {exact(reply.received_at, time_zone)} ({time_zone or 'UTC'}); "
+            "its server sent no time of writing"
+        )
+    return f"Written {exact(reply.published_at, time_zone)} ({time_zone or 'UTC'})"
+
+
+@register.filter
 def handle_user(handle: str) -> str:
     """ "@bob@mastodon.social" → "bob", for initials and short names."""
     return (handle or "").lstrip("@").split("@")[0]

@@ -87,8 +87,32 @@ def test_notifications_say_who_from_where_what_and_when(client, alice, post):
     assert "Today" in text and "Yesterday" in text
     # Exact times are on the creator's clock (Tokyo), next to "5 min ago".
     tokyo = (now - timedelta(minutes=5)).astimezone(ZoneInfo("Asia/Tokyo"))
-    assert f"5 min ago · {tokyo:%H:%M}" in text
+    assert f"5 min ago · {tokyo.day} {tokyo:%b, %H:%M}" in text
     assert text.index("reacted") < text.index("liked") < text.index("followed you")
+
+
+def test_a_reply_shows_when_it_was_written_in_notifications_and_thread_alike(
+    client, alice, post
+):
+    # Written yesterday, delivered two minutes ago (a slow or catching-up
+    # server): both pages show the time of writing and say so.
+    now = timezone.now()
+    written = now - timedelta(days=1, hours=2)
+    reply = make_reply(alice, post, "bob", "Late but lovely", at=written)
+    Reply.objects.filter(pk=reply.pk).update(received_at=now - timedelta(minutes=2))
+    client.force_login(alice.user)
+    tokyo = written.astimezone(ZoneInfo("Asia/Tokyo"))
+    shown = f"1 day ago · {tokyo.day} {tokyo:%b, %H:%M}"
+    title = f'title="Written {tokyo.day} {tokyo:%b, %H:%M} (Asia/Tokyo)"'
+
+    feed = client.get(url("notifications", handle="alice"))
+    thread = client.get(url("post-replies", pk=post.pk))
+
+    assert shown in text_of(feed)
+    assert shown in text_of(thread)
+    assert title in feed.content.decode()
+    assert title in thread.content.decode()
+    assert "2 min ago" not in text_of(feed)
 
 
 def test_replies_show_their_text_with_an_answer_button(client, alice, post):
