@@ -54,8 +54,13 @@ _INTERACTION_KINDS = {
     NotificationKind.REPLY: Interaction.Kind.REPLY,
     NotificationKind.QUOTE: Interaction.Kind.QUOTE,
 }
-# Replies the creator is shown; hidden and removed ones are moderation's.
+# Replies the creator is shown in threads; hidden and removed ones are
+# moderation's.
 SHOWN_REPLY_STATUSES = (Reply.Status.VISIBLE, Reply.Status.HELD)
+# Replies that are notifications: shown ones only. A held reply waits in the
+# moderation queue (it may be spam) and becomes a notification when approved;
+# the same statuses count in analytics (services.COUNTED_REPLY_STATUSES).
+NOTIFIED_REPLY_STATUSES = (Reply.Status.VISIBLE,)
 
 # The order of the two sources among items received at the same instant,
 # part of the cursor so ties never split across pages wrongly.
@@ -188,7 +193,7 @@ def _replies(*, creator, kinds: set[str], cursor, limit: int):
     if not wanted:
         return []
     rows = Reply.objects.filter(
-        creator=creator, status__in=SHOWN_REPLY_STATUSES
+        creator=creator, status__in=NOTIFIED_REPLY_STATUSES
     ).filter(wanted, _live_post())
     if cursor:
         rows = rows.filter(_before("received_at", _REPLY, cursor))
@@ -225,8 +230,8 @@ def notifications_for(
 
     `kinds` narrows the feed (NotificationKind values; None: all of them).
     `before` is a cursor from a previous page; ValueError if malformed.
-    Unfollows are not notifications; replies hidden or removed by moderation
-    and anything about a deleted post are left out.
+    Unfollows are not notifications; replies held, hidden or removed by
+    moderation and anything about a deleted post are left out.
     """
     wanted = set(NotificationKind.ALL if kinds is None else kinds)
     unknown = wanted - set(NotificationKind.ALL)
@@ -255,7 +260,7 @@ def notifications_since(*, creator: CreatorProfile, since: datetime | None) -> i
         Q(kind__in=[Interaction.Kind.REPLY, Interaction.Kind.QUOTE])
         & Exists(Reply.objects.filter(ap_id=OuterRef("activity_id")))
     )
-    replies = Reply.objects.filter(creator=creator, status__in=SHOWN_REPLY_STATUSES)
+    replies = Reply.objects.filter(creator=creator, status__in=NOTIFIED_REPLY_STATUSES)
     interactions, replies = (
         interactions.filter(_live_post()),
         replies.filter(_live_post()),

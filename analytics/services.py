@@ -311,6 +311,13 @@ def rollups_rebuild(*, creator: CreatorProfile | None = None) -> dict[str, int]:
 
 # Replies -------------------------------------------------------------------
 
+# A reply counts in engagement (its REPLY or QUOTE interaction exists, and so
+# its rollup counts) exactly while it is shown. Held replies wait for review
+# and may be spam; hidden and removed ones were taken out by the creator or
+# the admins. Moderation calls `replies_status_changed` in the transaction
+# that changes a status, so counts follow the verdict, both ways.
+COUNTED_REPLY_STATUSES = frozenset({Reply.Status.VISIBLE})
+
 
 @dataclass(frozen=True)
 class NoteInput:
@@ -401,8 +408,8 @@ def reply_store(
     status: str = Reply.Status.VISIBLE,
     hold_reason: str = "",
 ) -> Reply | None:
-    """Store a reply (or quote) in `post`'s thread and count it; None if
-    it is stored already."""
+    """Store a reply (or quote) in `post`'s thread and count it if it is
+    shown (COUNTED_REPLY_STATUSES); None if it is stored already."""
     item = ReplyInput(
         note=note,
         creator_id=creator.pk,
@@ -415,7 +422,10 @@ def reply_store(
         with transaction.atomic():
             reply = _reply(item, parent=parent, now=timezone.now())
             reply.save(force_insert=True)
-            interactions_record_many(items=[_reply_interaction(reply, author=author)])
+            if reply.status in COUNTED_REPLY_STATUSES:
+                interactions_record_many(
+                    items=[_reply_interaction(reply, author=author)]
+                )
             return reply
     except IntegrityError:
         return None
@@ -424,7 +434,8 @@ def reply_store(
 @transaction.atomic
 def replies_store_many(*, items: Sequence[ReplyInput]) -> list[str]:
     """Store many replies at once, answers after what they answer, and count
-    them; returns the ap_ids stored now (replies stored before are skipped).
+    the shown ones (COUNTED_REPLY_STATUSES); returns the ap_ids stored now
+    (replies stored before are skipped).
     """
     now = timezone.now()
     pending = {item.note.ap_id: item for item in items}
@@ -464,6 +475,7 @@ def replies_store_many(*, items: Sequence[ReplyInput]) -> list[str]:
                 occurred_at=by_id[ap_id].note.published_at or now,
             )
             for ap_id in created
+            if by_id[ap_id].status in COUNTED_REPLY_STATUSES
         ]
     )
     return list(created)
@@ -540,6 +552,46 @@ def reply_update(*, reply: Reply, note: NoteInput, edited_at: datetime) -> bool:
         setattr(reply, name, value)
     reply.edited_at = edited_at
     return True
+
+
+@transaction.atomic
+def replies_status_changed(*, replies: Iterable[Reply], status: str) -> None:
+    """Keep engagement counts in step when `replies`, as they were before,
+    change to `status`: a reply leaving the shown ones stops counting, one
+    approved starts counting (at the time it was written)."""
+    counted = status in COUNTED_REPLY_STATUSES
+    changing = [
+        reply
+        for reply in replies
+        if (reply.status in COUNTED_REPLY_STATUSES) != counted
+    ]
+    if not changing:
+        return
+    if not counted:
+        _delete_interactions(
+            Interaction.objects.filter(
+                activity_id__in=[reply.ap_id for reply in changing],
+                kind__in=[Interaction.Kind.REPLY, Interaction.Kind.QUOTE],
+            )
+        )
+        return
+    interactions_record_many(
+        items=[
+            _reply_interaction(
+                reply,
+                author=Author(
+                    actor_uri=reply.actor_uri,
+                    handle=reply.actor_handle,
+                    name=reply.actor_name,
+                    avatar_url=reply.actor_avatar_url,
+                    profile_url=reply.actor_profile_url,
+                    domain=reply.instance_domain,
+                    software=reply.software,
+                ),
+            )
+            for reply in changing
+        ]
+    )
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from accounts.permissions import can_moderate
+from analytics import services as analytics
 from analytics.models import Reply
 from analytics.services import plain_text
 from posts.models import Post
@@ -134,9 +135,9 @@ def replies_moderate(
     the lot.
 
     Approved replies show on the public page and in the `replies`
-    collection; hidden and removed ones never do, and stay counted in
-    analytics. The reason is kept on the reply (for hidden and removed
-    ones) and in the log.
+    collection and count in analytics; held, hidden and removed ones do
+    neither (analytics.services.COUNTED_REPLY_STATUSES). The reason is kept
+    on the reply (for hidden and removed ones) and in the log.
     """
     if action not in _REPLY_ACTIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -157,6 +158,7 @@ def replies_moderate(
         fields["hold_reason"] = ""  # nothing holds it any more
     elif reason:
         fields["hold_reason"] = reason[:255]
+    analytics.replies_status_changed(replies=changed, status=status)
     Reply.objects.filter(pk__in=[reply.pk for reply in changed]).update(**fields)
     AuditEntry.objects.bulk_create(
         [
@@ -192,7 +194,7 @@ def reply_hide(*, reply: Reply, by: User | None, reason: str = "") -> Reply:
 
 
 def reply_remove(*, reply: Reply, by: User | None, reason: str = "") -> Reply:
-    """Remove a reply from everything shown (it stays counted)."""
+    """Remove a reply from everything shown and from the counts."""
     replies_moderate(replies=[reply], action=REMOVE, by=by, reason=reason)
     reply.refresh_from_db(fields=["status", "hold_reason"])
     return reply
@@ -242,11 +244,17 @@ def actor_block(
             )
     except IntegrityError:  # blocked at the same moment elsewhere
         return ActorBlock.objects.get(creator=creator, actor_uri=actor_uri)
-    hidden = Reply.objects.filter(
+    shown = Reply.objects.filter(
         creator=creator,
         actor_uri=actor_uri,
         status__in=[Reply.Status.VISIBLE, Reply.Status.HELD],
-    ).update(status=Reply.Status.HIDDEN, hold_reason="the author is blocked")
+    )
+    analytics.replies_status_changed(
+        replies=shown.filter(status=Reply.Status.VISIBLE), status=Reply.Status.HIDDEN
+    )
+    hidden = shown.update(
+        status=Reply.Status.HIDDEN, hold_reason="the author is blocked"
+    )
     _audit(
         by=by,
         action=AuditEntry.Action.ACTOR_BLOCK,
@@ -374,10 +382,15 @@ def _blocked_now(domain: str) -> int:
     blocked = blocked_domains_among(names)
     hidden = 0
     if blocked:
-        hidden = Reply.objects.filter(
+        shown = Reply.objects.filter(
             instance_domain__in=blocked,
             status__in=[Reply.Status.VISIBLE, Reply.Status.HELD],
-        ).update(
+        )
+        analytics.replies_status_changed(
+            replies=shown.filter(status=Reply.Status.VISIBLE),
+            status=Reply.Status.HIDDEN,
+        )
+        hidden = shown.update(
             status=Reply.Status.HIDDEN,
             hold_reason="the server is blocked by the admins",
         )

@@ -6,6 +6,7 @@ import pytest
 
 from analytics import selectors
 from analytics.models import Interaction, Reply
+from moderation import services as moderation
 from posts.models import Post
 from tests.inbox_ui.conftest import NOW, make_interaction, make_post, make_reply
 
@@ -75,7 +76,9 @@ def test_a_reply_recorded_as_interaction_and_note_is_listed_once(creator, post):
     assert selectors.notifications_since(creator=creator, since=None) == 2
 
 
-def test_unfollows_hidden_replies_and_deleted_posts_stay_out(creator, post):
+def test_unfollows_held_hidden_removed_replies_and_deleted_posts_stay_out(
+    creator, post, admin_user
+):
     make_interaction(creator, "unfollow", "bob")
     make_reply(creator, post, "zoe", status=Reply.Status.HIDDEN)
     make_reply(creator, post, "kai", status=Reply.Status.REMOVED)
@@ -84,10 +87,14 @@ def test_unfollows_hidden_replies_and_deleted_posts_stay_out(creator, post):
     make_reply(creator, gone, "ana")
     held = make_reply(creator, post, "ana", "buy followers", status=Reply.Status.HELD)
 
-    page = selectors.notifications_for(creator=creator)
+    assert selectors.notifications_for(creator=creator).items == []
+    assert selectors.notifications_since(creator=creator, since=None) == 0
 
+    # Approved, the held reply becomes a notification.
+    moderation.reply_approve(reply=held, by=admin_user)
+    page = selectors.notifications_for(creator=creator)
     assert [n.reply for n in page.items] == [held]
-    assert page.items[0].is_held
+    assert selectors.notifications_since(creator=creator, since=None) == 1
 
 
 def test_kinds_narrow_the_feed(creator, post):

@@ -3,7 +3,7 @@ collection, and nothing else does."""
 
 import pytest
 
-from analytics.models import Interaction, Reply
+from analytics.models import Interaction, PostDailyRollup, Reply
 from moderation import services
 from moderation.models import DomainPolicy
 from tests.moderation.conftest import make_reply
@@ -43,7 +43,7 @@ def test_approving_a_held_reply_puts_it_on_the_page_and_in_the_collection(
 
 
 @pytest.mark.parametrize("action", [services.reply_hide, services.reply_remove])
-def test_a_hidden_or_removed_reply_leaves_page_and_collection_but_stays_counted(
+def test_a_hidden_or_removed_reply_leaves_page_collection_and_counts(
     client, creator, post, action
 ):
     shown = make_reply(post, "a kind word")
@@ -55,8 +55,9 @@ def test_a_hidden_or_removed_reply_leaves_page_and_collection_but_stays_counted(
     html = page(client, post)
     assert "an unkind word" not in html and "a kind word" in html
     assert listed(client, post) == [shown.ap_id]
-    # Analytics still counts both replies.
-    assert Interaction.objects.filter(post=post, kind="reply").count() == 2
+    # Analytics counts only the reply still shown, and its rollups agree.
+    assert Interaction.objects.filter(post=post, kind="reply").count() == 1
+    assert PostDailyRollup.objects.get(post=post).replies == 1
 
 
 def test_replies_of_a_server_whose_media_is_rejected_show_no_attachments(

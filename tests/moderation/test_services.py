@@ -3,7 +3,8 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from analytics.models import Interaction, Reply
+from analytics import services as analytics
+from analytics.models import CreatorTotalRollup, Interaction, Reply
 from moderation import events, selectors, services
 from moderation.models import (
     ActorBlock,
@@ -79,14 +80,25 @@ def test_hiding_and_removing_keep_the_moderators_reason(creator, post):
     ]
 
 
-def test_moderated_replies_stay_counted_in_analytics(creator, post):
+def test_only_shown_replies_count_in_analytics_and_approval_counts_them(creator, post):
     replies = [make_reply(post, f"r{n}") for n in range(3)]
+    held = make_reply(post, "spam?", status=Status.HELD)
     services.reply_hide(reply=replies[0], by=creator.user)
     services.reply_remove(reply=replies[1], by=creator.user)
 
-    assert Interaction.objects.filter(kind=Interaction.Kind.REPLY).count() == 3
+    assert Interaction.objects.filter(kind=Interaction.Kind.REPLY).count() == 1
+    assert CreatorTotalRollup.objects.get(creator=creator).replies == 1
     counts = selectors.reply_status_counts(user=creator.user, creator=creator)
-    assert counts == {"visible": 1, "held": 0, "hidden": 1, "removed": 1}
+    assert counts == {"visible": 1, "held": 1, "hidden": 1, "removed": 1}
+
+    services.reply_approve(reply=held, by=creator.user)
+    assert Interaction.objects.filter(kind=Interaction.Kind.REPLY).count() == 2
+    assert CreatorTotalRollup.objects.get(creator=creator).replies == 2
+    # The rollups say what a rebuild from the interactions says.
+    fields = ("creator_id", "likes", "replies", "quotes")
+    before = list(CreatorTotalRollup.objects.values_list(*fields))
+    analytics.rollups_rebuild()
+    assert list(CreatorTotalRollup.objects.values_list(*fields)) == before
 
 
 def test_a_bulk_action_changes_and_logs_each_reply_once(creator, post):
