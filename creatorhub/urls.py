@@ -3,13 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import health
+from . import errors, health
 
 admin.site.site_header = "Creator Hub administration"
 admin.site.site_title = "Creator Hub admin"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", errors.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("posts.api_urls")),
@@ -32,3 +33,6 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Last: any other address is the styled 404, even with DEBUG on (errors.py).
+urlpatterns.append(path("<path:path>", errors.unmatched, name="unmatched"))

@@ -63,6 +63,8 @@ PUBLIC_URL_NAMES = {
     "password_reset_confirm",  # opened from the e-mail, before logging in
     "password_reset_complete",
     "healthz",  # load balancers and monitoring
+    "favicon",  # browsers ask for /favicon.ico on every site
+    "unmatched",  # the styled 404 for any other address: it shows nothing
     "api-schema",  # the OpenAPI document describes, it does not expose data
     "api-docs",
     # ActivityPub and discovery: remote servers fetch these without a login
@@ -108,6 +110,7 @@ KWARG_KINDS = {
     "token": "reset_token",
     "post_id": "post_pk",
     "tag": "hashtag",
+    "path": "unmatched_path",
 }
 
 # Ambiguous kwarg names (pk, id, ...) must be declared per URL name.
@@ -330,6 +333,7 @@ def tenants(db):
                 "membership_pk": [m.pk for m in memberships],
                 "post_pk": [post.pk],
                 "hashtag": [f"tag{creator.handle}"],
+                "unmatched_path": [f"no/page/of/{creator.handle}"],
             }
         )
 

@@ -1,0 +1,47 @@
+"""Error pages and the favicon: what a person sees when a page is missing,
+forbidden or broken, in words, with the way back.
+
+Django renders templates/403.html, 404.html and 500.html itself when DEBUG
+is off (500.html with no request and no database). With DEBUG on, as
+`make run` has it, Django answers an address no URL pattern matches with its
+technical "Page not found" page instead; `unmatched` is the last URL pattern,
+so a mistyped address shows the styled 404 there too, while errors keep
+their tracebacks. It redirects to the address with a slash where that one
+exists, which CommonMiddleware's APPEND_SLASH no longer does once every
+address matches a pattern.
+"""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import HttpResponsePermanentRedirect
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
+from django.views.decorators.cache import cache_control
+from django.views.defaults import page_not_found
+
+
+@login_not_required
+def unmatched(request, path: str = ""):
+    """The styled 404 for an address no other pattern matches."""
+    if (
+        settings.APPEND_SLASH
+        and request.method in ("GET", "HEAD")
+        and not request.path_info.endswith("/")
+    ):
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not unmatched:
+            return HttpResponsePermanentRedirect(
+                request.get_full_path(force_append_slash=True)
+            )
+    return page_not_found(request, exception=None)
+
+
+@login_not_required
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page links."""
+    return redirect(staticfiles_storage.url("favicon.ico"), permanent=True)
