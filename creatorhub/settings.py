@@ -210,6 +210,10 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "creatorhub",
+            # The request path asks it things (the inbox's wake-up flag,
+            # key-fetch slots): a Redis that stops answering fails them in
+            # seconds instead of holding the request.
+            "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 3},
         }
     }
 else:
@@ -286,8 +290,10 @@ FEDERATION_DELIVERY_BREAKER_SECONDS = env.int("FEDERATION_DELIVERY_BREAKER_SECON
 # Inbox (federation/inbox.py; docs/configuration.md, "Inbox"). Bodies larger
 # than this are refused (413): Mastodon's activities are a few KB.
 FEDERATION_INBOX_MAX_BYTES = env.int("FEDERATION_INBOX_MAX_BYTES", 256 * 1024)
-# Stored activities are processed in this many partitions, by actor: as many
-# workers as partitions can process at once (federation.processing).
+# Stored activities are processed in this many partitions, by actor; up to
+# FEDERATION_INBOX_DRAINERS runs (at most one per partition) process them at
+# once (federation.processing). Rows stored under a larger number than a
+# later one are left to the sweeper.
 FEDERATION_INBOX_PARTITIONS = env.int("FEDERATION_INBOX_PARTITIONS", 16)
 # Drains running at once, at most; each takes partitions no other holds.
 FEDERATION_INBOX_DRAINERS = env.int("FEDERATION_INBOX_DRAINERS", 4)

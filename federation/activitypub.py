@@ -136,8 +136,10 @@ def instance_actor_document(*, public_key_pem: str) -> dict:
         "preferredUsername": domain.split(":")[0],
         "name": settings.CREATORHUB_NAME,
         "summary": "The server itself. It follows no one and posts nothing.",
-        "url": ids.absolute("/about"),
-        "inbox": f"{actor}/inbox",
+        "url": ids.absolute("/"),
+        # What is sent to the instance actor (a report's answer) arrives at
+        # the shared inbox; it posts nothing, so its outbox is empty.
+        "inbox": ids.shared_inbox(),
         "outbox": f"{actor}/outbox",
         "endpoints": {"sharedInbox": ids.shared_inbox()},
         "manuallyApprovesFollowers": True,

@@ -81,12 +81,12 @@ EXCLUDE_AT_MOST = 200
 @dataclass(frozen=True)
 class Limits:
     in_flight: int  # requests at once per worker process
-    per_host: int  # requests at once to one server per worker process
+    per_host: int  # requests at once to one server, every worker together
     batch: int  # rows claimed at a time
     lease: timedelta
     budget: float  # seconds a run keeps claiming new rows
     max_retries: int
-    tasks: int  # runs started at once for a large fan-out
+    tasks: int  # runs the sweep starts at once for what is due
 
     @property
     def dispatch(self) -> int:

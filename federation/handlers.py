@@ -6,16 +6,21 @@ each handler records an outbox job in it (federation.outbox), so the
 change and the work it causes on the network commit together.
 """
 
+import time
+
 from . import outbox
+
+# An actor's Update or Delete is named by when it was decided, recorded with
+# the job, so that a job run twice rebuilds the same activity id.
 
 
 def on_federation_toggled(sender, *, creator, enabled: bool, **kwargs) -> None:
     if not enabled:
-        outbox.record("creator.withdraw", creator_id=creator.pk)
+        outbox.record("creator.withdraw", creator_id=creator.pk, stamp=time.time_ns())
 
 
 def on_public_profile_changed(sender, *, creator, **kwargs) -> None:
-    outbox.record("profile.update", creator_id=creator.pk)
+    outbox.record("profile.update", creator_id=creator.pk, stamp=time.time_ns())
 
 
 def on_post_published(sender, *, post, **kwargs) -> None:

@@ -148,6 +148,14 @@ class OutboundActivity(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "outbound activities"
+        indexes = [
+            # The delivery sweep looks for unfinished fan-outs every 30 s.
+            models.Index(
+                fields=["id"],
+                condition=Q(fanned_out_at__isnull=True),
+                name="outbound_fanning_out_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.activity_type} {self.ap_id}"

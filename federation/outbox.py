@@ -47,16 +47,16 @@ MAX_ATTEMPTS = 12
 RELAY_BATCH = 500
 
 
-def _profile_update(*, creator_id: int) -> None:
+def _profile_update(*, creator_id: int, stamp: int) -> None:
     creator = CreatorProfile.objects.filter(pk=creator_id).first()
     if creator is not None:
-        services.announce_profile_update(creator=creator)
+        services.announce_profile_update(creator=creator, stamp=stamp)
 
 
-def _withdraw(*, creator_id: int) -> None:
+def _withdraw(*, creator_id: int, stamp: int) -> None:
     creator = CreatorProfile.objects.filter(pk=creator_id).first()
     if creator is not None and not creator.share_to_fediverse:
-        services.withdraw_creator_from_fediverse(creator=creator)
+        services.withdraw_creator_from_fediverse(creator=creator, stamp=stamp)
 
 
 def _post(action: str) -> Callable[..., object]:

@@ -6,7 +6,7 @@ or when it quotes a creator's post (`quote` (FEP-044f), `quoteUrl`,
 `quoteUri`, `_misskey_quote`, or a FEP-e232 `Link` tag). Its HTML is
 cleaned by analytics (nh3) before it is stored; attachments are listed,
 never downloaded; visibility comes from the addressing as Mastodon reads it
-(INTEROP.md §b5).
+(docs/federation.md).
 
 Ownership: the Note must live on its author's server, be attributed to the
 actor who sent it, and not be tombstoned; only its author edits or

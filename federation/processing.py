@@ -499,8 +499,12 @@ def process_stored(pks: Iterable[int]) -> dict[str, int]:
     # Fetches first, outside the transaction and the locks.
     fetched = process_actors.prefetch(load_queued(pks))
     with bound_server_side(), transaction.atomic():
-        items = load_queued(pks)
-        hold(*(partition_of(item.actor) for item in items), wait=True)
+        # The partitions the rows were stored in (FEDERATION_INBOX_PARTITIONS
+        # may have changed since).
+        partitions = InboundActivity.objects.filter(
+            pk__in=pks, state=State.QUEUED
+        ).values_list("partition", flat=True)
+        hold(*set(partitions), wait=True)
         items = load_queued(pks)  # another worker may have done some meanwhile
         if not items:
             return {}

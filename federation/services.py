@@ -16,9 +16,11 @@ from .models import Follow, OutboundActivity
 logger = logging.getLogger(__name__)
 
 
-def _activity_id(creator: CreatorProfile, kind: str) -> str:
-    """A fresh id per activity: peers drop an Update or Delete id seen before."""
-    return f"{ids.actor_id(creator.handle)}#{kind}/{time.time_ns()}"
+def _activity_id(creator: CreatorProfile, kind: str, stamp: int | None) -> str:
+    """A fresh id per activity (peers drop an Update or Delete id seen
+    before), named by `stamp` where the caller has one: an outbox job's, so
+    a job run twice builds the same id and sends nothing twice."""
+    return f"{ids.actor_id(creator.handle)}#{kind}/{stamp or time.time_ns()}"
 
 
 def follower_inboxes(creator: CreatorProfile) -> set[str]:
@@ -92,7 +94,7 @@ def has_followers(creator: CreatorProfile) -> bool:
 
 @transaction.atomic
 def withdraw_creator_from_fediverse(
-    *, creator: CreatorProfile
+    *, creator: CreatorProfile, stamp: int | None = None
 ) -> OutboundActivity | None:
     """Queue a `Delete` of the actor to every follower's server, then forget them.
 
@@ -104,7 +106,7 @@ def withdraw_creator_from_fediverse(
     activity = None
     if inboxes:
         payload = activitypub.delete_actor_activity(
-            creator, activity_id=_activity_id(creator, "delete")
+            creator, activity_id=_activity_id(creator, "delete", stamp)
         )
         activity = queue_activity(creator=creator, payload=payload, inboxes=inboxes)
     removed = follows.follows_forget(
@@ -120,14 +122,16 @@ def withdraw_creator_from_fediverse(
 
 
 @transaction.atomic
-def announce_profile_update(*, creator: CreatorProfile) -> OutboundActivity | None:
+def announce_profile_update(
+    *, creator: CreatorProfile, stamp: int | None = None
+) -> OutboundActivity | None:
     """Queue an `Update` of the actor so followers' servers refresh their copy."""
     if not creator.share_to_fediverse or not has_followers(creator):
         return None
     key = keys.key_for_creator(creator)
     document = activitypub.actor_document(creator, public_key_pem=key.public_key_pem)
     payload = activitypub.update_actor_activity(
-        document, activity_id=_activity_id(creator, "updates")
+        document, activity_id=_activity_id(creator, "updates", stamp)
     )
     return queue_activity(
         creator=creator, payload=payload, followers_of=creator, is_public=False

@@ -53,14 +53,6 @@ DELIVERY_LIMITS = {"soft_time_limit": 120, "time_limit": 150}
 
 
 @shared_task(**DELIVERY_LIMITS)
-def deliver_activity(activity_id: int) -> None:
-    """Send the due deliveries of one activity; queue a next run if some
-    remain when this one's time is up."""
-    if delivery.deliver_due(activity_id=activity_id).more:
-        deliver_activity.delay(activity_id)
-
-
-@shared_task(**DELIVERY_LIMITS)
 def deliver_batch(delivery_ids: list[int]) -> None:
     """Send a batch of an activity's rows (the fan-out hands them out by
     page); rows still due when time is up are left to the sweep."""
@@ -85,7 +77,8 @@ def deliver_due() -> None:
 @shared_task
 def deliver_sweep() -> None:
     """Beat, every 30 s: start runs for whatever is due and nobody sends,
-    and fan-outs a dead worker or a lost message left unfinished."""
+    and restart unfinished fan-outs (a dead worker's, a lost message's; a
+    run still at one takes turns with the restarted one, page by page)."""
     for _ in range(delivery.runs_for(delivery.due_count())):
         deliver_due.delay()
     for activity_id in fanout.unfinished():

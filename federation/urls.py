@@ -34,6 +34,7 @@ urlpatterns = [
     path("nodeinfo/2.1", discovery.nodeinfo, {"version": "2.1"}, name="nodeinfo-2.1"),
     path("nodeinfo/2.0", discovery.nodeinfo, {"version": "2.0"}, name="nodeinfo-2.0"),
     path("actor", actors.instance_actor, name="instance-actor"),
+    path("actor/outbox", actors.instance_outbox, name="instance-outbox"),
     path("users/<handle:handle>", actors.actor, name="actor"),
     path("users/<handle:handle>/outbox", actors.outbox, name="actor-outbox"),
     path("users/<handle:handle>/followers", actors.followers, name="actor-followers"),

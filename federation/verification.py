@@ -7,8 +7,8 @@ is unknown or, once, when the known key fails (it may have been rotated).
 
 The inbox takes a flood of signed POSTs from the same few thousand keys, so
 the first step spares it a query per request; a verified request also
-proves the signer's server is up (INTEROP.md §b7), noted at most once a
-minute per server and process.
+proves the signer's server is up (Mastodon clears its delivery failures
+then too), noted at most once a minute per server and process.
 
 Anyone can name any server in a keyId, so the fetch is bounded: it ends
 within FEDERATION_KEY_FETCH_SECONDS, and at most

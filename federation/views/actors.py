@@ -103,6 +103,15 @@ def instance_actor(request):
     )
 
 
+@login_not_required
+@require_GET
+def instance_outbox(request):
+    actor = ids.instance_actor_id()
+    return activity_response(
+        activitypub.ordered_collection(f"{actor}/outbox", total=0, first=None)
+    )
+
+
 def creator_collection(view):
     """A public GET of one of a creator's collections.
 

@@ -19,7 +19,7 @@ def _answer(request, *, handle: str):
 
 def _refusal(exc: inbox_path.Refused) -> JsonResponse:
     response = JsonResponse({"error": exc.reason}, status=exc.status)
-    if exc.status == 503:  # the signer's key, for now: senders retry a 503
+    if exc.status == 503:  # the key or the database, for now: senders retry
         response["Retry-After"] = str(verification.RETRY_AFTER_SECONDS)
     return response
 

@@ -134,6 +134,20 @@ def test_instance_actor_is_an_application_with_a_key(client):
     assert actor["publicKey"]["owner"] == "https://hub.test/actor"
 
 
+def test_every_url_of_the_instance_actor_answers(client):
+    """Servers follow the actor's links: none may lead to a 404."""
+    actor = get_as2(client, "/actor").json()
+    assert actor["inbox"] == actor["endpoints"]["sharedInbox"]
+    assert actor["inbox"] == "https://hub.test/inbox"
+    outbox = get_as2(client, "/actor/outbox")
+    assert outbox.status_code == 200
+    assert outbox.json()["totalItems"] == 0
+    assert client.get(actor["url"].removeprefix("https://hub.test")).status_code in (
+        200,
+        302,
+    )
+
+
 def test_followers_collection_counts_accepted_followers_only(client, alice):
     make_follower(alice, username="bob")
     pending = make_follower(alice, username="carol")

@@ -101,8 +101,8 @@ def test_a_post_reaches_mastodon_once_signed_with_the_creators_key(
     )
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
-    tasks.deliver_activity(activity.pk)  # again: nothing is owed any more
+    delivery.deliver_due(activity_id=activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)  # again: nothing is owed any more
 
     posts = mastodon_peer.inbox_posts()
     assert len(posts) == 1
@@ -123,7 +123,7 @@ def test_every_inbox_gets_it_once_and_shared_inboxes_collapse(alice, sink):
     follower(alice, host=sink.host, username="dan")  # no shared inbox
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     assert sorted(a.path for a in sink.posts()) == ["/inbox", "/users/dan/inbox"]
     assert all(a.verified for a in sink.posts())
@@ -134,8 +134,8 @@ def test_a_duplicated_task_sends_nothing_twice(alice, sink):
     follower(alice, host=sink.host, username="bob")
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
     tasks.deliver_due()
 
     assert len(sink.posts()) == 1
@@ -148,7 +148,7 @@ def test_a_row_another_worker_holds_is_left_alone_until_its_lease_ends(alice, si
     held_until = timezone.now() + timedelta(minutes=3)
     Delivery.objects.update(claimed_until=held_until, claimed_by="other:1:x")
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
     assert sink.posts() == []
 
     # That worker died: once its lease is over the row is due again.
@@ -177,7 +177,7 @@ def test_activities_without_a_creator_are_signed_by_the_instance_actor(
     activity = services.queue_activity(
         creator=None, payload=payload, inboxes={sink.url("/inbox")}
     )
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     (arrival,) = sink.posts()
     assert arrival.verified, arrival.error
@@ -189,7 +189,7 @@ def test_a_long_answer_still_counts_as_delivered(alice, sink):
     sink.script("/users/bob/inbox", Reply(200, body=b"x" * 300_000))
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     assert row(sink.url("/users/bob/inbox")).state == Delivery.State.DELIVERED
     assert len(sink.posts()) == 1
@@ -207,7 +207,7 @@ def test_delivery_starts_when_the_transaction_commits(
         assert sink.posts() == []
 
     assert len(callbacks) == 1
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
     assert len(sink.posts()) == 1
 
 
@@ -246,7 +246,7 @@ def test_a_server_error_is_retried_with_backoff_then_delivered(alice, sink):
     activity = queue_to_followers(alice)
     before = timezone.now()
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     failed = row(inbox)
     assert failed.state == Delivery.State.FAILED
@@ -255,7 +255,7 @@ def test_a_server_error_is_retried_with_backoff_then_delivered(alice, sink):
     wait = failed.next_attempt_at - before
     assert timedelta(seconds=16) <= wait <= timedelta(seconds=16 + 0.5 + 20 + 2)
 
-    tasks.deliver_activity(activity.pk)  # not due yet
+    delivery.deliver_due(activity_id=activity.pk)  # not due yet
     assert len(sink.posts()) == 1
 
     delivery.deliver_due(now=failed.next_attempt_at + timedelta(seconds=1))
@@ -270,7 +270,7 @@ def test_a_server_that_never_answers_is_retried(alice, sink, monkeypatch):
     sink.script("/users/bob/inbox", Hang())
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     failed = row(sink.url("/users/bob/inbox"))
     assert failed.state == Delivery.State.FAILED
@@ -286,7 +286,7 @@ def test_a_dropped_connection_is_retried(alice, sink):
     sink.script("/users/bob/inbox", Reset())
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     failed = row(sink.url("/users/bob/inbox"))
     assert failed.state == Delivery.State.FAILED
@@ -299,7 +299,7 @@ def test_a_refused_connection_is_retried(alice, loopback):
     follower(alice, host=host, username="bob")
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     failed = Delivery.objects.get()
     assert failed.state == Delivery.State.FAILED
@@ -312,7 +312,7 @@ def test_410_from_a_personal_inbox_drops_that_follower(alice, sink):
     sink.script("/users/gone/inbox", Reply(410))
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     assert not Follow.objects.filter(pk=gone.pk).exists()
     assert Follow.objects.filter(pk=kept.pk).exists()
@@ -337,7 +337,7 @@ def test_410_from_a_shared_inbox_gives_up_but_keeps_the_followers(alice, sink):
     sink.script("/inbox", Reply(410))
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     shared = row(sink.url("/inbox"))
     assert shared.state == Delivery.State.GAVE_UP
@@ -355,7 +355,7 @@ def test_429_waits_as_long_as_retry_after_says(alice, sink, in_words):
     sink.script("/users/ben/inbox", Reply(429, headers={"Retry-After": retry_after}))
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     # One request found the server busy; nothing more was sent to it.
     assert len(sink.posts()) == 1
@@ -391,7 +391,7 @@ def test_other_refusals_give_up_at_once(alice, sink, status, words):
     sink.script("/users/bob/inbox", Reply(status))
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
     delivery.deliver_due(now=timezone.now() + timedelta(days=4))
 
     refused = row(sink.url("/users/bob/inbox"))
@@ -413,7 +413,7 @@ def test_these_answers_are_retried(alice, sink, status, words):
     sink.script("/users/bob/inbox", Reply(status))
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     retried = row(sink.url("/users/bob/inbox"))
     assert retried.state == Delivery.State.FAILED
@@ -429,7 +429,7 @@ def test_an_inbox_on_a_private_address_is_never_contacted(alice, settings):
         inboxes={"http://10.1.2.3/inbox"},
     )
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
 
     refused = Delivery.objects.get()
     assert refused.state == Delivery.State.GAVE_UP
@@ -536,7 +536,7 @@ def test_an_unavailable_server_is_sent_to_again_once_it_is_heard_from(
     )
     activity = queue_to_followers(alice)
 
-    tasks.deliver_activity(activity.pk)
+    delivery.deliver_due(activity_id=activity.pk)
     tasks.deliver_due()
     assert mastodon_peer.inbox_posts() == []
 
@@ -602,7 +602,7 @@ def test_a_server_that_never_accepts_a_connection_is_retried(
             follower(alice, host=host, username="bob")
             activity = queue_to_followers(alice)
 
-            tasks.deliver_activity(activity.pk)
+            delivery.deliver_due(activity_id=activity.pk)
 
     failed = Delivery.objects.get()
     assert failed.state == Delivery.State.FAILED

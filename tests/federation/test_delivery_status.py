@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from federation import breaker, delivery, delivery_status, ids, keys, services, tasks
+from federation import breaker, delivery, delivery_status, ids, keys, services
 from federation.models import Delivery, RemoteInstance
 from posts.models import Post
 from tests import factories
@@ -99,7 +99,7 @@ def test_refusals_are_said_in_words_and_polling_stops(alice, post, client, loopb
         client.force_login(alice.user)
 
         assert 'hx-trigger="every 3s"' in fragment(client, post).text
-        tasks.deliver_activity(activity.pk)
+        delivery.deliver_due(activity_id=activity.pk)
         response = fragment(client, post)
 
     assert response.status_code == 200
@@ -116,7 +116,7 @@ def test_a_finished_delivery_stops_polling(alice, post, client, loopback):
         for name in ("ann", "ben"):
             follower(alice, host=sink.host, username=name, shared=True)
         activity = queue(post, services.follower_inboxes(alice))
-        tasks.deliver_activity(activity.pk)
+        delivery.deliver_due(activity_id=activity.pk)
     client.force_login(alice.user)
 
     page = fragment(client, post).text

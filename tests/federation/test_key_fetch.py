@@ -27,7 +27,6 @@ SAFETY_BOUND = 15  # seconds; every trickle below lasts longer than a minute
 
 @pytest.fixture(autouse=True)
 def key_fetching(loopback, settings):
-    settings.FEDERATION_INBOX_BUFFER = "database"
     settings.FEDERATION_KEY_FETCH_SECONDS = 2
     reset_request_caches()
     yield settings

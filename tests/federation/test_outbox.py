@@ -8,6 +8,7 @@ from celery import Celery
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import update_creator_profile
 from creatorhub.celery import app as celery_app
 from federation import outbox, queue
 from federation.models import Delivery, OutboundActivity, OutboxJob
@@ -175,3 +176,16 @@ def test_a_job_held_by_a_live_worker_is_not_run_by_another(alice):
 def test_an_unknown_action_is_refused_when_recorded(alice):
     with pytest.raises(ValueError, match="unknown outbox action"):
         outbox.record("post.teleport", post_id=1)
+
+
+def test_a_profile_update_job_run_twice_sends_one_update(alice):
+    make_follower(alice, domain="a.example")
+    update_creator_profile(creator=alice, display_name="Alice Renamed")
+    job = OutboxJob.objects.get(action="profile.update")
+
+    assert outbox.run(job.pk) is True
+    # The worker died after the work and before recording it done.
+    OutboxJob.objects.filter(pk=job.pk).update(state="pending", claimed_until=None)
+    assert outbox.run(job.pk) is True
+
+    assert OutboundActivity.objects.filter(activity_type="Update").count() == 1
