@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from moderation import policies as moderation
@@ -66,19 +67,26 @@ class _Page:
 
 
 def _followers_page(audience: dict, size: int) -> _Page:
-    """Accepted followers after the cursor, by follow id (an index range)."""
-    after = audience["after"] or 0
+    """Accepted followers after the cursor, by follow id (an index range).
+
+    The audience is the followers there were when the walk began: the last
+    of their follow ids is noted on the first page, and bounds every page,
+    so the last one ends there instead of reading on through follows made
+    since (by anyone) to the end of the table.
+    """
+    follows = Follow.objects.filter(
+        creator_id=audience["followers"], state=Follow.State.ACCEPTED
+    )
+    if "until" not in audience:
+        last = follows.aggregate(last=Max("pk"))["last"] or 0
+        audience = {**audience, "until": last}
     rows = list(
-        Follow.objects.filter(
-            creator_id=audience["followers"],
-            state=Follow.State.ACCEPTED,
-            pk__gt=after,
+        follows.filter(
+            pk__gt=audience["after"] or 0,
+            pk__lte=audience["until"],
             actor__gone_at__isnull=True,
         )
-        # (creator, id): the order of follow_accepted_idx, which the planner
-        # then walks, rather than the primary key with a filter (whose scan
-        # runs on past the creator's last follower to the end of the table).
-        .order_by("creator_id", "pk")
+        .order_by("pk")
         .values_list("pk", "actor__shared_inbox_url", "actor__inbox_url")[:size]
     )
     inboxes = [shared or personal for _, shared, personal in rows]
