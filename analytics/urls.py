@@ -14,6 +14,16 @@ urlpatterns = [
         name="creator",
     ),
     path(
+        "dashboard/@<str:handle>/analytics/days.csv",
+        reports.creator_analytics_days_csv,
+        name="creator-days-csv",
+    ),
+    path(
+        "dashboard/@<str:handle>/analytics/posts.csv",
+        reports.creator_analytics_posts_csv,
+        name="creator-posts-csv",
+    ),
+    path(
         "dashboard/@<str:handle>/analytics/posts/<int:pk>/",
         reports.post_analytics,
         name="post",

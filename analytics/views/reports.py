@@ -76,6 +76,96 @@ def creator_analytics(request, handle: str):
     return render(request, template, context)
 
 
+# A creator's analytics as CSV: the numbers the page draws, unformatted.
+_KIND_COLUMNS = ("likes", "boosts", "replies", "reactions", "quotes")
+
+
+def _csv_response(filename: str):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response, csv.writer(response)
+
+
+@require_GET
+def creator_analytics_days_csv(request, handle: str):
+    """One row per day of the period, on the creator's clock: interactions by
+    kind, follows, unfollows and followers at the end of the day."""
+    creator = permissions.get_visible_creator_or_404(request.user, handle)
+    _, period = _period(request, reports.creator_time_zone(creator))
+    dashboard = reports.creator_dashboard(creator=creator, period=period)
+    response, writer = _csv_response(
+        f"{creator.handle}-days-{period.first}-to-{period.last}.csv"
+    )
+    writer.writerow(
+        [
+            "date",
+            "interactions",
+            *_KIND_COLUMNS,
+            "follows",
+            "unfollows",
+            "followers_at_end_of_day",
+        ]
+    )
+    for day in dashboard.days:
+        counts = day.counts
+        writer.writerow(
+            [
+                day.day.isoformat(),
+                counts.interactions,
+                *(getattr(counts, name) for name in _KIND_COLUMNS),
+                counts.follows,
+                counts.unfollows,
+                day.followers,
+            ]
+        )
+    return response
+
+
+@require_GET
+def creator_analytics_posts_csv(request, handle: str):
+    """One row per post that received engagement in the period (the page
+    shows the top ten of these), busiest first."""
+    creator = permissions.get_visible_creator_or_404(request.user, handle)
+    _, period = _period(request, reports.creator_time_zone(creator))
+    rows = reports.creator_top_posts(creator=creator, period=period, limit=None)
+    response, writer = _csv_response(
+        f"{creator.handle}-posts-{period.first}-to-{period.last}.csv"
+    )
+    writer.writerow(
+        [
+            "post_id",
+            "published_at",
+            "state",
+            "text",
+            "period_start",
+            "period_end",
+            "interactions",
+            *_KIND_COLUMNS,
+        ]
+    )
+    for row in rows:
+        post, counts = row.post, row.counts
+        writer.writerow(
+            [
+                post.pk,
+                post.published_at.isoformat() if post.published_at else "",
+                post.state,
+                _csv_safe(post.body[:200]),
+                period.first.isoformat(),
+                period.last.isoformat(),
+                counts.interactions,
+                *(getattr(counts, name) for name in _KIND_COLUMNS),
+            ]
+        )
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (CSV injection)."""
+    text = " ".join(text.split())
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
 def _creator_context(creator, form, period) -> dict:
     dashboard = reports.creator_dashboard(creator=creator, period=period)
     previous_days = reports.creator_daily_series(

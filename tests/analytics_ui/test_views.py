@@ -207,3 +207,83 @@ def test_the_analytics_link_leads_each_person_to_their_report(client, agency, cr
     assert client.get(reverse("analytics:index")).url == creator_url(query="")[:-1]
     client.force_login(analyst)
     assert client.get(reverse("analytics:index")).url == agency_url(query="")[:-1]
+
+
+# A creator's analytics as CSV ------------------------------------------------
+
+
+def creator_csv(name, handle="alice", query=MARCH) -> str:
+    return f"{reverse(f'analytics:{name}', kwargs={'handle': handle})}?{query}"
+
+
+def csv_rows(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def test_the_creators_page_links_both_csv_exports_for_the_period(
+    client, creator, march
+):
+    client.force_login(creator.user)
+    html = client.get(creator_url()).content.decode()
+    for name in ("creator-days-csv", "creator-posts-csv"):
+        assert f'href="{creator_csv(name).replace("&", "&amp;")}"' in html
+
+
+def test_the_days_csv_has_every_day_of_the_period_by_kind(client, creator, march):
+    client.force_login(creator.user)
+    response = client.get(creator_csv("creator-days-csv"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert (
+        "alice-days-2025-03-01-to-2025-03-31.csv" in (response["Content-Disposition"])
+    )
+    rows = csv_rows(response)
+    assert len(rows) == 31
+    by_date = {row["date"]: row for row in rows}
+    assert by_date["2025-03-04"] == {
+        "date": "2025-03-04",
+        "interactions": "4",
+        "likes": "3",
+        "boosts": "1",
+        "replies": "0",
+        "reactions": "0",
+        "quotes": "0",
+        "follows": "0",
+        "unfollows": "0",
+        "followers_at_end_of_day": by_date["2025-03-04"]["followers_at_end_of_day"],
+    }
+    assert by_date["2025-03-05"]["replies"] == "1"
+    assert by_date["2025-03-07"]["unfollows"] == "1"
+    # The same totals as the page's cards: 6 interactions in March.
+    assert sum(int(row["interactions"]) for row in rows) == 6
+
+
+def test_the_posts_csv_has_each_post_busiest_first(client, creator, march):
+    mural, sketch = march
+    client.force_login(creator.user)
+    rows = csv_rows(client.get(creator_csv("creator-posts-csv")))
+    assert [(row["post_id"], row["interactions"]) for row in rows] == [
+        (str(mural.pk), "5"),
+        (str(sketch.pk), "1"),
+    ]
+    assert rows[0]["text"] == "The mural"
+    assert (rows[0]["likes"], rows[0]["boosts"], rows[0]["replies"]) == ("3", "1", "1")
+
+
+def test_an_analyst_with_access_downloads_the_creators_csv(
+    client, creator, agency_with_analyst, march
+):
+    client.force_login(agency_with_analyst[1])
+    for name in ("creator-days-csv", "creator-posts-csv"):
+        assert client.get(creator_csv(name)).status_code == 200
+
+
+def test_someone_without_access_gets_404_for_the_creators_csv(
+    client, creator, other_creator, march
+):
+    client.force_login(other_creator.user)
+    for name in ("creator-days-csv", "creator-posts-csv"):
+        assert client.get(creator_csv(name)).status_code == 404
+    client.logout()
+    for name in ("creator-days-csv", "creator-posts-csv"):
+        assert client.get(creator_csv(name)).status_code == 302
