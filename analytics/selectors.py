@@ -10,7 +10,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import CreatorProfile
@@ -18,6 +29,10 @@ from analytics.models import Interaction, Reply, Software
 from posts.models import Post
 
 NOTIFICATIONS_PAGE_SIZE = 30
+# Likes and boosts of one post on one (UTC) day are one notification, as
+# Mastodon groups them: "Max, Sam and 12 others liked your post". It lists
+# this many of the people, newest first.
+GROUP_PEOPLE_SHOWN = 40
 
 
 class NotificationKind:
@@ -68,8 +83,27 @@ _INTERACTION, _REPLY = 1, 2
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone in a grouped notification."""
+
+    name: str
+    handle: str
+    profile_url: str
+    domain: str
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.handle.lstrip("@").split("@")[0] or self.domain
+
+
+@dataclass(frozen=True)
 class Notification:
-    """One line of the feed: who did what to which post, and when."""
+    """One line of the feed: who did what to which post, and when.
+
+    Likes and boosts are grouped per post and day: `count` people did it,
+    the newest of them in the actor fields, and `people` lists up to
+    GROUP_PEOPLE_SHOWN of them, newest first.
+    """
 
     kind: str
     when: datetime
@@ -86,6 +120,21 @@ class Notification:
     reply: Reply | None = None
     source: int = _INTERACTION
     pk: int = 0
+    count: int = 1
+    people: tuple[Person, ...] = ()
+
+    @property
+    def is_group(self) -> bool:
+        return self.count > 1
+
+    @property
+    def others(self) -> int:
+        """How many beyond the two named in the line."""
+        return max(0, self.count - 2)
+
+    @property
+    def people_not_listed(self) -> int:
+        return self.count - len(self.people)
 
     @property
     def cursor(self) -> str:
@@ -123,14 +172,14 @@ def parse_cursor(value: str) -> tuple[datetime, int, int]:
     return when, source, pk
 
 
-def _before(field_name: str, source: int, cursor) -> Q:
+def _before(field_name: str, source: int, cursor, pk_name: str = "pk") -> Q:
     """Rows of `source` strictly after `cursor` in newest-first order."""
     when, cursor_source, pk = cursor
     earlier = Q(**{f"{field_name}__lt": when})
     if source < cursor_source:
         return earlier | Q(**{field_name: when})
     if source == cursor_source:
-        return earlier | Q(**{field_name: when, "pk__lt": pk})
+        return earlier | Q(**{field_name: when, f"{pk_name}__lt": pk})
     return earlier
 
 
@@ -139,8 +188,91 @@ def _live_post() -> Q:
     return Q(post__isnull=True) | ~Q(post__state=Post.State.DELETED)
 
 
+_GROUPED_KINDS = (Interaction.Kind.LIKE, Interaction.Kind.BOOST)
+
+
+def _grouped(*, creator, kinds: set[str], cursor, limit: int):
+    """Likes and boosts, one notification per (kind, post, UTC day), placed
+    at the newest of them; the cursor key is (newest time, highest pk)."""
+    wanted = [kind for kind in _GROUPED_KINDS if kind in kinds]
+    if not wanted:
+        return []
+    groups = (
+        Interaction.objects.filter(creator=creator, kind__in=wanted)
+        .filter(_live_post())
+        .annotate(bucket=TruncDate("occurred_at"))
+        .values("kind", "post_id", "bucket")
+        .annotate(latest=Max("occurred_at"), top=Max("pk"), n=Count("pk"))
+    )
+    if cursor:
+        groups = groups.filter(_before("latest", _INTERACTION, cursor, "top"))
+    groups = list(groups.order_by("-latest", "-top")[:limit])
+    if not groups:
+        return []
+    # The newest people of each group, in one query.
+    ranked = (
+        Interaction.objects.filter(
+            creator=creator,
+            kind__in=wanted,
+            post_id__in={group["post_id"] for group in groups},
+        )
+        .annotate(bucket=TruncDate("occurred_at"))
+        .filter(bucket__in={group["bucket"] for group in groups})
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("kind"), F("post_id"), F("bucket")],
+                order_by=[F("occurred_at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank__lte=GROUP_PEOPLE_SHOWN)
+        .select_related("post")
+        .order_by("rank")
+    )
+    members: dict[tuple, list[Interaction]] = {}
+    for row in ranked:
+        members.setdefault((row.kind, row.post_id, row.bucket), []).append(row)
+    items = []
+    for group in groups:
+        rows = members.get((group["kind"], group["post_id"], group["bucket"]))
+        if not rows:  # undone between the two queries
+            continue
+        newest = rows[0]
+        items.append(
+            Notification(
+                kind=newest.kind,
+                when=group["latest"],
+                actor_uri=newest.actor_uri,
+                handle=newest.actor_handle,
+                name=newest.actor_name,
+                avatar_url=newest.actor_avatar_url,
+                profile_url=newest.actor_profile_url or newest.actor_uri,
+                domain=newest.instance_domain,
+                software=newest.software,
+                post=newest.post,
+                source=_INTERACTION,
+                pk=group["top"],
+                count=group["n"],
+                people=tuple(
+                    Person(
+                        name=row.actor_name,
+                        handle=row.actor_handle,
+                        profile_url=row.actor_profile_url or row.actor_uri,
+                        domain=row.instance_domain,
+                    )
+                    for row in rows
+                ),
+            )
+        )
+    return items
+
+
 def _interactions(*, creator, kinds: set[str], cursor, limit: int):
-    wanted = [_INTERACTION_KINDS[k] for k in kinds if k in _INTERACTION_KINDS]
+    wanted = [
+        _INTERACTION_KINDS[k]
+        for k in kinds
+        if k in _INTERACTION_KINDS and _INTERACTION_KINDS[k] not in _GROUPED_KINDS
+    ]
     if not wanted:
         return []
     rows = Interaction.objects.filter(creator=creator, kind__in=wanted).filter(
@@ -226,7 +358,8 @@ def notifications_for(
     limit: int = NOTIFICATIONS_PAGE_SIZE,
 ) -> NotificationPage:
     """The creator's follows, likes, boosts, reactions, replies, mentions and
-    quotes, newest first, one page at a time.
+    quotes, newest first, one page at a time; likes and boosts grouped per
+    post and day (Notification.count, .people).
 
     `kinds` narrows the feed (NotificationKind values; None: all of them).
     `before` is a cursor from a previous page; ValueError if malformed.
@@ -240,6 +373,7 @@ def notifications_for(
     cursor = parse_cursor(before) if before else None
     # One more than a page from each source tells whether another page exists.
     sources = [
+        _grouped(creator=creator, kinds=wanted, cursor=cursor, limit=limit + 1),
         _interactions(creator=creator, kinds=wanted, cursor=cursor, limit=limit + 1),
         _replies(creator=creator, kinds=wanted, cursor=cursor, limit=limit + 1),
     ]

@@ -108,10 +108,8 @@ def test_kinds_narrow_the_feed(creator, post):
         page = selectors.notifications_for(creator=creator, kinds=kinds)
         return kinds_and_people(page)
 
-    assert only("like") == [
-        ("like", "@kai@misskey.io"),
-        ("like", "@bob@mastodon.social"),
-    ]
+    # Two likes of one post on one day: one notification, newest first.
+    assert only("like") == [("like", "@kai@misskey.io")]
     assert only("follow") == [("follow", "@zoe@threads.net")]
     assert only("reply") == [("reply", "@ana@pixelfed.social")]
     assert only("mention") == [("mention", "@bob@mastodon.social")]
@@ -130,7 +128,8 @@ def test_pages_cover_everything_once_even_with_ties(creator, post):
     expected = set()
     for i, who in enumerate(["bob", "zoe", "kai", "ana"]):
         at = NOW - (i // 2) * MIN  # pairs share a timestamp
-        expected.add(("i", make_interaction(creator, "like", who, post=post, at=at).pk))
+        reaction = make_interaction(creator, "reaction", who, post=post, at=at)
+        expected.add(("i", reaction.pk))
         expected.add(("r", make_reply(creator, post, who, at=at).pk))
     seen = []
     before = None
@@ -154,7 +153,7 @@ def test_pages_cover_everything_once_even_with_ties(creator, post):
 
 def test_a_page_ending_exactly_at_the_last_item_says_so(creator, post):
     for who in ("bob", "zoe"):
-        make_interaction(creator, "like", who, post=post)
+        make_interaction(creator, "reaction", who, post=post)
     page = selectors.notifications_for(creator=creator, limit=2)
     assert len(page.items) == 2
     assert page.next_cursor is None
@@ -303,3 +302,57 @@ def test_a_very_deep_thread_is_read_without_recursion(creator, post):
 
     assert len(nodes) == 1500
     assert nodes[-1].depth == 1499
+
+
+def test_likes_and_boosts_are_grouped_per_post_and_day_newest_first(creator, post):
+    other = make_post(creator, "Another one")
+    today = NOW.replace(hour=12, minute=0, second=0)
+    people = ["bob", "zoe", "kai", "ana", "max", "lou"]
+    for i, who in enumerate(people):
+        make_interaction(creator, "like", who, post=post, at=today + i * MIN)
+    make_interaction(creator, "boost", "bob", post=post, at=today + 10 * MIN)
+    make_interaction(creator, "like", "bob", post=other, at=today + 20 * MIN)
+    for who in ("old1", "old2"):
+        make_interaction(creator, "like", who, post=post, at=today - timedelta(days=2))
+
+    items = selectors.notifications_for(creator=creator).items
+
+    assert [(n.kind, n.post.pk, n.count) for n in items] == [
+        ("like", other.pk, 1),
+        ("boost", post.pk, 1),
+        ("like", post.pk, 6),
+        ("like", post.pk, 2),
+    ]
+    group = items[2]
+    assert group.is_group and group.others == 4
+    assert group.handle == "@lou@akkoma.example"  # the newest
+    assert group.when == today + 5 * MIN
+    assert [p.handle.split("@")[1] for p in group.people] == list(reversed(people))
+    assert group.people_not_listed == 0
+
+
+def test_grouped_pages_cover_every_group_once(creator, post):
+    posts = [make_post(creator, f"Post {n}") for n in range(5)]
+    for n, each in enumerate(posts):
+        for who in ("bob", "zoe", "kai"):
+            make_interaction(creator, "like", who, post=each, at=NOW - n * MIN)
+    seen, before = [], None
+    while True:
+        page = selectors.notifications_for(creator=creator, before=before, limit=2)
+        seen += [(n.post.pk, n.count) for n in page.items]
+        if page.next_cursor is None:
+            break
+        before = page.next_cursor
+    assert seen == [(each.pk, 3) for each in posts]
+
+
+def test_a_group_lists_at_most_so_many_people_and_counts_the_rest(
+    creator, post, settings, monkeypatch
+):
+    monkeypatch.setattr(selectors, "GROUP_PEOPLE_SHOWN", 3)
+    for n in range(5):
+        make_interaction(creator, "boost", f"fan{n}", post=post, at=NOW - n * MIN)
+    (group,) = selectors.notifications_for(creator=creator).items
+    assert group.count == 5
+    assert [p.handle.split("@")[1] for p in group.people] == ["fan0", "fan1", "fan2"]
+    assert group.people_not_listed == 2

@@ -130,6 +130,51 @@ def test_replies_show_their_text_with_an_answer_button(client, alice, post):
     assert html.count(">Answer<") == 2
 
 
+def test_likes_of_one_post_are_one_line_naming_two_and_counting_the_rest(
+    client, alice, post
+):
+    noon = NOW.replace(hour=12, minute=0, second=0)
+    people = ["bob", "zoe", "kai", "ana", "lou", "max"]
+    for i, who in enumerate(people):
+        make_interaction(
+            alice, "like", who, post=post, at=noon + i * timedelta(minutes=1)
+        )
+    make_interaction(alice, "boost", "zoe", post=post, at=noon)
+    client.force_login(alice.user)
+
+    response = client.get(url("notifications", handle="alice"))
+
+    text = text_of(response).replace(" ,", ",")
+    html = response.content.decode()
+    assert "Max Mustermann, Lou and 4 others liked your post “My new mural is up”" in (
+        text
+    )
+    assert "Zoë (@zoe@threads.net) boosted your post" in text
+    assert text.count("liked your post") == 1
+    # Who: every one of them, newest first, behind "See all 6".
+    assert re.search(r"<summary[^>]*>\s*See all 6\s*</summary>", html)
+    listed = re.findall(r'class="inbox-person-name" href="([^"]+)"', html)
+    assert listed == [
+        f"https://{d}/@{who}"
+        for who, d in [
+            ("max", "gts.example"),
+            ("lou", "akkoma.example"),
+            ("ana", "pixelfed.social"),
+            ("kai", "misskey.io"),
+            ("zoe", "threads.net"),
+            ("bob", "mastodon.social"),
+        ]
+    ]
+
+
+def test_two_likes_name_both(client, alice, post):
+    make_interaction(alice, "like", "bob", post=post, at=NOW - timedelta(minutes=1))
+    make_interaction(alice, "like", "zoe", post=post, at=NOW)
+    client.force_login(alice.user)
+    text = text_of(client.get(url("notifications", handle="alice")))
+    assert "Zoë and Bob Builder liked your post" in text
+
+
 def test_kind_filter_narrows_the_feed(client, alice, post):
     make_interaction(alice, "like", "bob", post=post)
     make_interaction(alice, "boost", "zoe", post=post)
@@ -144,9 +189,15 @@ def test_kind_filter_narrows_the_feed(client, alice, post):
 def test_load_more_returns_the_next_page_only(client, alice, post, settings):
     # Noon on the creator's clock today, so that all 35 fall on one day.
     noon = NOW.astimezone(ZoneInfo("Asia/Tokyo")).replace(hour=12, minute=0)
+    # Reactions: likes and boosts of one post would be one grouped line.
     for i in range(35):
         make_interaction(
-            alice, "like", f"fan{i}", post=post, at=noon - timedelta(minutes=i)
+            alice,
+            "reaction",
+            f"fan{i}",
+            post=post,
+            emoji="🎉",
+            at=noon - timedelta(minutes=i),
         )
     client.force_login(alice.user)
 
@@ -156,9 +207,9 @@ def test_load_more_returns_the_next_page_only(client, alice, post, settings):
     more = match.group(1).replace("&amp;", "&")
     second = client.get(more, **HTMX)
 
-    assert first.content.decode().count("liked your post") == 30
+    assert first.content.decode().count("to your post") == 30
     page = second.content.decode()
-    assert page.count("liked your post") == 5
+    assert page.count("to your post") == 5
     assert "<html" not in page
     assert "Load more" not in page
     assert "@fan34@" in page and "@fan0@" not in page
@@ -253,7 +304,8 @@ def test_notifications_page_reads_in_a_bounded_number_of_queries(
         make_reply(alice, post, f"fan{i}", parent=None)
         make_interaction(alice, "follow", f"fol{i}")
     client.force_login(alice.user)
-    with django_assert_max_num_queries(14):
+    # Grouping likes and boosts costs two queries, whatever the page holds.
+    with django_assert_max_num_queries(16):
         response = client.get(url("notifications", handle="alice"))
     assert response.content.decode().count('<li class="inbox-item') == 30
 
@@ -623,7 +675,12 @@ def test_quotes_link_to_the_quoting_post_not_to_the_thread(client, alice, post):
 def test_further_pages_mark_new_what_was_new_when_the_feed_opened(client, alice, post):
     for i in range(32):
         make_interaction(
-            alice, "like", f"fan{i}", post=post, at=NOW - timedelta(minutes=i)
+            alice,
+            "reaction",
+            f"fan{i}",
+            post=post,
+            emoji="🎉",
+            at=NOW - timedelta(minutes=i),
         )
     alice.last_seen_notifications_at = NOW - timedelta(minutes=30, seconds=30)
     alice.save()
