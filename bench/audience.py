@@ -10,9 +10,9 @@ a worker would run it, with no Celery worker:
 
 - posts.services.post_publish of a draft by the creator (its transaction
   records the outbox job and, on commit, hands it to the broker);
-- federation.outbox.run(job) (publishing.federate_post: the Create is built
+- federation.outbound.outbox.run(job) (publishing.federate_post: the Create is built
   and stored by services.queue_activity with its audience, no rows yet);
-- federation.fanout.fan_out(activity) called again and again until done,
+- federation.outbound.fanout.fan_out(activity) called again and again until done,
   as the `fan_out` task does (each call pages for its 20 s budget); each
   page's new rows are handed to `deliver_batch` messages on the embedded
   file broker in a temporary directory (nothing consumes them).
@@ -357,8 +357,8 @@ def _status_kib(field: str) -> int:
 def _publish_and_fan_out(post_id: int, *, probe=None) -> dict:
     """What the web request and the workers do for one post, in order.
     `probe` (if given) gets the fan_out calls' start times and the pages."""
-    from federation import fanout, outbox
     from federation.models import OutboundActivity, OutboxJob
+    from federation.outbound import fanout, outbox
     from posts.models import Post
     from posts.services import post_publish
 
@@ -405,7 +405,7 @@ class Probe:
     cursor saved, commit, hand-over)."""
 
     def __init__(self):
-        from federation import fanout
+        from federation.outbound import fanout
 
         self.fanout = fanout
         self.pages = []  # per page: [total, query, insert, send, new, read]
@@ -533,8 +533,8 @@ def explain_page_query(creator_id: int, *, where: tuple[str, ...]) -> list[dict]
     ANALYZE and BUFFERS at the start, middle or end of the walk."""
     from django.conf import settings
 
-    from federation import fanout
     from federation.models import Follow
+    from federation.outbound import fanout
 
     size = settings.FEDERATION_FANOUT_PAGE
     ids = list(
@@ -563,8 +563,8 @@ def explain_insert(creator_id: int) -> dict:
     from django.conf import settings
     from django.db import transaction
 
-    from federation import fanout
     from federation.models import Follow, OutboundActivity
+    from federation.outbound import fanout
 
     size = settings.FEDERATION_FANOUT_PAGE
     ids = Follow.objects.filter(creator_id=creator_id, state=Follow.State.ACCEPTED)

@@ -37,7 +37,7 @@ Figures, all from this run:
 
 Which node sent a request is counted by the sinks: each node's process
 appends `node/<name>` to the User-Agent its requests carry (a one-line
-wrapper around federation.client.user_agent, made before `celery worker`
+wrapper around federation.protocol.client.user_agent, made before `celery worker`
 starts; nothing else of the worker is touched). The nodes' own accounts
 (their "delivery run: N claimed, N sent, N delivered" log lines) are
 printed beside it as a cross-check: a run that ends in an exception logs
@@ -444,7 +444,7 @@ def run_as_node(name: str, celery_args: list[str]) -> None:
     django.setup()
     from celery.bin.celery import main as celery_main
 
-    from federation import client
+    from federation.protocol import client
 
     agent = f"{client.user_agent()} node/{name}"
     client.user_agent = lambda: agent
@@ -581,7 +581,7 @@ def build_audience(creator, sinks: Sinks, *, servers: int, followers: int) -> No
 
 
 def payload_for(creator, number: int) -> dict:
-    from federation import ids
+    from federation.protocol import ids
 
     note = f"{ids.actor_id(creator.handle)}/statuses/{number}"
     return {
@@ -687,8 +687,8 @@ def run_fanout(creator, *, number, expected, labels, processes, var_dir, redis_u
     from django.db.models import Max
     from django.utils import timezone
 
-    from federation import services
     from federation.models import Delivery
+    from federation.outbound import services
 
     workers = [("fanout", FANOUT_QUEUES, 1)]
     workers += [(label, NODE_QUEUES, processes) for label in labels]
@@ -833,7 +833,8 @@ def main() -> None:
         from django.db import connections
 
         from accounts.models import CreatorProfile, User
-        from federation import ids, keys, services
+        from federation.outbound import services
+        from federation.protocol import ids, keys
 
         call_command("migrate", verbosity=0)
         user = User.objects.create(username="bench")

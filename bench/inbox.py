@@ -160,8 +160,8 @@ def make_world(*, actors: int, posts: int):
     from django.utils import timezone
 
     from accounts.models import CreatorProfile, User
-    from federation import ids, signatures
     from federation.models import RemoteActor, RemoteInstance
+    from federation.protocol import ids, signatures
     from posts.models import Post
 
     user = User.objects.create(username="bench")
@@ -308,7 +308,7 @@ def request_activities(people, posts, total: int) -> list[tuple[int, dict]]:
 
 
 def _sign_all(people, activities, path):
-    from federation import signatures
+    from federation.protocol import signatures
 
     signed = []
     for index, activity in activities:
@@ -715,7 +715,7 @@ def seed_inbound(activities: list[dict]) -> float:
     from django.db import connection
     from django.utils import timezone
 
-    from federation import processing
+    from federation.inbound import processing
 
     started = time.perf_counter()
     tables = [apps.get_model(label)._meta.db_table for label in _TOUCHED]
@@ -853,10 +853,10 @@ def _worker_main(conn, barrier, budget: float) -> None:
 
     connections.close_all()
     # Imported before the signal, as a running worker has them.
-    import federation.process_actors
-    import federation.process_interactions
-    import federation.process_replies  # noqa: F401
-    from federation import processing
+    import federation.inbound.process_actors
+    import federation.inbound.process_interactions
+    import federation.inbound.process_replies  # noqa: F401
+    from federation.inbound import processing
 
     calls = {"partitions": 0, "held_elsewhere": 0, "empty": 0, "seconds": 0.0}
     last_batch = [0.0]  # when the last batch with activities committed
@@ -971,8 +971,8 @@ def check_worker_results(expected: dict, replies: int, seeded: int) -> dict:
 
     from analytics.models import Interaction, Reply
     from analytics.rollups import rollups_expected, rollups_stored
-    from federation import ids
     from federation.models import InboundActivity
+    from federation.protocol import ids
     from posts.models import Post
 
     by_uri = {post.pk: ids.note_id(post) for post in Post.objects.all()}

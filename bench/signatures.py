@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import padding  # noqa: E402
 
-from federation import signatures  # noqa: E402  (pure: needs no settings)
+from federation.protocol import signatures
 
 SIGN_ITERATIONS = 1000
 VERIFY_ITERATIONS = 5000

@@ -272,7 +272,7 @@ FEDERATION_KEY_FETCH_CONCURRENCY = env.int("FEDERATION_KEY_FETCH_CONCURRENCY", 2
 FEDERATION_DELIVERY_CONCURRENCY = env.int("FEDERATION_DELIVERY_CONCURRENCY", 100)
 FEDERATION_DELIVERY_PER_HOST = env.int("FEDERATION_DELIVERY_PER_HOST", 4)
 FEDERATION_DELIVERY_BATCH = env.int("FEDERATION_DELIVERY_BATCH", 100)
-# Followers read per page when an activity fans out (federation.fanout), and
+# Followers read per page when an activity fans out (federation.outbound.fanout), and
 # the rows one delivery task sends.
 FEDERATION_FANOUT_PAGE = env.int("FEDERATION_FANOUT_PAGE", 1000)
 FEDERATION_DELIVERY_TASK_ROWS = env.int("FEDERATION_DELIVERY_TASK_ROWS", 500)
@@ -292,7 +292,7 @@ FEDERATION_DELIVERY_BREAKER_SECONDS = env.int("FEDERATION_DELIVERY_BREAKER_SECON
 FEDERATION_INBOX_MAX_BYTES = env.int("FEDERATION_INBOX_MAX_BYTES", 256 * 1024)
 # Stored activities are processed in this many partitions, by actor; up to
 # FEDERATION_INBOX_DRAINERS runs (at most one per partition) process them at
-# once (federation.processing). Rows stored under a larger number than a
+# once (federation.inbound.processing). Rows stored under a larger number than a
 # later one are left to the sweeper.
 FEDERATION_INBOX_PARTITIONS = env.int("FEDERATION_INBOX_PARTITIONS", 16)
 # Drains running at once, at most; each takes partitions no other holds.

@@ -1,19 +1,19 @@
 from django.contrib import admin
 
 from accounts.admin import HTTPS_URLS
-
-from .models import (
+from federation.inbound.process_actors import HANDLED_TYPES
+from federation.models import (
     ActorKey,
     Delivery,
     EarlyCancellation,
     Follow,
     InboundActivity,
     OutboundActivity,
+    OutboxJob,
     RemoteActor,
     RemoteInstance,
     RemoteTombstone,
 )
-from .process_actors import HANDLED_TYPES
 
 
 @admin.register(ActorKey)
@@ -65,6 +65,26 @@ class OutboundActivityAdmin(admin.ModelAdmin):
     list_filter = ("activity_type",)
     search_fields = ("ap_id", "creator__handle")
     readonly_fields = ("ap_id", "creator", "activity_type", "payload", "created_at")
+    raw_id_fields = ("post",)
+
+
+@admin.register(OutboxJob)
+class OutboxJobAdmin(admin.ModelAdmin):
+    """Work recorded for the network: pending rows with no "enqueued" time
+    mean the broker has not taken them (federation.outbound.outbox)."""
+
+    list_display = (
+        "action",
+        "state",
+        "post",
+        "created_at",
+        "enqueued_at",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    )
+    list_filter = ("state", "action")
+    readonly_fields = ("action", "arguments", "post", "created_at", "done_at")
     raw_id_fields = ("post",)
 
 

@@ -6,10 +6,9 @@ class FederationConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import events
+        from federation import handlers
         from moderation import events as moderation_events
         from posts import events as post_events
-
-        from . import handlers
 
         events.federation_toggled.connect(
             handlers.on_federation_toggled, dispatch_uid="federation-toggled"

@@ -17,11 +17,11 @@ from accounts.models import CreatorProfile, User
 from accounts.permissions import can_manage_creator_posts
 from analytics import services as analytics
 from analytics.models import Interaction
+from federation.models import Follow, OutboundActivity, RemoteActor, RemoteInstance
+from federation.outbound import services
+from federation.protocol import activitypub, ids
+from federation.protocol.activitypub import AS_CONTEXT
 from moderation import selectors as moderation
-
-from . import ids, services
-from .activitypub import AS_CONTEXT
-from .models import Follow, RemoteActor, RemoteInstance
 
 logger = logging.getLogger(__name__)
 
@@ -294,3 +294,34 @@ def follows_move(*, old: RemoteActor, new: RemoteActor) -> int:
         follow.save(update_fields=["actor"])
         moved += 1
     return moved
+
+
+@transaction.atomic
+def withdraw_creator_from_fediverse(
+    *, creator: CreatorProfile, stamp: int | None = None
+) -> OutboundActivity | None:
+    """Queue a `Delete` of the actor to every follower's server, then forget them.
+
+    Remote servers drop the account and their follows when the Delete
+    arrives, so the local follows are removed too: turning sharing back on
+    starts with no followers, as it would on Threads.
+    """
+    inboxes = services.follower_inboxes(creator)
+    activity = None
+    if inboxes:
+        payload = activitypub.delete_actor_activity(
+            creator, activity_id=services.activity_id(creator, "delete", stamp)
+        )
+        activity = services.queue_activity(
+            creator=creator, payload=payload, inboxes=inboxes
+        )
+    removed = follows_forget(
+        Follow.objects.filter(creator=creator), reason="sharing-stopped"
+    )
+    logger.info(
+        "creator %s stopped sharing: Delete queued for %d inboxes, %d follows removed",
+        creator.handle,
+        len(inboxes),
+        removed,
+    )
+    return activity

@@ -2,13 +2,13 @@
 FederationConfig).
 
 The events are sent inside the transaction of the change they announce;
-each handler records an outbox job in it (federation.outbox), so the
+each handler records an outbox job in it (federation.outbound.outbox), so the
 change and the work it causes on the network commit together.
 """
 
 import time
 
-from . import outbox
+from federation.outbound import outbox
 
 # An actor's Update or Delete is named by when it was decided, recorded with
 # the job, so that a job run twice rebuilds the same activity id.

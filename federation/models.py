@@ -10,7 +10,7 @@ class ActorKey(models.Model):
     """The RSA key pair a local actor signs with.
 
     One per creator, plus one for the instance actor (creator is null). The
-    private key is encrypted at rest (federation.keys); the public half is
+    private key is encrypted at rest (federation.protocol.keys); the public half is
     published in the actor document.
     """
 
@@ -64,7 +64,7 @@ class RemoteInstance(models.Model):
     last_heard_from_at = models.DateTimeField(null=True, blank=True)
     unavailable_since = models.DateTimeField(null=True, blank=True)
     # Days ("YYYY-MM-DD", UTC) a delivery there failed since it last worked;
-    # at seven the server is marked unavailable (federation.delivery).
+    # at seven the server is marked unavailable (federation.outbound.delivery).
     delivery_failure_days = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -140,7 +140,7 @@ class OutboundActivity(models.Model):
     is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     # Where its audience comes from and how far the fan-out has written it
-    # (federation.fanout); empty when its few inboxes were written at once.
+    # (federation.outbound.fanout); empty when its few inboxes were written at once.
     audience = models.JSONField(default=dict, blank=True)
     # Empty until the whole audience is written as Delivery rows.
     fanned_out_at = models.DateTimeField(null=True, blank=True)
@@ -241,7 +241,7 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # A worker sending the row holds it until then; a row whose worker died
-    # is due again once the lease runs out (federation.delivery).
+    # is due again once the lease runs out (federation.outbound.delivery).
     claimed_until = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=64, blank=True)
 
@@ -294,7 +294,7 @@ class InboundActivity(models.Model):
     inbox_handle = models.CharField(max_length=30, blank=True)
     # Which of the inbox's partitions it is processed in: one per actor, so
     # an actor's activities go in order while others' go side by side
-    # (federation.processing).
+    # (federation.inbound.processing).
     partition = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -366,7 +366,7 @@ class OutboxJob(models.Model):
     block, a profile edited), so the decision to federate commits with it
     or not at all. The broker only carries a wake-up: a job whose message
     was lost, or never sent because the broker was down, is handed over
-    again by the relay (federation.outbox). Running a job twice is
+    again by the relay (federation.outbound.outbox). Running a job twice is
     harmless: every action builds its activity under a stable id once.
     """
 

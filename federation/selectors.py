@@ -7,11 +7,10 @@ from django.db.models import Count
 
 from accounts.models import CreatorProfile
 from analytics.models import Interaction, Reply
+from federation.models import Follow, RemoteActor
+from federation.protocol import ids
 from moderation import policies as moderation
 from posts.models import Post
-
-from . import ids
-from .models import Follow, RemoteActor
 
 
 def creator_by_handle(handle: str) -> CreatorProfile | None:

@@ -5,7 +5,9 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from . import client, delivery, fanout, outbox, remote
+from federation.inbound import processing
+from federation.outbound import delivery, fanout, outbox
+from federation.protocol import client, remote
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +102,6 @@ def process_inbox_batch() -> None:
     """Process stored activities, partition by partition, alongside up to
     FEDERATION_INBOX_DRAINERS other runs; queue the next run if some are
     left when this one's time is up, or arrived as it finished."""
-    from . import processing
-
     slot = processing.take_drainer_slot()
     if slot is None:
         return  # enough runs at work; they take what this one would
@@ -117,6 +117,4 @@ def process_inbox_batch() -> None:
 def process_inbox_sweep() -> None:
     """Beat, every minute: batches of dead workers, activities left queued,
     old markers (processing.sweep)."""
-    from . import processing
-
     processing.sweep()

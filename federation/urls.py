@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
-from .views import actors, delivery, discovery, statuses
-from .views import inbox as inbox_views
+from federation.views import actors, delivery, discovery, statuses
+from federation.views import inbox as inbox_views
 
 
 class HandleConverter:

@@ -4,7 +4,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from federation import inbox, keys, verification
+from federation.inbound import inbox, verification
+from federation.protocol import keys
 from tests import factories
 from tests.chromium import launch_browser
 

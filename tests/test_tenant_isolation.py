@@ -76,6 +76,7 @@ PUBLIC_URL_NAMES = {
     "nodeinfo-2.0",
     "nodeinfo-2.1",
     "instance-actor",
+    "instance-outbox",
     "actor",
     "actor-outbox",
     "actor-followers",

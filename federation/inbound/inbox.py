@@ -12,7 +12,7 @@ are woken once it is committed. A 202 is a promise, so it waits for
 PostgreSQL, never for a broker; if the database does not answer, the view
 answers 503 with Retry-After and the sender tries again.
 
-Everything after that is the worker's (federation.processing). The request
+Everything after that is the worker's (federation.inbound.processing). The request
 path is kept lean on purpose: a flood of likes on a popular post must not
 take the web processes down (bench/inbox.py measures it).
 """
@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
+from federation.inbound import verification
+from federation.inbound.activities import host_of
+from federation.inbound.processing import partition_of, wake_inbox_workers
+from federation.models import InboundActivity
+from federation.protocol import signatures
+from federation.selectors import creator_by_handle
 from moderation import services as moderation
-
-from . import signatures, verification
-from .models import InboundActivity
-from .processing import host_of, partition_of, wake_inbox_workers
-from .selectors import creator_by_handle
 
 logger = logging.getLogger(__name__)
 

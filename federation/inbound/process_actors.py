@@ -14,12 +14,8 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile
 from analytics import services as analytics
-from moderation import services as moderation
-
-from . import client, follows, keys, remote
-from .models import EarlyCancellation, Follow, RemoteActor
-from .process_replies import NOTE_TYPES, process_delete_object, process_update
-from .processing import (
+from federation import follows
+from federation.inbound.activities import (
     DONE,
     INTERACTION_TYPES,
     Actors,
@@ -34,6 +30,14 @@ from .processing import (
     local_post_ref,
     local_posts,
 )
+from federation.inbound.process_replies import (
+    NOTE_TYPES,
+    process_delete_object,
+    process_update,
+)
+from federation.models import EarlyCancellation, Follow, RemoteActor
+from federation.protocol import client, keys, remote
+from moderation import services as moderation
 
 
 def process_one(item: Inbound, actors: Actors, *, fetched=None) -> Outcome:

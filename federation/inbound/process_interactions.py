@@ -24,10 +24,7 @@ from django.db.models import Q
 
 from analytics import services as analytics
 from analytics.models import Interaction
-from moderation import selectors as moderation
-
-from .models import EarlyCancellation
-from .processing import (
+from federation.inbound.activities import (
     DONE,
     Actors,
     Inbound,
@@ -40,6 +37,8 @@ from .processing import (
     parse_time,
     post_is_live,
 )
+from federation.models import EarlyCancellation
+from moderation import selectors as moderation
 
 Kind = Interaction.Kind
 EMOJI_MAX = 100

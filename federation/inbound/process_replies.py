@@ -21,12 +21,7 @@ from dataclasses import replace
 
 from analytics import services as analytics
 from analytics.models import Reply
-from moderation import screening as moderation_screening
-from moderation import services as moderation
-from moderation.models import DomainPolicy
-
-from .models import RemoteTombstone
-from .processing import (
+from federation.inbound.activities import (
     DONE,
     Actors,
     Inbound,
@@ -42,6 +37,10 @@ from .processing import (
     post_is_live,
     same_host,
 )
+from federation.models import RemoteTombstone
+from moderation import screening as moderation_screening
+from moderation import services as moderation
+from moderation.models import DomainPolicy
 
 NOTE_TYPES = {"Note", "Question", "Article", "Page"}
 PUBLIC = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}

@@ -30,8 +30,8 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
-from . import client, remote, signatures
-from .models import RemoteActor, RemoteInstance
+from federation.models import RemoteActor, RemoteInstance
+from federation.protocol import client, remote, signatures
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import RemoteInstance
+from federation.models import RemoteInstance
 
 logger = logging.getLogger(__name__)
 

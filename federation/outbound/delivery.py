@@ -50,8 +50,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import breaker, client, follows, host_slots, keys
-from .delivery_answers import (
+from federation import follows
+from federation.models import Delivery, Follow, OutboundActivity, RemoteActor
+from federation.outbound import breaker, host_slots
+from federation.outbound.delivery_answers import (
     Answer,
     Verdict,
     judge_failure,
@@ -59,7 +61,7 @@ from .delivery_answers import (
     retry_delay,
     status_words,
 )
-from .models import Delivery, Follow, OutboundActivity, RemoteActor
+from federation.protocol import client, keys
 
 logger = logging.getLogger(__name__)
 

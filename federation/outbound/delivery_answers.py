@@ -17,7 +17,7 @@ from enum import Enum
 from django.utils import timezone
 from urllib3 import exceptions as http_errors
 
-from . import client
+from federation.protocol import client
 
 # A 429's Retry-After is honoured up to this; beyond, it is this.
 RETRY_AFTER_CAP = timedelta(hours=12)

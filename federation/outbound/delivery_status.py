@@ -15,15 +15,14 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from posts.models import Post
-
-from .models import (
+from federation.models import (
     Delivery,
     OutboundActivity,
     OutboxJob,
     RemoteActor,
     RemoteInstance,
 )
+from posts.models import Post
 
 # Lines of failures shown per activity; the rest are counted.
 FAILURES_SHOWN = 5

@@ -24,14 +24,20 @@ import time
 from django.db import transaction
 
 from accounts.models import CreatorProfile
+from federation import follows
+from federation.models import (
+    Delivery,
+    Follow,
+    OutboundActivity,
+    RemoteActor,
+    RemoteInstance,
+)
+from federation.outbound.delivery import DUE_STATES
+from federation.outbound.services import queue_activity
+from federation.protocol import client, ids, remote
+from federation.protocol.activitypub import AS_CONTEXT
 from moderation import policies
 from moderation.models import ActorBlock, Report
-
-from . import client, follows, ids, remote
-from .activitypub import AS_CONTEXT
-from .delivery import DUE_STATES
-from .models import Delivery, Follow, OutboundActivity, RemoteActor, RemoteInstance
-from .services import queue_activity
 
 logger = logging.getLogger(__name__)
 

@@ -33,10 +33,9 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from federation import queue
+from federation.models import Delivery, Follow, OutboundActivity
 from moderation import policies as moderation
-
-from . import queue
-from .models import Delivery, Follow, OutboundActivity
 
 logger = logging.getLogger(__name__)
 

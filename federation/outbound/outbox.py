@@ -13,8 +13,8 @@ without persistence) leaves the job PENDING, and the relay, a beat task
 every few seconds, hands over again whatever has not reached the broker or
 has waited too long since it did. Handing over twice is harmless: a run
 first claims the job with a conditional update, and every action builds
-its activity under a stable id once (federation.publishing,
-federation.enforcement), so a job that runs again sends nothing twice.
+its activity under a stable id once (federation.outbound.publishing,
+federation.outbound.enforcement), so a job that runs again sends nothing twice.
 
 A job that fails (a remote server to resolve a mention is down, the
 database blinked) is tried again with backoff, and marked FAILED after
@@ -31,9 +31,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
-
-from . import enforcement, publishing, queue, services
-from .models import OutboxJob
+from federation import follows, queue
+from federation.models import OutboxJob
+from federation.outbound import enforcement, publishing, services
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _profile_update(*, creator_id: int, stamp: int) -> None:
 def _withdraw(*, creator_id: int, stamp: int) -> None:
     creator = CreatorProfile.objects.filter(pk=creator_id).first()
     if creator is not None and not creator.share_to_fediverse:
-        services.withdraw_creator_from_fediverse(creator=creator, stamp=stamp)
+        follows.withdraw_creator_from_fediverse(creator=creator, stamp=stamp)
 
 
 def _post(action: str) -> Callable[..., object]:

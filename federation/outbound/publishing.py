@@ -1,7 +1,7 @@
 """A creator's post events, turned into activities and deliveries.
 
 The event handlers record an outbox job with the post's change
-(federation.outbox); the job runs `federate_post` here, which does the slow
+(federation.outbound.outbox); the job runs `federate_post` here, which does the slow
 part (resolving @mentions by WebFinger), builds the activity once under a
 stable id and hands it to services.queue_activity. Running it twice changes
 nothing: an id that is already stored is not built again, so a job run
@@ -14,10 +14,11 @@ import time
 from django.utils import timezone
 
 from analytics.models import Interaction, Reply
+from federation import selectors
+from federation.models import OutboundActivity, RemoteActor
+from federation.outbound import services
+from federation.protocol import client, notes, remote
 from posts.models import Mention, Post
-
-from . import client, notes, remote, selectors, services
-from .models import OutboundActivity, RemoteActor
 
 logger = logging.getLogger(__name__)
 

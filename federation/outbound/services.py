@@ -9,14 +9,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
-
-from . import activitypub, fanout, follows, ids, keys, queue
-from .models import Follow, OutboundActivity
+from federation import queue
+from federation.models import Follow, OutboundActivity
+from federation.outbound import fanout
+from federation.protocol import activitypub, ids, keys
 
 logger = logging.getLogger(__name__)
 
 
-def _activity_id(creator: CreatorProfile, kind: str, stamp: int | None) -> str:
+def activity_id(creator: CreatorProfile, kind: str, stamp: int | None) -> str:
     """A fresh id per activity (peers drop an Update or Delete id seen
     before), named by `stamp` where the caller has one: an outbox job's, so
     a job run twice builds the same id and sends nothing twice."""
@@ -52,7 +53,7 @@ def queue_activity(
     `inboxes` are written as Delivery rows at once (a few: mentioned
     accounts, the author replied to, a blocked account); the accepted
     followers of `followers_of` and the inboxes the `reached` activities
-    went to are written page by page by the fan-out (federation.fanout),
+    went to are written page by page by the fan-out (federation.outbound.fanout),
     however many there are. The one way anything is sent; never to a
     blocked server. Idempotent on the activity id: a second call with the
     same id returns the stored activity and adds no rows. A transaction
@@ -93,35 +94,6 @@ def has_followers(creator: CreatorProfile) -> bool:
 
 
 @transaction.atomic
-def withdraw_creator_from_fediverse(
-    *, creator: CreatorProfile, stamp: int | None = None
-) -> OutboundActivity | None:
-    """Queue a `Delete` of the actor to every follower's server, then forget them.
-
-    Remote servers drop the account and their follows when the Delete
-    arrives, so the local follows are removed too: turning sharing back on
-    starts with no followers, as it would on Threads.
-    """
-    inboxes = follower_inboxes(creator)
-    activity = None
-    if inboxes:
-        payload = activitypub.delete_actor_activity(
-            creator, activity_id=_activity_id(creator, "delete", stamp)
-        )
-        activity = queue_activity(creator=creator, payload=payload, inboxes=inboxes)
-    removed = follows.follows_forget(
-        Follow.objects.filter(creator=creator), reason="sharing-stopped"
-    )
-    logger.info(
-        "creator %s stopped sharing: Delete queued for %d inboxes, %d follows removed",
-        creator.handle,
-        len(inboxes),
-        removed,
-    )
-    return activity
-
-
-@transaction.atomic
 def announce_profile_update(
     *, creator: CreatorProfile, stamp: int | None = None
 ) -> OutboundActivity | None:
@@ -131,7 +103,7 @@ def announce_profile_update(
     key = keys.key_for_creator(creator)
     document = activitypub.actor_document(creator, public_key_pem=key.public_key_pem)
     payload = activitypub.update_actor_activity(
-        document, activity_id=_activity_id(creator, "updates", stamp)
+        document, activity_id=activity_id(creator, "updates", stamp)
     )
     return queue_activity(
         creator=creator, payload=payload, followers_of=creator, is_public=False

@@ -8,8 +8,7 @@ from django.utils.html import escape, linebreaks, urlize
 from django.utils.safestring import mark_safe
 
 from accounts.models import CreatorProfile
-
-from . import ids
+from federation.protocol import ids
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"

@@ -35,7 +35,7 @@ from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from . import signatures
+from federation.protocol import signatures
 
 logger = logging.getLogger(__name__)
 

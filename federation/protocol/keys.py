@@ -13,10 +13,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import CreatorProfile
-
-from . import ids, signatures
-from .client import Signer
-from .models import ActorKey
+from federation.models import ActorKey
+from federation.protocol import ids, signatures
+from federation.protocol.client import Signer
 
 
 class KeyDecryptionError(Exception):

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils.html import escape
 
+from federation import selectors
+from federation.protocol import ids
+from federation.protocol.activitypub import AS_CONTEXT
 from posts.models import Post
 from posts.rendering import hashtag_spellings
-
-from . import ids, selectors
-from .activitypub import AS_CONTEXT
 
 # The terms Mastodon declares for statuses; peers read `sensitive`,
 # `blurhash` and `focalPoint` through this map, not a remote document.

@@ -6,6 +6,7 @@ under the URL it was fetched from, so one server cannot plant actors or
 keys for another.
 """
 
+import functools
 import json
 import logging
 import re
@@ -17,9 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics import services as analytics
-
-from . import client, keys
-from .models import RemoteActor, RemoteInstance
+from federation import queue
+from federation.models import RemoteActor, RemoteInstance
+from federation.protocol import client, keys
 
 logger = logging.getLogger(__name__)
 
@@ -137,9 +138,11 @@ def store_actor(document: dict, *, fetched_from: str) -> RemoteActor:
             },
         )
     if created or _nodeinfo_is_stale(instance):
-        from .tasks import fetch_instance_info
-
-        transaction.on_commit(lambda: fetch_instance_info.delay(domain))
+        transaction.on_commit(
+            functools.partial(
+                queue.wake, "federation.tasks.fetch_instance_info", domain
+            )
+        )
     return actor
 
 

@@ -9,9 +9,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from federation import activitypub, ids, keys, notes, selectors
-from federation.negotiation import activity_response, wants_activity_json
-from federation.verification import RequestNotVerified, signer_of
+from federation import selectors
+from federation.inbound.verification import RequestNotVerified, signer_of
+from federation.protocol import activitypub, ids, keys, notes
+from federation.protocol.negotiation import activity_response, wants_activity_json
 
 FOLLOWERS_PAGE_SIZE = 50
 

@@ -29,8 +29,9 @@ from analytics import selectors as inbox
 from analytics.models import Reply
 from analytics.selectors import NotificationKind
 from analytics.templatetags.inbox_ui import zone_of
-from federation import follows, ids
+from federation import follows
 from federation.models import Follow, RemoteInstance
+from federation.protocol import ids
 from posts.models import Post
 
 FOLLOWERS_PAGE_SIZE = 50

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts import permissions
-from federation import delivery_status
+from federation.outbound import delivery_status
 from posts.models import Post
 
 

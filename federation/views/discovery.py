@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from federation import activitypub, ids, selectors
-from federation.negotiation import ACTIVITY_JSON, jrd_response, json_response
+from federation import selectors
+from federation.protocol import activitypub, ids
+from federation.protocol.negotiation import ACTIVITY_JSON, jrd_response, json_response
 
 WEBFINGER_MAX_AGE = 3 * 24 * 3600  # as Mastodon answers
 NODEINFO_MAX_AGE = 30 * 60

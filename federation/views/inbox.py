@@ -5,8 +5,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from federation import inbox as inbox_path
-from federation import verification
+from federation.inbound import inbox as inbox_path
+from federation.inbound import verification
 
 
 def _answer(request, *, handle: str):

@@ -21,13 +21,14 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from federation import activitypub, ids, notes, selectors
-from federation.negotiation import activity_response, wants_activity_json
-from federation.verification import (
+from federation import selectors
+from federation.inbound.verification import (
     RequestNotVerified,
     signer_of,
     verify_signed_request,
 )
+from federation.protocol import activitypub, ids, notes
+from federation.protocol.negotiation import activity_response, wants_activity_json
 from federation.views.actors import _creator_or_404, _page_number
 from posts.models import Post
 

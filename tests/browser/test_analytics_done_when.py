@@ -16,7 +16,8 @@ import pytest
 from django.core.management import call_command
 
 from analytics.models import Interaction
-from federation import notes, tasks
+from federation import tasks
+from federation.protocol import notes
 from posts.models import Post
 from tests.browser.conftest import log_in, screenshot
 from tests.federation.inbox_support import process_queued

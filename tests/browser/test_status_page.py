@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from analytics.models import Interaction, Reply
-from federation import notes
+from federation.protocol import notes
 from posts.services import PostInput, post_publish, post_save_draft
 from tests import factories
 from tests.browser.conftest import screenshot

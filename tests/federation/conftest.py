@@ -1,7 +1,7 @@
 import pytest
 
-from federation import fanout, outbox
 from federation.models import Follow, OutboxJob, RemoteActor, RemoteInstance
+from federation.outbound import fanout, outbox
 from tests import factories
 from tests.federation.peer import MastodonPeer
 

@@ -31,8 +31,8 @@ import httpsig
 from django.utils import timezone
 from httpsig.utils import parse_signature_header
 
-from federation import ids
 from federation.models import Follow, RemoteActor, RemoteInstance
+from federation.protocol import ids
 
 CLOCK_SKEW = timedelta(hours=1)
 

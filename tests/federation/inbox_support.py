@@ -2,7 +2,7 @@
 signatures, payloads from tests/fixtures/inbox/, and running the worker side.
 
 Requests go through the real inbox view with real HTTP signatures made by
-federation.signatures (MastodonPeer covers the key-fetching path in
+federation.protocol.signatures (MastodonPeer covers the key-fetching path in
 test_inbox_peer.py); nothing of ours is patched out.
 """
 
@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 
 from django.utils import timezone
 
-from federation import ids, inbox, processing, signatures
+from federation.inbound import inbox, processing
 from federation.models import InboundActivity, RemoteActor, RemoteInstance
+from federation.protocol import ids, signatures
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "inbox"
 AS2 = "application/activity+json"

@@ -9,7 +9,7 @@ import pytest
 import urllib3.util.connection
 from werkzeug import Response as WerkzeugResponse
 
-from federation import client, signatures
+from federation.protocol import client, signatures
 
 
 @pytest.fixture

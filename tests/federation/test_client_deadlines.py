@@ -13,8 +13,8 @@ from threading import Thread
 import certifi
 import pytest
 
-from federation import client
-from federation.delivery_answers import judge_failure
+from federation.outbound.delivery_answers import judge_failure
+from federation.protocol import client
 from tests.federation.trickle import LoopbackAuthority, TrickleServer, response_bytes
 
 DOCUMENT = json.dumps({"id": "https://remote.example/users/bob", "pad": "x" * 40})

@@ -17,17 +17,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from analytics.models import Interaction
-from federation import (
-    breaker,
-    client,
-    delivery,
-    delivery_answers,
-    ids,
-    keys,
-    services,
-    tasks,
-    verification,
-)
+from federation import tasks
+from federation.inbound import verification
 from federation.models import (
     Delivery,
     Follow,
@@ -35,6 +26,8 @@ from federation.models import (
     RemoteActor,
     RemoteInstance,
 )
+from federation.outbound import breaker, delivery, delivery_answers, services
+from federation.protocol import client, ids, keys
 from posts.models import Post
 from tests.federation.delivery_sink import (
     DeliverySink,

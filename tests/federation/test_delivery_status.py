@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from federation import breaker, delivery, delivery_status, ids, keys, services
 from federation.models import Delivery, RemoteInstance
+from federation.outbound import breaker, delivery, delivery_status, services
+from federation.protocol import ids, keys
 from posts.models import Post
 from tests import factories
 from tests.federation.delivery_sink import DeliverySink, Reply, create_payload, follower

@@ -10,8 +10,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from federation import ids, keys, services
 from federation.models import Delivery
+from federation.outbound import services
+from federation.protocol import ids, keys
 from tests.federation.delivery_sink import DeliverySink, create_payload, follower
 from tests.worker import start_worker, stop_worker, wait_for
 

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from federation import delivery, fanout, ids, keys, services
 from federation.models import Delivery, Follow, OutboundActivity
+from federation.outbound import delivery, fanout, services
+from federation.protocol import ids, keys
 from moderation.models import DomainPolicy
 from tests.federation.conftest import make_follower
 from tests.federation.delivery_sink import DeliverySink, create_payload, follower

@@ -8,8 +8,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from federation import delivery, host_slots, ids, keys, services
 from federation.models import Delivery
+from federation.outbound import delivery, host_slots, services
+from federation.protocol import ids, keys
 from tests.federation.delivery_sink import DeliverySink, Reply, create_payload, follower
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from analytics.models import Interaction
 from federation import follows
 from federation.models import Delivery, Follow, OutboundActivity
-from federation.services import follower_inboxes
+from federation.outbound.services import follower_inboxes
 from tests import factories
 from tests.federation.conftest import make_follower
 

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from analytics.models import Interaction, Reply
-from federation import processing
+from federation.inbound import activities, processing
 from federation.models import (
     Delivery,
     EarlyCancellation,
@@ -257,7 +257,7 @@ def test_a_block_removes_the_follow_so_nothing_is_delivered(deliver, creator):
 
     assert not Follow.objects.exists()
     assert "nothing more is delivered" in row.error
-    from federation.services import follower_inboxes
+    from federation.outbound.services import follower_inboxes
 
     assert follower_inboxes(creator) == set()
     assert deliver("mastodon/undo_block").state == State.PROCESSED
@@ -470,7 +470,7 @@ def test_an_unknown_software_is_looked_up_once(
     with django_capture_on_commit_callbacks() as callbacks:
         process_queued()
     with django_capture_on_commit_callbacks() as again:
-        processing.Actors([dave.actor_id])
+        activities.Actors([dave.actor_id])
 
     assert len(callbacks) == 1  # fetch_instance_info.delay("new.example")
     assert again == []
@@ -1027,7 +1027,7 @@ def test_a_like_and_its_undo_in_either_order_in_one_batch_leave_nothing(
 
 def test_a_failure_is_recorded_and_retried_later(deliver, creator, monkeypatch):
     deliver("mastodon/follow")  # bob is known
-    from federation import process_actors
+    from federation.inbound import process_actors
 
     def broken(item, actor, actors):
         raise RuntimeError("database hiccup")

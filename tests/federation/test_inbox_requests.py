@@ -1,6 +1,6 @@
 """The inbox's request path against hostile input, through the real view.
 
-Every request is signed for real (federation.signatures, keys the test
+Every request is signed for real (federation.protocol.signatures, keys the test
 holds); every refusal is a clear 4xx with a JSON reason and nothing stored,
 every acceptance a 202. What happens after (processing) is in
 test_inbox_processing.py.
@@ -241,7 +241,7 @@ def test_a_key_that_cannot_be_fetched_now_answers_503(client, loopback, post):
     stranger = "http://127.0.0.1:9/users/dave"
     activity = like_of(post, actor=stranger)
     body = json.dumps(activity).encode()
-    from federation import signatures
+    from federation.protocol import signatures
 
     private_pem, _ = signatures.generate_key_pair()
     headers = signatures.sign_request(

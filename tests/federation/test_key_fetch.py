@@ -14,8 +14,9 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from federation import keys, signatures, verification
+from federation.inbound import verification
 from federation.models import RemoteActor
+from federation.protocol import keys, signatures
 from tests.federation.inbox_support import AS2, meta, reset_request_caches
 from tests.federation.peer import mastodon_actor_document
 from tests.federation.trickle import TrickleServer, response_bytes

@@ -5,8 +5,8 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from federation import keys, signatures
 from federation.models import ActorKey, Delivery
+from federation.protocol import keys, signatures
 from tests.federation.conftest import fan_out_all, make_follower
 
 pytestmark = pytest.mark.django_db

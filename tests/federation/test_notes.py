@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from analytics.models import Interaction, Reply
-from federation import notes
+from federation.protocol import notes
 from posts.models import Mention
 from posts.services import PostInput, post_publish, post_save_draft
 from tests import factories

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.services import update_creator_profile
 from creatorhub.celery import app as celery_app
-from federation import outbox, queue
+from federation import queue
 from federation.models import Delivery, OutboundActivity, OutboxJob
+from federation.outbound import outbox
 from posts.models import Post
 from posts.services import PostInput, post_publish, post_save_draft
 from tests.federation.conftest import fan_out_all, make_follower

@@ -9,8 +9,9 @@ import pytest
 from django.db import transaction
 
 from analytics.models import Interaction, Reply
-from federation import fanout, notes, publishing
 from federation.models import Delivery, Follow, OutboundActivity, OutboxJob
+from federation.outbound import fanout, publishing
+from federation.protocol import notes
 from posts.models import Post
 from posts.services import (
     PostInput,

@@ -13,8 +13,8 @@ import pytest
 import requests
 from werkzeug import Response as WerkzeugResponse
 
-from federation import client, keys, remote, signatures
 from federation.models import RemoteActor, RemoteInstance
+from federation.protocol import client, keys, remote, signatures
 from federation.tasks import fetch_instance_info
 from tests.federation.peer import (
     MASTODON_ACCEPT,

@@ -8,8 +8,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from federation import signatures
-from federation.signatures import SignatureError
+from federation.protocol import signatures
+from federation.protocol.signatures import SignatureError
 
 # draft-cavage-http-signatures-12, Appendix C: the "Test" key and request.
 TEST_PRIVATE_KEY = """-----BEGIN RSA PRIVATE KEY-----

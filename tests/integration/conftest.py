@@ -25,7 +25,7 @@ from django.db import connection
 from kombu import Connection
 
 from creatorhub.celery import app as celery_app
-from federation import keys
+from federation.protocol import keys
 from tests.worker import start_worker, stop_worker
 
 WORKER_NAME = "integration@%h"

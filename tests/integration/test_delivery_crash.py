@@ -28,8 +28,10 @@ from django.conf import settings
 from django.db import connection
 
 from creatorhub.celery import app as celery_app
-from federation import ids, keys, services, tasks
+from federation import tasks
 from federation.models import Delivery
+from federation.outbound import services
+from federation.protocol import ids, keys
 from tests.federation.delivery_sink import DeliverySink, Reply, follower
 from tests.worker import start_worker, stop_worker, wait_for
 

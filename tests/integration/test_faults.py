@@ -28,8 +28,9 @@ from django.utils import timezone
 
 from analytics.models import CreatorTotalRollup, Interaction, PostDailyRollup
 from creatorhub.celery import app as celery_app
-from federation import ids, keys, queue, signatures
+from federation import queue
 from federation.models import Delivery, InboundActivity, OutboxJob
+from federation.protocol import ids, keys, signatures
 from posts.models import Post
 from posts.services import PostInput, post_publish, post_save_draft
 from tests import factories

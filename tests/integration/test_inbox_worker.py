@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from analytics.models import Interaction, Reply
 from creatorhub.celery import app as celery_app
-from federation import ids, signatures
 from federation.models import InboundActivity
+from federation.protocol import ids, signatures
 from posts.models import Post
 from tests.federation.inbox_support import Remote, fixture, our_values
 from tests.worker import wait_for

@@ -21,7 +21,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from federation import signatures
+from federation.protocol import signatures
 from tests.federation.trickle import TrickleServer, response_bytes
 from tests.integration.conftest import LOOPBACK_FEDERATION, _database_url_for_worker
 

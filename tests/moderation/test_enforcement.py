@@ -4,9 +4,10 @@ follows and deliveries a server block ends, reports forwarded as Flag."""
 import pytest
 
 from analytics.models import Interaction
-from federation import enforcement, tasks
-from federation import services as federation_services
+from federation import tasks
 from federation.models import Delivery, Follow, OutboundActivity, OutboxJob
+from federation.outbound import enforcement
+from federation.outbound import services as federation_services
 from moderation import services
 from moderation.models import DomainPolicy
 from tests import factories

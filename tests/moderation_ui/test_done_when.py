@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import Reply
-from federation import notes
+from federation.protocol import notes
 from moderation.models import DomainPolicy
 from posts.models import Post
 from tests import factories

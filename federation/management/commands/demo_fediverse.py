@@ -23,8 +23,6 @@ from django.utils import timezone
 from accounts.models import CreatorProfile
 from analytics import services as analytics
 from analytics.models import Interaction
-from federation import notes
-from federation.ids import note_id
 from federation.models import (
     Delivery,
     Follow,
@@ -32,6 +30,8 @@ from federation.models import (
     RemoteActor,
     RemoteInstance,
 )
+from federation.protocol import notes
+from federation.protocol.ids import note_id
 from moderation import screening
 from moderation.models import ScreeningRules
 from posts.models import Hashtag, Post

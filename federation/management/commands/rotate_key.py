@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from federation import selectors, services
+from federation import selectors
+from federation.outbound import services
 
 
 class Command(BaseCommand):
