@@ -551,6 +551,7 @@ def explain_page_query(creator_id: int, *, where: tuple[str, ...]) -> list[dict]
     for label in where:
         audience = fanout.audience_of(followers_of=creator_id)
         audience["after"] = cursors[label]
+        audience["until"] = ids[-1]  # as noted on the first page
         [(sql, params)] = _captured(lambda a=audience: fanout._followers_page(a, size))
         plans.append({"label": label, "sql": sql, "plan": _explain(sql, params)})
     return plans

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import requests
 from django.utils import timezone
 
 from federation.inbound import inbox, processing
@@ -76,6 +77,19 @@ class Remote:
         )
         headers.update(extra)
         return meta(headers)
+
+    def post_over_http(self, url: str, activity: dict) -> requests.Response:
+        """POST `activity` to a live server's inbox at `url`, signed."""
+        body = json.dumps(activity).encode()
+        headers = signatures.sign_request(
+            method="POST",
+            url=url,
+            key_id=self.key_id,
+            private_key=signatures.load_private_key(self.private_pem),
+            body=body,
+            headers={"Content-Type": AS2},
+        )
+        return requests.post(url, data=body, headers=headers, timeout=10)
 
     def post(self, client, activity, *, path="/inbox", now=None):
         body = json.dumps(activity).encode()

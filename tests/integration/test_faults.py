@@ -9,7 +9,6 @@ sends the same task by name, as beat does), so nothing waits for a timer.
 """
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -22,7 +21,6 @@ from pathlib import Path
 
 import pytest
 import redis
-import requests
 from django.conf import settings
 from django.utils import timezone
 
@@ -30,7 +28,7 @@ from analytics.models import CreatorTotalRollup, Interaction, PostDailyRollup
 from creatorhub.celery import app as celery_app
 from federation import queue
 from federation.models import Delivery, InboundActivity, OutboxJob
-from federation.protocol import ids, keys, signatures
+from federation.protocol import ids, keys
 from posts.models import Post
 from posts.services import PostInput, post_publish, post_save_draft
 from tests import factories
@@ -166,6 +164,16 @@ def play_beat(task: str) -> None:
     celery_app.send_task(task)
 
 
+def like(person: Remote, post: Post) -> dict:
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{person.actor_id}#likes/1",
+        "type": "Like",
+        "actor": person.actor_id,
+        "object": ids.note_id(post),
+    }
+
+
 def publish(creator, body: str) -> Post:
     draft = post_save_draft(creator=creator, by=creator.user, data=PostInput(body=body))
     return post_publish(post=draft, by=creator.user)
@@ -227,14 +235,7 @@ def test_activities_answered_202_survive_the_brokers_loss(
     )
     people = [Remote(f"https://s{n}.example/users/u{n}") for n in range(50)]
     for person in people:
-        like = {
-            "@context": "https://www.w3.org/ns/activitystreams",
-            "id": f"{person.actor_id}#likes/1",
-            "type": "Like",
-            "actor": person.actor_id,
-            "object": ids.note_id(post),
-        }
-        answer = _post_signed(person, f"{live_server.url}/inbox", like)
+        answer = person.post_over_http(f"{live_server.url}/inbox", like(person, post))
         assert answer.status_code == 202
     assert InboundActivity.objects.count() == 50  # stored before each 202
 
@@ -257,19 +258,6 @@ def test_activities_answered_202_survive_the_brokers_loss(
     finally:
         stop_worker(worker)
     assert Interaction.objects.filter(kind=Kind.LIKE, post=post).count() == 50
-
-
-def _post_signed(remote: Remote, url: str, activity: dict) -> requests.Response:
-    body = json.dumps(activity).encode()
-    headers = signatures.sign_request(
-        method="POST",
-        url=url,
-        key_id=remote.key_id,
-        private_key=signatures.load_private_key(remote.private_pem),
-        body=body,
-        headers={"Content-Type": "application/activity+json"},
-    )
-    return requests.post(url, data=body, headers=headers, timeout=10)
 
 
 # Two nodes, one killed -----------------------------------------------------------
@@ -370,24 +358,18 @@ def test_one_hot_post_liked_through_two_inbox_workers_counts_exactly(
     broker.stop()
     try:
         for number, person in enumerate(people):
-            like = {
-                "@context": "https://www.w3.org/ns/activitystreams",
-                "id": f"{person.actor_id}#likes/1",
-                "type": "Like",
-                "actor": person.actor_id,
-                "object": ids.note_id(post),
-            }
+            liked = like(person, post)
             url = f"{live_server.url}/inbox"
-            assert _post_signed(person, url, like).status_code == 202
+            assert person.post_over_http(url, liked).status_code == 202
             if number % 4 == 0:  # a quarter change their minds
                 undo = {
                     "@context": "https://www.w3.org/ns/activitystreams",
                     "id": f"{person.actor_id}#likes/1/undo",
                     "type": "Undo",
                     "actor": person.actor_id,
-                    "object": like,
+                    "object": liked,
                 }
-                assert _post_signed(person, url, undo).status_code == 202
+                assert person.post_over_http(url, undo).status_code == 202
         # Small batches: each partition takes several, and the workers
         # interleave on the same post's rows and rollups.
         small = {"FEDERATION_INBOX_BATCH_SIZE": "10"}

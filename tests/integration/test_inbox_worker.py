@@ -10,16 +10,13 @@ left to the unit tests: their deliveries would keep the worker busy past
 the test.)
 """
 
-import json
-
 import pytest
-import requests
 from django.utils import timezone
 
 from analytics.models import Interaction, Reply
 from creatorhub.celery import app as celery_app
 from federation.models import InboundActivity
-from federation.protocol import ids, signatures
+from federation.protocol import ids
 from posts.models import Post
 from tests.federation.inbox_support import Remote, fixture, our_values
 from tests.worker import wait_for
@@ -27,19 +24,6 @@ from tests.worker import wait_for
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 Kind = Interaction.Kind
-
-
-def post_signed(remote: Remote, url: str, activity: dict) -> requests.Response:
-    body = json.dumps(activity).encode()
-    headers = signatures.sign_request(
-        method="POST",
-        url=url,
-        key_id=remote.key_id,
-        private_key=signatures.load_private_key(remote.private_pem),
-        body=body,
-        headers={"Content-Type": "application/activity+json"},
-    )
-    return requests.post(url, data=body, headers=headers, timeout=10)
 
 
 def test_activities_posted_to_the_live_inbox_are_processed_exactly_once(
@@ -93,9 +77,9 @@ def test_activities_posted_to_the_live_inbox_are_processed_exactly_once(
     personal = f"{live_server.url}/users/alice/inbox"
     for number, (person, activity) in enumerate(sent):
         url = personal if number % 2 else shared
-        assert post_signed(person, url, activity).status_code == 202
+        assert person.post_over_http(url, activity).status_code == 202
     for person, activity in sent[:10]:  # servers retry
-        assert post_signed(person, shared, activity).status_code == 202
+        assert person.post_over_http(shared, activity).status_code == 202
 
     distinct = {activity["id"] for _, activity in sent}
 
