@@ -87,13 +87,23 @@ def featured_posts(creator: CreatorProfile):
     ).order_by("-pinned_at", "-pk")
 
 
-def recent_public_posts(creator: CreatorProfile, *, limit: int) -> list[Post]:
-    """The creator's latest public posts, as the profile page lists them.
+def profile_posts(creator: CreatorProfile, *, limit: int) -> list[Post]:
+    """The creator's latest posts on their public profile page, newest first.
 
-    The same posts the outbox serves, so the page and what servers see
-    never disagree.
+    Public and unlisted posts, as Mastodon lists them on a profile: unlisted
+    only keeps a post out of listings servers and tag pages read (the
+    outbox, public_outbox), not off the page of its author. Followers-only
+    posts are never shown to whoever asks.
     """
-    return list(public_outbox(creator)[:limit])
+    return list(
+        _for_notes(
+            Post.objects.filter(
+                creator=creator,
+                state=Post.State.PUBLISHED,
+                visibility__in=[Post.Visibility.PUBLIC, Post.Visibility.UNLISTED],
+            )
+        ).order_by("-published_at", "-pk")[:limit]
+    )
 
 
 def status_post(*, creator: CreatorProfile, post_id: int) -> Post | None:

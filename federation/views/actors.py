@@ -83,9 +83,7 @@ def profile(request, handle: str):
         "links": creator.links.all(),
         "follower_count": selectors.follower_count(creator),
         "actor_url": ids.actor_id(creator.handle),
-        "recent_posts": statuses.post_cards(
-            selectors.recent_public_posts(creator, limit=10)
-        ),
+        "recent_posts": statuses.post_cards(selectors.profile_posts(creator, limit=10)),
     }
     response = render(request, "federation/profile.html", context)
     response["Link"] = (

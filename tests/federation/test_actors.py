@@ -258,5 +258,33 @@ def test_profile_page_lists_recent_public_posts_cleaned(client, alice):
     assert "Followers only" not in html
 
 
+def test_profile_page_lists_unlisted_posts_the_outbox_leaves_out(client, alice):
+    public = factories.PostFactory(
+        creator=alice, published=True, content_html="<p>Open studio</p>"
+    )
+    unlisted = factories.PostFactory(
+        creator=alice,
+        published=True,
+        content_html="<p>Quiet sketch</p>",
+        visibility="unlisted",
+    )
+    factories.PostFactory(
+        creator=alice,
+        published=True,
+        content_html="<p>Followers only</p>",
+        visibility="followers",
+    )
+    html = client.get("/@alice").content.decode()
+    assert "Quiet sketch" in html
+    assert "Open studio" in html
+    assert "Followers only" not in html
+    collection = get_as2(client, "/users/alice/outbox").json()
+    assert collection["totalItems"] == 1
+    items = get_as2(client, "/users/alice/outbox?page=1").json()["orderedItems"]
+    objects = [item["object"]["id"] for item in items]
+    assert objects == [f"https://hub.test/users/alice/statuses/{public.pk}"]
+    assert f"https://hub.test/users/alice/statuses/{unlisted.pk}" not in objects
+
+
 def test_profile_page_says_when_there_are_no_posts(client, alice):
     assert "No public posts yet" in client.get("/@alice").content.decode()
