@@ -8,6 +8,7 @@ from django.db.models import Count
 from accounts.models import CreatorProfile
 from analytics.models import Interaction, Reply
 from federation.models import Follow, RemoteActor
+from federation.outbound.delivery_status import DeliveryBadge, delivery_badges
 from federation.protocol import ids
 from moderation import policies as moderation
 from posts.models import Post
@@ -186,6 +187,34 @@ def note_counts(posts: list[Post]) -> dict[int, NoteCounts]:
     ):
         found[row["post_id"]]["replies"] = row["n"]
     return {pk: NoteCounts(**values) for pk, values in found.items()}
+
+
+@dataclass(frozen=True)
+class PostOverview:
+    """A post in the posts list: how its delivery went and what came back."""
+
+    post: Post
+    delivery: DeliveryBadge | None
+    counts: NoteCounts
+
+
+def posts_overview(post_ids: list[int]) -> dict[int, PostOverview]:
+    """Delivery badge and engagement counts of each of these posts.
+
+    For a page of the posts list in at most nine queries whatever its size:
+    the posts, their Delivery rows aggregated per post and server by
+    delivery_status's rules (its delivery_badges), and likes, boosts and
+    replies (note_counts). Callers decide who may see which posts.
+    """
+    posts = list(Post.objects.select_related("creator").filter(pk__in=post_ids))
+    badges = delivery_badges(posts)
+    counts = note_counts(posts)
+    return {
+        post.pk: PostOverview(
+            post=post, delivery=badges.get(post.pk), counts=counts[post.pk]
+        )
+        for post in posts
+    }
 
 
 def direct_replies(post: Post, *, offset: int, limit: int) -> tuple[int, list[str]]:

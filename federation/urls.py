@@ -79,4 +79,10 @@ urlpatterns = [
         delivery.post_delivery,
         name="post-delivery",
     ),
+    # Dashboard fragment (login required): badges and counts of a posts list.
+    path(
+        "dashboard/posts/overview",
+        delivery.posts_overview,
+        name="posts-overview",
+    ),
 ]

@@ -26,6 +26,8 @@ from posts.models import Post
 
 # Lines of failures shown per activity; the rest are counted.
 FAILURES_SHOWN = 5
+# Servers listed open under an activity; more are folded away (<details>).
+HOSTS_OPEN = 5
 # Poll quickly while something is being sent, slowly while only later
 # retries are waiting, and not at all once nothing is left to do.
 POLL_SENDING = 3
@@ -44,6 +46,15 @@ LABELS = {
 }
 
 OUTSTANDING = (Delivery.State.PENDING, Delivery.State.FAILED)
+
+# A server's state in the panel's list of servers, and the order listed.
+HOST_WORDS = {
+    "sending": "sending",
+    "retrying": "retrying",
+    "paused": "unreachable for days",
+    "failed": "failed",
+    "delivered": "delivered",
+}
 
 
 @dataclass
@@ -73,6 +84,9 @@ class ActivityProgress:
     # (kind, words): "failed", "retrying" or "paused", and what happened.
     failures: list[tuple[str, str]] = field(default_factory=list)
     more_failures: int = 0
+    # (host, kind) of every server, worst first, then by name: "delivered",
+    # "sending", "retrying", "paused" or "failed".
+    hosts: list[tuple[str, str]] = field(default_factory=list)
     time_zone: ZoneInfo = ZoneInfo("UTC")
 
     @property
@@ -128,6 +142,15 @@ class ActivityProgress:
             "incomplete": ("Not everywhere", "badge-danger"),
             "done": ("Delivered", "badge-on"),
         }[self.state]
+
+    @property
+    def hosts_folded(self) -> bool:
+        return len(self.hosts) > HOSTS_OPEN
+
+    @property
+    def hosts_words(self) -> list[tuple[str, str, str]]:
+        """(host, kind, words) of every server, for the list under the bar."""
+        return [(host, kind, HOST_WORDS[kind]) for host, kind in self.hosts]
 
     @property
     def sent_words(self) -> str:
@@ -269,7 +292,7 @@ def delivery_progress(post: Post) -> DeliveryProgress:
             domain__in=outstanding_hosts, unavailable_since__isnull=False
         ).values_list("domain", flat=True)
     )
-    reasons = _reasons(post)
+    reasons = _reasons(Delivery.objects.filter(activity__post=post))
     progress = []
     for activity in activities:
         hosts = groups.get(activity["pk"], {})
@@ -290,6 +313,7 @@ def delivery_progress(post: Post) -> DeliveryProgress:
             if verdict is None:
                 continue  # only accounts that are gone: not a server failure
             kind, next_try = verdict
+            item.hosts.append((host, kind))
             setattr(item.servers, kind, getattr(item.servers, kind) + 1)
             if kind == "retrying" and next_try is not None:
                 item.next_try = min(filter(None, [item.next_try, next_try]))
@@ -298,6 +322,8 @@ def delivery_progress(post: Post) -> DeliveryProgress:
             )
             if line:
                 lines.append((kind, line))
+        order = list(HOST_WORDS)
+        item.hosts.sort(key=lambda pair: (order.index(pair[1]), pair[0]))
         item.failures = lines[:FAILURES_SHOWN]
         item.more_failures = max(len(lines) - FAILURES_SHOWN, 0)
         progress.append(item)
@@ -314,6 +340,114 @@ def delivery_progress(post: Post) -> DeliveryProgress:
         waiting_for_queue=waiting.filter(enqueued_at__isnull=True, attempts=0).exists(),
         preparing_error=failing["last_error"] if failing else "",
         preparing_retry_at=failing["next_attempt_at"] if failing else None,
+    )
+
+
+@dataclass(frozen=True)
+class DeliveryBadge:
+    """A post's delivery in a few words, for lists of posts."""
+
+    # "queue", "sending", "retrying", "incomplete", "done", "nobody",
+    # "not-shared" or "stuck"
+    state: str
+    words: str
+    css: str
+
+    @property
+    def problem(self) -> bool:
+        """Something the creator should look at: not everywhere, or stuck."""
+        return self.state in ("retrying", "incomplete", "stuck")
+
+
+def delivery_badges(posts: list[Post]) -> dict[int, DeliveryBadge]:
+    """The badge of each published post: its latest activity, per server.
+
+    The rules of delivery_progress (a server counts once, by its worst row;
+    followers found gone are no failure), for a whole list of posts in six
+    queries whatever its length. Posts need their creator loaded; posts
+    that were never published get no badge.
+    """
+    by_pk = {post.pk: post for post in posts if post.state == Post.State.PUBLISHED}
+    if not by_pk:
+        return {}
+    latest: dict[int, int] = {}
+    for row in (
+        OutboundActivity.objects.filter(post__in=list(by_pk))
+        .order_by("created_at", "pk")
+        .values("pk", "post_id")
+    ):
+        latest[row["post_id"]] = row["pk"]  # the last one wins
+    deliveries = Delivery.objects.filter(activity__in=list(latest.values()))
+    groups: dict[int, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    outstanding_hosts = set()
+    for group in deliveries.values("activity_id", "host", "state").annotate(
+        n=Count("pk"), due=Min("next_attempt_at")
+    ):
+        groups[group["activity_id"]][group["host"]].append(group)
+        if group["state"] in OUTSTANDING:
+            outstanding_hosts.add(group["host"])
+    unavailable = set(
+        RemoteInstance.objects.filter(
+            domain__in=outstanding_hosts, unavailable_since__isnull=False
+        ).values_list("domain", flat=True)
+    )
+    reasons = _reasons(deliveries)
+    waiting_for_queue: set[int] = set()
+    preparing: set[int] = set()
+    for job in OutboxJob.objects.filter(
+        post__in=list(by_pk), state=OutboxJob.State.PENDING
+    ).values("post_id", "attempts", "enqueued_at"):
+        if job["attempts"]:
+            preparing.add(job["post_id"])
+        elif job["enqueued_at"] is None:
+            waiting_for_queue.add(job["post_id"])
+    now = timezone.now()
+    badges = {}
+    for pk, post in by_pk.items():
+        if pk in waiting_for_queue:
+            badges[pk] = DeliveryBadge(
+                "queue", "Waiting for the queue", "badge-warning"
+            )
+            continue
+        if pk not in latest:
+            badges[pk] = _badge_before_sending(post, preparing=pk in preparing, now=now)
+            continue
+        tally = ServerTally()
+        for host_rows in groups.get(latest[pk], {}).values():
+            verdict = _server_verdict(
+                host_rows,
+                now=now,
+                unavailable=host_rows[0]["host"] in unavailable,
+                reasons=reasons,
+            )
+            if verdict is not None:
+                kind = verdict[0]
+                setattr(tally, kind, getattr(tally, kind) + 1)
+        badges[pk] = _badge_of_tally(tally)
+    return badges
+
+
+def _badge_before_sending(post: Post, *, preparing: bool, now) -> DeliveryBadge:
+    """No activity built yet: not shared, getting ready, or stuck."""
+    if not post.creator.share_to_fediverse:
+        return DeliveryBadge("not-shared", "Not shared", "badge-off")
+    late = post.published_at is not None and now - post.published_at > START_GRACE
+    if preparing or late:
+        return DeliveryBadge("stuck", "Not sent yet", "badge-danger")
+    return DeliveryBadge("sending", "Sending…", "badge-accent")
+
+
+def _badge_of_tally(tally: ServerTally) -> DeliveryBadge:
+    if not tally.total:
+        return DeliveryBadge("nobody", "No server to deliver to", "badge-off")
+    if tally.sending:
+        return DeliveryBadge("sending", "Sending…", "badge-accent")
+    if tally.retrying:
+        return DeliveryBadge("retrying", f"{tally.retrying} retrying", "badge-warning")
+    if tally.failed or tally.paused:
+        return DeliveryBadge("incomplete", "Not everywhere", "badge-danger")
+    return DeliveryBadge(
+        "done", f"Delivered to {tally.delivered} of {tally.total}", "badge-on"
     )
 
 
@@ -334,11 +468,10 @@ class _Reasons:
     gone_rows: dict[tuple[int, str], int]
 
 
-def _reasons(post: Post) -> _Reasons:
+def _reasons(deliveries) -> _Reasons:
     """The recorded reasons, one per server, and the followers found gone."""
     problems = list(
-        Delivery.objects.filter(activity__post=post)
-        .exclude(state=Delivery.State.DELIVERED)
+        deliveries.exclude(state=Delivery.State.DELIVERED)
         .exclude(last_error="")
         .order_by("-state", "-last_status_code")
         .values(

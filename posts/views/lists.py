@@ -5,7 +5,7 @@ import datetime
 from collections import defaultdict
 
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -83,8 +83,24 @@ def posts_queue(request, handle: str):
         "drafts": drafts,
         "published": published,
         "pinned_count": sum(1 for p in published if p.pinned_at),
+        "overview_url": _overview_url(published),
     }
     return render(request, "posts/queue.html", context)
+
+
+def _overview_url(posts) -> str:
+    """The fragment with the posts' delivery badges and counts, or "".
+
+    The federation app serves it (by URL name, as the delivery panel); the
+    list only embeds it, and shows none while it does not exist.
+    """
+    if not posts:
+        return ""
+    try:
+        url = reverse("posts-overview")
+    except NoReverseMatch:
+        return ""
+    return f"{url}?ids={','.join(str(post.pk) for post in posts)}"
 
 
 def _local_date_time(moment, creator) -> dict:

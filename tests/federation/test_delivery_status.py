@@ -244,3 +244,48 @@ def test_it_takes_few_queries(post, client, django_assert_max_num_queries):
     client.force_login(post.creator.user)
     with django_assert_max_num_queries(12):
         assert fragment(client, post).status_code == 200
+
+
+def test_the_panel_lists_every_server_delivered_ones_too(post, client):
+    activity = queue(post, servers(4))
+    Delivery.objects.filter(activity=activity).update(
+        state="delivered", delivered_at=timezone.now(), attempts=1
+    )
+    Delivery.objects.filter(activity=activity, host="s03.example").update(
+        state="gave_up", attempts=12, last_error="s03.example refused it"
+    )
+    client.force_login(post.creator.user)
+
+    (progress,) = delivery_status.delivery_progress(post).activities
+    page = fragment(client, post).text
+
+    assert progress.hosts == [
+        ("s03.example", "failed"),
+        ("s00.example", "delivered"),
+        ("s01.example", "delivered"),
+        ("s02.example", "delivered"),
+    ]
+    assert "<details" not in page
+    assert (
+        '<li class="delivery-host delivery-host-delivered">'
+        '<span class="delivery-host-name">s01.example</span> '
+        '<span class="delivery-host-state">delivered</span></li>'
+    ) in page
+    assert (
+        '<span class="delivery-host-name">s03.example</span> '
+        '<span class="delivery-host-state">failed</span>'
+    ) in page
+
+
+def test_many_servers_are_folded_away(post, client):
+    activity = queue(post, servers(6))
+    Delivery.objects.filter(activity=activity).update(state="delivered")
+    client.force_login(post.creator.user)
+
+    page = fragment(client, post).text
+
+    assert "Delivered to 6 of 6 servers" in page
+    assert '<details class="delivery-servers">' in page
+    assert "<summary>All 6 servers</summary>" in page
+    for number in range(6):
+        assert f'<span class="delivery-host-name">s{number:02}.example</span>' in page

@@ -116,6 +116,22 @@ def test_followers_only_posts_offer_no_pin(alice_client, creator):
     assert reverse("posts:pin", kwargs={"pk": post.pk}) not in text
 
 
+def test_published_posts_load_their_delivery_and_counts_for_the_whole_list(
+    alice_client, creator
+):
+    older = factories.PostFactory(
+        creator=creator,
+        published=True,
+        published_at=timezone.now() - datetime.timedelta(hours=1),
+    )
+    newer = factories.PostFactory(creator=creator, published=True)
+    text = page_text(alice_client.get(queue_url(creator)))
+    url = reverse("posts-overview")
+    assert f'hx-get="{url}?ids={newer.pk},{older.pk}"' in text
+    assert f'id="post-{newer.pk}-overview"' in text
+    assert f'id="post-{older.pk}-overview"' in text
+
+
 def test_an_empty_queue_says_what_to_do(alice_client, creator):
     text = page_text(alice_client.get(queue_url(creator)))
     assert "Nothing scheduled" in text
