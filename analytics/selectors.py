@@ -405,6 +405,38 @@ def notifications_since(*, creator: CreatorProfile, since: datetime | None) -> i
     return min(100, interactions[:100].count() + replies[:100].count())
 
 
+def replies_awaiting_answer(
+    *, creator: CreatorProfile, limit: int
+) -> tuple[int, list[Reply]]:
+    """Replies to the creator's posts nobody answered yet: how many, and the
+    `limit` newest.
+
+    Direct replies the inbox shows as notifications (visible, not quotes,
+    on a post still up) with no published answer of the creator's under
+    them, newest first.
+    """
+    answered = Post.objects.filter(
+        creator=creator,
+        state=Post.State.PUBLISHED,
+        in_reply_to_uri=OuterRef("ap_id"),
+    )
+    rows = (
+        Reply.objects.filter(
+            creator=creator,
+            status__in=NOTIFIED_REPLY_STATUSES,
+            is_quote=False,
+            parent__isnull=True,
+        )
+        .filter(_live_post())
+        .exclude(Exists(answered))
+    )
+    total = rows.count()
+    if not total:
+        return 0, []
+    newest = rows.select_related("post").order_by("-received_at", "-pk")[:limit]
+    return total, list(newest)
+
+
 # Threads -------------------------------------------------------------------
 
 

@@ -1,16 +1,33 @@
 """Read-only queries the ActivityPub views share."""
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.db.models import Count
+from django.db.models import Count, Min
+from django.utils import timezone
 
-from accounts.models import CreatorProfile
+from accounts.models import CreatorProfile, User
+from analytics import reports
+from analytics import selectors as inbox
 from analytics.models import Interaction, Reply
-from federation.models import Follow, RemoteActor
-from federation.outbound.delivery_status import DeliveryBadge, delivery_badges
+from federation.models import (
+    Delivery,
+    Follow,
+    InboundActivity,
+    OutboxJob,
+    RemoteActor,
+    RemoteInstance,
+)
+from federation.outbound.delivery_status import (
+    OUTSTANDING,
+    DeliveryBadge,
+    delivery_badges,
+)
 from federation.protocol import ids
 from moderation import policies as moderation
+from moderation import selectors as moderation_selectors
+from posts import selectors as posts_selectors
 from posts.models import Post
 
 
@@ -402,3 +419,148 @@ def public_thread(post: Post) -> list[ThreadEntry]:
         siblings = top if parent == root else entries[parent].children
         siblings.append(entries[message_id])
     return top
+
+
+# Home pages of the dashboard ---------------------------------------------------------
+
+# What the creator's home lists of each kind.
+HOME_SCHEDULED = 3
+HOME_REPLIES = 5
+# Delivery problems: among the creator's posts published in these last days,
+# the newest this many.
+HOME_RECENT_DAYS = 14
+HOME_RECENT_POSTS = 20
+# Badge states of a delivery that is not complete.
+UNFINISHED_DELIVERY = ("queue", "sending", "retrying", "incomplete", "stuck")
+
+
+@dataclass(frozen=True)
+class CreatorHome:
+    """A creator's week, what is coming, and what asks for them."""
+
+    week: reports.Summary
+    scheduled: list[Post]
+    replies_waiting: int
+    replies: list[Reply]
+    # (post, badge) of recent posts whose delivery is not complete
+    delivery_problems: list[tuple[Post, DeliveryBadge]]
+
+
+def creator_home(creator: CreatorProfile) -> CreatorHome:
+    """What the creator's dashboard home shows, from the reports, queue and
+    inbox selectors: the last seven days on the creator's clock (interactions,
+    new followers), the next scheduled posts, replies nobody answered, and
+    recent posts not delivered everywhere yet."""
+    week = reports.creator_summary(
+        creator=creator, period=reports.creator_period(creator, days=7)
+    )
+    scheduled = list(
+        posts_selectors.posts_of_creator(
+            creator=creator, states=[Post.State.SCHEDULED]
+        ).order_by("scheduled_at", "pk")[:HOME_SCHEDULED]
+    )
+    waiting, replies = inbox.replies_awaiting_answer(
+        creator=creator, limit=HOME_REPLIES
+    )
+    recent = list(
+        Post.objects.select_related("creator")
+        .filter(
+            creator=creator,
+            state=Post.State.PUBLISHED,
+            published_at__gte=timezone.now() - timedelta(days=HOME_RECENT_DAYS),
+        )
+        .order_by("-published_at", "-pk")[:HOME_RECENT_POSTS]
+    )
+    badges = delivery_badges(recent)
+    problems = [
+        (post, badges[post.pk])
+        for post in recent
+        if badges[post.pk].state in UNFINISHED_DELIVERY
+    ]
+    return CreatorHome(
+        week=week,
+        scheduled=scheduled,
+        replies_waiting=waiting,
+        replies=replies,
+        delivery_problems=problems,
+    )
+
+
+# How far back a failed delivery counts as the server failing now.
+FAILING_WINDOW = timedelta(hours=24)
+HOME_SERVERS = 10
+HOME_SIGNUPS = 5
+
+
+@dataclass(frozen=True)
+class AdminHome:
+    """What an instance admin looks after: moderation and the queues."""
+
+    held_replies: int
+    open_reports: int
+    # (domain, since) of servers marked unavailable, longest first
+    unavailable: list[tuple[str, datetime]]
+    unavailable_total: int
+    # (host, failed rows) of servers with deliveries failing lately, worst first
+    failing: list[tuple[str, int]]
+    deliveries_due: int
+    # How long the oldest due delivery has waited past its time; None if none.
+    delivery_lag: timedelta | None
+    outbox_waiting: int
+    inbox_waiting: int
+    # How long the oldest activity waiting in the inbox has waited.
+    inbox_oldest: timedelta | None
+    signups: list[User]
+
+
+def admin_home(*, user: User, now: datetime | None = None) -> AdminHome:
+    """The numbers an admin's dashboard home shows, in ten queries.
+
+    Held replies and open reports as the moderation pages count them;
+    servers marked unavailable and servers whose deliveries failed in the
+    last day; deliveries due and the lag of the oldest; outbox jobs that
+    never reached the task queue; inbox activities waiting, and the oldest's
+    age; the latest sign-ups. Ages are taken at `now` (the present by
+    default).
+    """
+    now = now or timezone.now()
+    unavailable = RemoteInstance.objects.filter(unavailable_since__isnull=False)
+    failing = (
+        Delivery.objects.filter(
+            state__in=[Delivery.State.FAILED, Delivery.State.GAVE_UP],
+            created_at__gte=now - FAILING_WINDOW,
+        )
+        .exclude(attempts=0)
+        .values("host")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "host")[:HOME_SERVERS]
+    )
+    due = Delivery.objects.filter(
+        state__in=OUTSTANDING, next_attempt_at__lte=now
+    ).aggregate(n=Count("pk"), oldest=Min("next_attempt_at"))
+    inbound = InboundActivity.objects.filter(
+        state=InboundActivity.State.QUEUED
+    ).aggregate(n=Count("pk"), oldest=Min("received_at"))
+    return AdminHome(
+        held_replies=sum(moderation_selectors.held_counts(user=user).values()),
+        open_reports=moderation_selectors.open_reports().count(),
+        unavailable=list(
+            unavailable.order_by("unavailable_since", "domain").values_list(
+                "domain", "unavailable_since"
+            )[:HOME_SERVERS]
+        ),
+        unavailable_total=unavailable.count(),
+        failing=[(row["host"], row["n"]) for row in failing],
+        deliveries_due=due["n"],
+        delivery_lag=now - due["oldest"] if due["oldest"] else None,
+        outbox_waiting=OutboxJob.objects.filter(
+            state=OutboxJob.State.PENDING, enqueued_at__isnull=True
+        ).count(),
+        inbox_waiting=inbound["n"],
+        inbox_oldest=now - inbound["oldest"] if inbound["oldest"] else None,
+        signups=list(
+            User.objects.select_related("creator").order_by("-date_joined", "-pk")[
+                :HOME_SIGNUPS
+            ]
+        ),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from federation.views import actors, delivery, discovery, statuses
+from federation.views import actors, delivery, discovery, home, statuses
 from federation.views import inbox as inbox_views
 
 
@@ -85,4 +85,7 @@ urlpatterns = [
         delivery.posts_overview,
         name="posts-overview",
     ),
+    # Dashboard fragments (login required): the home page's sections.
+    path("dashboard/home/creator", home.creator_home, name="home-creator"),
+    path("dashboard/home/admin", home.admin_home, name="home-admin"),
 ]

@@ -307,6 +307,30 @@ def test_empty_dashboard_says_what_to_do_next(client):
     assert "Create an agency" in text
 
 
+def test_an_admin_gets_a_home_of_their_own(client, admin_user):
+    """Not "not part of an agency": moderation and the queues load instead."""
+    client.force_login(admin_user)
+    text = page_text(client.get(reverse("dashboard")))
+    assert "You are not part of an agency yet" not in text
+    assert f'hx-get="{reverse("home-admin")}"' in text
+    assert reverse("home-creator") not in text
+
+
+def test_a_creators_home_loads_their_week(client, creator):
+    client.force_login(creator.user)
+    text = page_text(client.get(reverse("dashboard")))
+    assert f'hx-get="{reverse("home-creator")}"' in text
+    assert reverse("home-admin") not in text
+
+
+def test_an_analysts_home_loads_neither_section(client, creator, agency_with_analyst):
+    _, analyst = agency_with_analyst
+    client.force_login(analyst)
+    text = page_text(client.get(reverse("dashboard")))
+    assert reverse("home-creator") not in text
+    assert reverse("home-admin") not in text
+
+
 # Profile settings -------------------------------------------------------------
 
 
