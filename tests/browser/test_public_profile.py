@@ -50,3 +50,28 @@ def test_at_375_px_it_is_one_column(new_page, alice):
     )
     assert posts_box["y"] >= profile_box["y"] + profile_box["height"]
     screenshot(page, "profile-375")
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_unlisted_posts_are_on_the_profile_followers_only_ones_are_not(
+    new_page, alice, width
+):
+    for body, visibility in [
+        ("A quiet unlisted sketch", "unlisted"),
+        ("For followers only", "followers"),
+    ]:
+        factories.PostFactory(
+            creator=alice,
+            body=body,
+            content_html=f"<p>{body}</p>",
+            visibility=visibility,
+            state="published",
+            published_at=timezone.now(),
+        )
+    page = new_page(width=width)
+    page.goto("/@alice")
+    posts = page.locator("section[aria-labelledby='posts-heading']")
+    expect(posts).to_contain_text("A quiet unlisted sketch")
+    expect(posts).to_contain_text("Public post number 2")
+    expect(posts).not_to_contain_text("For followers only")
+    screenshot(page, f"profile-unlisted-{width}")
