@@ -6,6 +6,7 @@ from .models import (
     Agency,
     AgencyAccess,
     AgencyMembership,
+    ApiToken,
     CreatorProfile,
     ProfileLink,
     User,
@@ -90,3 +91,26 @@ class ProfileLinkAdmin(admin.ModelAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ("creator", "label", "url", "position")
     search_fields = ("creator__handle", "label", "url")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by their user (the secret is shown to them alone);
+    an admin can see them and revoke one by setting `revoked_at`."""
+
+    list_display = (
+        "name",
+        "user",
+        "prefix",
+        "scope",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("scope",)
+    search_fields = ("user__username", "name", "prefix")
+    fields = list_display
+    readonly_fields = ("name", "user", "prefix", "scope", "created_at", "last_used_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False

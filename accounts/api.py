@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from . import permissions, selectors, services
 from .models import MAX_PROFILE_LINKS, AgencyRole, CreatorProfile
+from .tokens import ApiTokenAuthentication, TokenScopeAllows
 
 # Shared pieces -------------------------------------------------------------
 
@@ -34,11 +35,12 @@ class ApiView(APIView):
     """Base for every API view: explicit authentication and permissions.
 
     DRF marks its views exempt from LoginRequiredMiddleware; IsAuthenticated
-    answers 401 in the common error shape instead of a login redirect.
+    answers 401 in the common error shape instead of a login redirect. A
+    read-only token gets 403 on any method that writes (TokenScopeAllows).
     """
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [IsAuthenticated]
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated, TokenScopeAllows]
     parser_classes = [JSONParser]
 
 

@@ -14,7 +14,15 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from .handles import HANDLE_MAX_LENGTH
-from .models import MAX_PROFILE_LINKS, Agency, AgencyRole, CreatorProfile, User
+from .models import (
+    MAX_PROFILE_LINKS,
+    Agency,
+    AgencyRole,
+    ApiToken,
+    ApiTokenScope,
+    CreatorProfile,
+    User,
+)
 
 BIO_MAX_LENGTH = CreatorProfile._meta.get_field("bio").max_length
 
@@ -325,3 +333,35 @@ class MemberAddForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=AgencyRole.choices)
+
+
+# API tokens ------------------------------------------------------------------
+
+API_TOKEN_SCOPE_HELP = {
+    ApiTokenScope.READ: "Reads your profile, posts and reports. Anything that "
+    "writes is refused.",
+    ApiTokenScope.WRITE: "Also writes, publishes, schedules and deletes posts "
+    "and edits your profile.",
+}
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=ApiToken._meta.get_field("name").max_length,
+        help_text="What will use it, so you know which to revoke later: "
+        "“Newsletter script”.",
+    )
+    scope = forms.ChoiceField(
+        label="Access",
+        choices=ApiTokenScope.choices,
+        initial=ApiTokenScope.READ,
+        widget=forms.RadioSelect,
+    )
+
+    @property
+    def scope_options(self) -> list:
+        """(radio, help) pairs for the template's labelled choice rows."""
+        return [
+            (radio, API_TOKEN_SCOPE_HELP[radio.data["value"]])
+            for radio in self["scope"]
+        ]

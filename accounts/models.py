@@ -1,3 +1,4 @@
+import hashlib
 import zoneinfo
 
 from django.conf import settings
@@ -230,3 +231,62 @@ class AgencyAccess(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+def hash_token_secret(secret: str) -> str:
+    """The stored form of an API token's secret.
+
+    One plain SHA-256 is enough: secrets carry 256 random bits, so there is
+    nothing to guess, only a leaked database to make useless.
+    """
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiTokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A named key a script sends to use the API as its user.
+
+    Only the SHA-256 of the secret is stored: the secret is shown once, when
+    the token is made (accounts.services.create_api_token). `prefix`, its
+    first characters, tells a user's tokens apart. Revoking keeps the row, so
+    a revoked token answers "revoked" rather than "unknown".
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    scope = models.CharField(
+        max_length=10, choices=ApiTokenScope.choices, default=ApiTokenScope.READ
+    )
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["user", "revoked_at"], name="accounts_apitoken_user_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…, {self.get_scope_display()})"
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiTokenScope.WRITE

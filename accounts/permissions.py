@@ -14,6 +14,7 @@ from .models import (
     AgencyAccess,
     AgencyMembership,
     AgencyRole,
+    ApiToken,
     CreatorProfile,
     User,
 )
@@ -158,3 +159,15 @@ def get_agency_creator_or_404(user: User, agency: Agency, handle: str):
     if creator is None:
         raise Http404("No such creator.")
     return creator
+
+
+def get_own_api_token_or_404(user: User, pk: int) -> ApiToken:
+    """One of the user's own tokens that still works, or 404."""
+    token = (
+        ApiToken.objects.active().filter(pk=pk, user=user).first()
+        if user.is_authenticated
+        else None
+    )
+    if token is None:
+        raise Http404("No such token.")
+    return token

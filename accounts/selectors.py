@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from . import permissions
-from .models import Agency, AgencyMembership, CreatorProfile, User
+from .models import Agency, AgencyMembership, ApiToken, CreatorProfile, User
 
 
 def _with_profile_relations(
@@ -60,3 +60,17 @@ def agency_creator_list(*, user: User, agency: Agency) -> QuerySet[CreatorProfil
     """Creators who granted `agency` access, if the user belongs to it."""
     creators = permissions.creators_of_agency_visible_to(user, agency)
     return _with_profile_relations(creators.order_by("handle").distinct())
+
+
+def api_token_list_of(*, user: User) -> QuerySet[ApiToken]:
+    """The user's tokens that still work, newest first."""
+    return ApiToken.objects.active().filter(user=user)
+
+
+def api_token_revoked_list_of(*, user: User, limit: int = 10) -> list[ApiToken]:
+    """The user's most recently revoked tokens, for the record."""
+    return list(
+        ApiToken.objects.filter(user=user, revoked_at__isnull=False).order_by(
+            "-revoked_at"
+        )[:limit]
+    )

@@ -2,12 +2,13 @@
 
 import logging
 import secrets
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
-from rest_framework.authtoken.models import Token
 
 from . import events, images
 from .handles import normalise_handle, validate_handle
@@ -17,9 +18,12 @@ from .models import (
     AgencyAccess,
     AgencyMembership,
     AgencyRole,
+    ApiToken,
+    ApiTokenScope,
     CreatorProfile,
     ProfileLink,
     User,
+    hash_token_secret,
 )
 from .permissions import can_manage_agency
 
@@ -322,12 +326,66 @@ def _ensure_another_owner(membership: AgencyMembership) -> None:
 
 # API tokens -----------------------------------------------------------------
 
+# Active tokens a user may hold at once; each is a standing way in.
+MAX_API_TOKENS = 20
+# A token's last use is written at most this often, not once per request.
+API_TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+API_TOKEN_SECRET_PREFIX = "chub_"  # noqa: S105 - marks a secret, is none
 
-def create_api_token(*, user: User) -> Token:
-    """Issue a fresh API token, replacing any earlier one."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+
+def create_api_token(
+    *, user: User, name: str, scope: str = ApiTokenScope.READ
+) -> tuple[ApiToken, str]:
+    """Make a token; return it and its secret, which nothing stores.
+
+    The secret is shown to the user once; the row keeps its SHA-256 and its
+    first characters, so the user can tell their tokens apart.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name."})
+    if scope not in ApiTokenScope.values:
+        raise ValidationError({"scope": "Choose read only or read and write."})
+    with transaction.atomic():
+        # Lock the user's row so two requests cannot both pass the cap.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if ApiToken.objects.active().filter(user=user).count() >= MAX_API_TOKENS:
+            raise ValidationError(
+                f"You have {MAX_API_TOKENS} tokens already. Revoke one you no "
+                "longer use first."
+            )
+        secret = API_TOKEN_SECRET_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            scope=scope,
+            prefix=secret[: len(API_TOKEN_SECRET_PREFIX) + 6],
+            key_hash=hash_token_secret(secret),
+        )
+    logger.info("API token %s made for user %s", token.pk, user.pk)
+    return token, secret
 
 
-def revoke_api_token(*, user: User) -> None:
-    Token.objects.filter(user=user).delete()
+def revoke_api_token(*, token: ApiToken) -> ApiToken:
+    """Stop the token working at once. Revoking twice changes nothing."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        logger.info("API token %s revoked", token.pk)
+    return token
+
+
+def record_api_token_use(*, token: ApiToken) -> None:
+    """Stamp the token's last use, at most once a minute.
+
+    The conditional UPDATE keeps a busy script from writing on every request,
+    and concurrent requests from stamping the row more than once.
+    """
+    now = timezone.now()
+    if token.last_used_at and now - token.last_used_at < API_TOKEN_USE_RESOLUTION:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(
+        last_used_at__lt=now - API_TOKEN_USE_RESOLUTION
+    )
+    ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now

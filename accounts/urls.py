@@ -50,6 +50,11 @@ urlpatterns = [
         name="revoke_agency_access",
     ),
     path("settings/api/", settings.api_token, name="api_token"),
+    path(
+        "settings/api/<int:pk>/revoke/",
+        settings.api_token_revoke,
+        name="api_token_revoke",
+    ),
     # Agencies ("agency/new/" so that no agency slug can shadow it)
     path("agency/new/", agencies.agency_create, name="agency_create"),
     path("agencies/<slug:slug>/", agencies.agency_detail, name="agency_detail"),

@@ -28,11 +28,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from rest_framework.authtoken.models import Token
 
 from accounts.models import (
     AgencyAccess,
     AgencyMembership,
+    ApiToken,
     CreatorProfile,
     ProfileLink,
     User,
@@ -117,6 +117,7 @@ KWARG_KINDS = {
 # Ambiguous kwarg names (pk, id, ...) must be declared per URL name.
 ROUTE_KWARG_KINDS = {
     "revoke_agency_access": {"pk": "grant_pk"},
+    "api_token_revoke": {"pk": "api_token_pk"},
     "agency_member_update": {"pk": "membership_pk"},
     "agency_member_remove": {"pk": "membership_pk"},
     # The posts dashboard: namespace:name, its names being generic.
@@ -309,8 +310,13 @@ def tenants(db):
     grant_b = factories.AgencyAccessFactory(
         id=900_009, creator=bob, agency=agency_b, allow_post_management=True
     )
-    for user in (alice.user, bob_user, owner_b.user):
-        Token.objects.create(user=user)
+    token_a = ApiToken.objects.create(
+        user=alice.user, name="A's script", prefix="chub_a", key_hash="a" * 64
+    )
+    for pk, user in ((900_010, bob_user), (900_011, owner_b.user)):
+        ApiToken.objects.create(
+            id=pk, user=user, name="B's script", prefix="chub_b", key_hash=f"{pk:064}"
+        )
     post_a = Post.objects.create(
         creator=alice, body="A", state="published", published_at=timezone.now()
     )
@@ -340,6 +346,8 @@ def tenants(db):
 
     tenant_a = ids(alice, agency_a, [owner_a, analyst_a], grant_a, post_a)
     tenant_b = ids(bob, agency_b, [owner_b, analyst_b], grant_b, post_b)
+    tenant_a.ids["api_token_pk"] = [token_a.pk]
+    tenant_b.ids["api_token_pk"] = [900_010, 900_011]
     # An image on each tenant's post, for the posts API's media URLs.
     tenant_a.ids["post_media_pk"] = [factories.PostMediaFactory(post=post_a).pk]
     tenant_b.ids["post_media_pk"] = [
@@ -437,7 +445,7 @@ def accounts_snapshot() -> dict:
         "links": list(ProfileLink.objects.order_by("pk").values()),
         "memberships": list(AgencyMembership.objects.order_by("pk").values()),
         "grants": list(AgencyAccess.objects.order_by("pk").values()),
-        "tokens": list(Token.objects.order_by("pk").values()),
+        "tokens": list(ApiToken.objects.order_by("pk").values()),
         "posts": list(Post.objects.order_by("pk").values()),
         "post_media": list(PostMedia.objects.order_by("pk").values()),
         "follows": list(Follow.objects.order_by("pk").values()),

@@ -1,14 +1,15 @@
-"""A creator's own settings: profile, agency access and the API token."""
+"""A creator's own settings: profile, agency access and API tokens."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.authtoken.models import Token
 
-from accounts import permissions, services
+from accounts import permissions, selectors, services
 from accounts.forms import (
+    ApiTokenForm,
     GrantAccessForm,
     ProfileForm,
     add_service_errors,
@@ -112,22 +113,47 @@ def revoke_agency_access(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def api_token(request):
-    """Create, regenerate or revoke the user's API token."""
-    new_key = None
+    """List the user's API tokens; POST makes one and shows its secret once.
+
+    The secret is in this one answer only (never stored, never redirected
+    through the session); reloading the list does not show it again.
+    """
+    new_token = secret = None
     if request.method == "POST":
-        action = request.POST.get("action")
-        if action == "create":
-            new_key = services.create_api_token(user=request.user).key
-            messages.success(
-                request, "Your new token is below. Copy it now: it is shown only once."
-            )
-        elif action == "revoke":
-            services.revoke_api_token(user=request.user)
-            messages.success(request, "Your API token is revoked.")
-            return redirect("api_token")
-        else:
-            messages.error(request, "Nothing was changed.")
-    token = Token.objects.filter(user=request.user).first()
-    return render(
-        request, "accounts/api_token.html", {"token": token, "new_key": new_key}
-    )
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                new_token, secret = services.create_api_token(
+                    user=request.user, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                form = ApiTokenForm()
+    else:
+        form = ApiTokenForm()
+    context = {
+        "form": form,
+        "tokens": selectors.api_token_list_of(user=request.user),
+        "revoked_tokens": selectors.api_token_revoked_list_of(user=request.user),
+        "new_token": new_token,
+        "secret": secret,
+    }
+    response = render(request, "accounts/api_token.html", context)
+    if secret:
+        # Keep the page holding the secret out of every cache.
+        add_never_cache_headers(response)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def api_token_revoke(request, pk: int):
+    """GET asks to confirm; POST revokes the token at once."""
+    token = permissions.get_own_api_token_or_404(request.user, pk)
+    if request.method == "POST":
+        services.revoke_api_token(token=token)
+        messages.success(
+            request, f"“{token.name}” is revoked: anything using it gets 401 now."
+        )
+        return redirect("api_token")
+    return render(request, "accounts/api_token_revoke.html", {"token": token})

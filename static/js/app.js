@@ -114,3 +114,14 @@
       });
   });
 })();
+
+// <button data-empty-closest="selector"> empties that ancestor: the answer
+// form's Cancel, put back to the empty slot it was loaded into. A listener
+// here, not hx-on, which needs eval (the Content-Security-Policy forbids it).
+document.addEventListener("click", function (event) {
+  "use strict";
+  var button = event.target.closest && event.target.closest("[data-empty-closest]");
+  if (!button) return;
+  var slot = button.closest(button.getAttribute("data-empty-closest"));
+  if (slot) slot.replaceChildren();
+});

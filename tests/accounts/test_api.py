@@ -1,9 +1,9 @@
 """The REST API under /api/v1/: auth, visibility, edits and error shape."""
 
+import hashlib
 import re
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts import services
@@ -13,10 +13,11 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def token_client(user) -> APIClient:
+def token_client(user, *, scope: str = "write") -> APIClient:
     client = APIClient()
-    token = services.create_api_token(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token, secret = services.create_api_token(user=user, name="Tests", scope=scope)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    client.api_token = token
     return client
 
 
@@ -50,7 +51,7 @@ def test_an_invalid_token_answers_401(creator):
 def test_a_revoked_token_stops_working(creator):
     client = token_client(creator.user)
     assert client.get("/api/v1/me").status_code == 200
-    services.revoke_api_token(user=creator.user)
+    services.revoke_api_token(token=client.api_token)
     assert_error(client.get("/api/v1/me"), 401)
 
 
@@ -325,6 +326,9 @@ def test_the_schema_and_docs_are_public_and_self_hosted(client, db):
     assert all(asset.startswith("/") and not asset.startswith("//") for asset in assets)
 
 
-def test_every_token_is_a_drf_authtoken(creator):
-    token_client(creator.user)
-    assert Token.objects.filter(user=creator.user).count() == 1
+def test_a_token_is_stored_as_a_hash_only(creator):
+    client = token_client(creator.user)
+    secret = client._credentials["HTTP_AUTHORIZATION"].split()[1]
+    stored = creator.user.api_tokens.values().get()
+    assert secret not in str(stored)
+    assert client.api_token.key_hash == hashlib.sha256(secret.encode()).hexdigest()

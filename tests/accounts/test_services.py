@@ -341,13 +341,35 @@ def test_the_handle_cannot_be_changed_through_the_profile(creator):
 # API tokens -------------------------------------------------------------------------
 
 
-def test_a_new_api_token_replaces_the_old_one(creator):
-    first = services.create_api_token(user=creator.user)
-    second = services.create_api_token(user=creator.user)
-    assert first.key != second.key
-    assert creator.user.auth_token.key == second.key
-    services.revoke_api_token(user=creator.user)
-    assert not type(first).objects.filter(user=creator.user).exists()
+def test_a_user_may_hold_several_api_tokens(creator):
+    """A new token leaves the others working; revoking one leaves the rest."""
+    first, first_secret = services.create_api_token(user=creator.user, name="One")
+    second, second_secret = services.create_api_token(
+        user=creator.user, name="Two", scope="write"
+    )
+    assert first_secret != second_secret
+    assert first.prefix == first_secret[:11] and first_secret.startswith("chub_")
+    services.revoke_api_token(token=first)
+    assert list(creator.user.api_tokens.active()) == [second]
+
+
+def test_an_api_token_needs_a_name_and_a_known_scope(creator):
+    with pytest.raises(ValidationError) as caught:
+        services.create_api_token(user=creator.user, name="  ")
+    assert "name" in caught.value.error_dict
+    with pytest.raises(ValidationError) as caught:
+        services.create_api_token(user=creator.user, name="x", scope="admin")
+    assert "scope" in caught.value.error_dict
+    assert not creator.user.api_tokens.exists()
+
+
+def test_active_api_tokens_are_capped(creator):
+    for n in range(services.MAX_API_TOKENS):
+        services.create_api_token(user=creator.user, name=f"t{n}")
+    with pytest.raises(ValidationError, match="Revoke one"):
+        services.create_api_token(user=creator.user, name="one more")
+    services.revoke_api_token(token=creator.user.api_tokens.first())
+    services.create_api_token(user=creator.user, name="one more")
 
 
 def test_an_unreadable_image_is_reported_against_its_field(creator):

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {create_api_token(user=user).key}")
+    _, secret = create_api_token(user=user, name="Tests", scope="write")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
     return client
 
 

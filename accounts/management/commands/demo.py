@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from accounts import services
 from accounts.models import (
@@ -19,6 +18,8 @@ from accounts.models import (
     AgencyAccess,
     AgencyMembership,
     AgencyRole,
+    ApiToken,
+    ApiTokenScope,
     CreatorProfile,
     User,
 )
@@ -27,6 +28,7 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented, DEBUG-only demo data
 DEMO_EMAIL_DOMAIN = "example.com"  # reserved for documentation (RFC 2606)
 AGENCY_NAME = "Demo Agency"
 AGENCY_SLUG = "demo-agency"
+DEMO_TOKEN_NAME = "Demo token"  # noqa: S105 - a label, not a secret
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,13 @@ class Command(BaseCommand):
             services.revoke_agency_access(access=access, revoked_by=other)
 
         users = (demo, other, owner, analyst, admin)
+        # Secrets are not stored, so each run prints fresh ones: the
+        # previous run's demo tokens go, never piling up.
+        ApiToken.objects.filter(user__in=users, name=DEMO_TOKEN_NAME).delete()
         return {
-            user.username: Token.objects.get_or_create(user=user)[0].key
+            user.username: services.create_api_token(
+                user=user, name=DEMO_TOKEN_NAME, scope=ApiTokenScope.WRITE
+            )[1]
             for user in users
         }
 
