@@ -170,6 +170,14 @@ def _actor_for_key(key_id: str, *, refresh: bool) -> RemoteActor:
         raise RequestNotVerified(
             "the signer's key could not be fetched; try again later", status=503
         ) from exc
+    except client.UnsafeAddress as exc:
+        # Refused before connecting, so the answer is the same whatever the
+        # port (no open/closed port oracle); and it does not say which
+        # address the name has here.
+        logger.info("refused key %s: %s", key_id, exc)
+        raise RequestNotVerified(
+            "the signer's key is not usable: its server is not on a public address"
+        ) from exc
     except (remote.ResolveError, client.OutboundError) as exc:
         logger.info("refused key %s: %s", key_id, exc)
         raise RequestNotVerified(f"the signer's key is not usable: {exc}") from exc

@@ -4,8 +4,11 @@ Remote servers are hostile until proven otherwise, and so are the URLs they
 hand us. This module enforces, for every request:
 - only https (plain http only when FEDERATION_ALLOW_HTTP is on, for
   development);
-- no private, loopback, link-local, multicast or reserved addresses, checked
-  on the socket actually connected, so DNS rebinding cannot slip past
+- no private, loopback, link-local, multicast, reserved or unspecified
+  addresses (IPv4 and IPv6, IPv4 inside IPv6 too): the name is resolved and
+  every address it has is checked before any connection is made, then the
+  connection goes to an address that was checked, so neither the port nor a
+  second DNS answer (rebinding) changes the outcome
   (FEDERATION_ALLOW_PRIVATE_ADDRESSES lifts this for loopback test peers);
 - connect 5 s and read 10 s timeouts, and a deadline for the whole request
   (30 s; shorter inside `deadline(...)`), enforced while reading, so a
@@ -29,11 +32,17 @@ from urllib.parse import urljoin, urlsplit
 import certifi
 import requests
 import urllib3
+import urllib3.util.connection
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    NameResolutionError,
+    NewConnectionError,
+)
 
 from federation.protocol import signatures
 
@@ -53,6 +62,10 @@ class OutboundError(Exception):
 
 class UnsafeURL(OutboundError):
     """The URL or the address it resolves to is not one we may contact."""
+
+
+class UnsafeAddress(UnsafeURL):
+    """The host is, or resolves to, an address we never connect to."""
 
 
 class ResponseTooLarge(OutboundError):
@@ -105,13 +118,23 @@ def user_agent() -> str:
 # Address policy ---------------------------------------------------------------
 
 
+# IPv6 prefixes that carry an IPv4 address a gateway may route to: NAT64's
+# well-known prefix (RFC 6052); 6to4 and IPv4-mapped are read by ipaddress.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def address_refusal(address: str) -> str | None:
     """Why we may not connect to `address`, or None if we may."""
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
     if getattr(settings, "FEDERATION_ALLOW_PRIVATE_ADDRESSES", False):
         return None
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour:
+            ip = ip.sixtofour
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     for label, flagged in (
         ("unspecified", ip.is_unspecified),
         ("loopback", ip.is_loopback),
@@ -140,27 +163,62 @@ def check_url(url: str) -> None:
     try:
         literal = ipaddress.ip_address(parts.hostname)
     except ValueError:
-        return  # a name: checked on the socket once it resolves and connects
+        return  # a name: its addresses are checked once resolved, unconnected
     refusal = address_refusal(str(literal))
     if refusal:
-        raise UnsafeURL(f"refused: {refusal}")
+        raise UnsafeAddress(f"refused: {refusal}")
 
 
-def _check_connected_socket(sock) -> None:
-    address = sock.getpeername()[0]
-    refusal = address_refusal(address)
-    if refusal:
-        sock.close()
-        raise UnsafeURL(f"refused to connect: {refusal}")
+def vetted_addresses(host: str, port: int) -> list[tuple]:
+    """getaddrinfo's answers for `host`, once each has been checked.
+
+    One address that may not be contacted refuses the name, whatever the
+    others: a name that answers both a public and an internal address is
+    somebody's trick. socket.gaierror when the name does not resolve.
+    """
+    answers = socket.getaddrinfo(
+        host, port, urllib3.util.connection.allowed_gai_family(), socket.SOCK_STREAM
+    )
+    for *_, sockaddr in answers:
+        refusal = address_refusal(sockaddr[0])
+        if refusal:
+            raise UnsafeAddress(f"refused to connect: {refusal}")
+    return answers
 
 
 class _Guarded:
-    """Checks the address connected to, and puts every socket a request uses
-    (new or reused) under that request's deadline."""
+    """Connects only to addresses checked beforehand, and puts every socket a
+    request uses (new or reused) under that request's deadline."""
 
     def _new_conn(self):
-        sock = super()._new_conn()
-        _check_connected_socket(sock)
+        # urllib3's own _new_conn would resolve the name again inside
+        # create_connection: a second answer a rebinding DNS server could
+        # change. Resolve once, check, connect to those very addresses; the
+        # name stays the Host header and the TLS server name (self.host).
+        try:
+            answers = vetted_addresses(self._dns_host, self.port)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        sock, error = None, None
+        for *_, sockaddr in answers:
+            try:
+                sock = urllib3.util.connection.create_connection(
+                    (sockaddr[0], sockaddr[1]),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+                break
+            except OSError as exc:  # socket.timeout included
+                error = exc
+        if sock is None:
+            if isinstance(error, TimeoutError):
+                raise ConnectTimeoutError(
+                    self, f"Connection to {self.host} timed out"
+                ) from error
+            raise NewConnectionError(
+                self, f"Failed to establish a new connection: {error}"
+            ) from error
         _watch_socket(sock)  # before the TLS handshake, which can trickle too
         return sock
 

@@ -88,12 +88,156 @@ def test_loopback_is_refused_unless_explicitly_allowed(httpserver, settings):
 
 
 def test_a_hostname_resolving_to_loopback_is_refused(httpserver, settings):
-    """localhost is a name, not an address: the connected socket is checked."""
+    """localhost is a name, not an address: it is resolved and checked."""
     settings.FEDERATION_ALLOW_HTTP = True
     settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = False
-    with pytest.raises(client.UnsafeURL, match="loopback"):
+    with pytest.raises(client.UnsafeAddress, match="loopback"):
         client.get(f"http://localhost:{httpserver.port}/")
     assert httpserver.log == []
+
+
+class Listener:
+    """A TCP port on loopback that tells whether anyone connected to it.
+
+    The kernel completes handshakes into the listen queue without accept(),
+    so one non-blocking accept afterwards sees any connection made.
+    """
+
+    def __enter__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        return self
+
+    def connected(self) -> bool:
+        self.sock.setblocking(False)
+        try:
+            conn, _ = self.sock.accept()
+        except BlockingIOError:
+            return False
+        conn.close()
+        return True
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """Names of our choosing, answered as DNS would (numeric hosts go to the
+    real resolver); `resolver.asked` lists the names looked up."""
+    real = socket.getaddrinfo
+    answers: dict[str, list[list[str]]] = {}
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        if host not in answers:
+            return real(host, port, family, type, proto, flags)
+        fake.asked.append(host)
+        replies = answers[host]
+        addresses = replies.pop(0) if len(replies) > 1 else replies[0]
+        return [
+            (
+                socket.AF_INET6 if ":" in address else socket.AF_INET,
+                socket.SOCK_STREAM,
+                6,
+                "",
+                (address, port, 0, 0) if ":" in address else (address, port),
+            )
+            for address in addresses
+        ]
+
+    class fake:
+        asked: list[str] = []
+
+        @staticmethod
+        def answer(host: str, *replies: list[str]) -> None:
+            answers[host] = list(replies)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return fake
+
+
+def test_a_name_resolving_to_loopback_is_refused_without_connecting(settings):
+    settings.FEDERATION_ALLOW_HTTP = True
+    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = False
+    with Listener() as listener:
+        with pytest.raises(client.UnsafeAddress, match="loopback"):
+            client.get(f"http://localhost:{listener.port}/users/bob")
+        with pytest.raises(client.UnsafeAddress, match="loopback"):
+            client.post(f"http://localhost:{listener.port}/inbox", body=b"{}")
+        assert not listener.connected()
+
+
+@pytest.mark.parametrize(
+    "addresses, kind",
+    [
+        (["10.0.0.7"], "private"),
+        (["::1"], "loopback"),
+        (["::ffff:127.0.0.1"], "loopback"),
+        (["::ffff:10.0.0.7"], "private"),
+        (["2002:7f00:1::1"], "loopback"),  # 6to4 around 127.0.0.1
+        (["64:ff9b::a9fe:a9fe"], "link-local"),  # NAT64 of 169.254.169.254
+        (["93.184.216.34", "127.0.0.1"], "loopback"),  # one bad answer is enough
+    ],
+)
+def test_a_name_resolving_to_an_internal_address_is_refused_before_connecting(
+    addresses, kind, resolver, settings
+):
+    settings.FEDERATION_ALLOW_HTTP = True
+    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = False
+    resolver.answer("sneaky.example", addresses)
+    with Listener() as listener:
+        with pytest.raises(client.UnsafeAddress, match=kind):
+            client.get(f"http://sneaky.example:{listener.port}/")
+        assert not listener.connected()
+
+
+def test_the_connection_goes_to_the_address_checked_not_a_second_answer(
+    httpserver, loopback_allowed, resolver
+):
+    """A rebinding DNS server gets asked once per connection: its second
+    answer (an internal address) is never used; Host stays the name."""
+    httpserver.expect_request("/users/bob").respond_with_json({"id": "x"})
+    resolver.answer("rebind.example", ["127.0.0.1"], ["10.255.255.1"])
+
+    response = client.get(f"http://rebind.example:{httpserver.port}/users/bob")
+
+    assert response.status == 200
+    assert resolver.asked == ["rebind.example"]
+    request, _ = httpserver.log[0]
+    assert request.headers["Host"] == f"rebind.example:{httpserver.port}"
+
+
+def test_a_refusal_reads_the_same_whatever_the_port(settings):
+    """An open port and a closed one are refused alike, neither connected."""
+    settings.FEDERATION_ALLOW_HTTP = True
+    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = False
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    with Listener() as listener:
+        errors = []
+        for port in (listener.port, closed_port):
+            with pytest.raises(client.UnsafeAddress) as refused:
+                client.get(f"http://localhost:{port}/")
+            errors.append(str(refused.value))
+        assert not listener.connected()
+    assert errors[0] == errors[1]
+
+
+def test_inbox_deliveries_are_refused_before_connecting_too(settings):
+    settings.FEDERATION_ALLOW_HTTP = True
+    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = False
+    poster = client.InboxPoster(hosts=2, per_host=1)
+    with Listener() as listener:
+        with pytest.raises(client.UnsafeAddress, match="loopback"):
+            poster.post(
+                f"http://localhost:{listener.port}/inbox", body=b"{}", signer=None
+            )
+        assert not listener.connected()
+    poster.close()
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ take minutes); what is asserted is the answer.
 """
 
 import json
+import socket
 import threading
 import time
 
@@ -15,7 +16,7 @@ from django.db import connections
 from django.test import Client
 
 from federation.inbound import verification
-from federation.models import RemoteActor
+from federation.models import InboundActivity, RemoteActor
 from federation.protocol import keys, signatures
 from tests.federation.inbox_support import AS2, meta, reset_request_caches
 from tests.federation.peer import mastodon_actor_document
@@ -131,3 +132,46 @@ def test_a_slow_key_server_within_the_deadline_is_verified(client, creator):
 
     assert response.status_code == 202, response.content
     assert RemoteActor.objects.get(ap_id=document["id"]).public_key_pem == public_pem
+
+
+class Named:
+    """A server reached by name (`localhost:port`) rather than by address."""
+
+    def __init__(self, port: int):
+        self.port = port
+
+    def url(self, path: str = "/") -> str:
+        return f"http://localhost:{self.port}{path}"
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_key_on_an_internal_port_is_refused_alike_open_or_closed(
+    client, private_pem, settings
+):
+    """The inbox is no port scanner: a keyId naming an internal address gets
+    the same 401 whether something listens there or not, and nothing is
+    connected to, fetched or stored."""
+    settings.FEDERATION_ALLOW_PRIVATE_ADDRESSES = False
+    with TrickleServer(response_bytes(b"{}"), every=0) as listening:
+        open_port = int(listening.host.rsplit(":", 1)[1])
+        answers = [
+            post_inbox(client, *signed_like(Named(port), private_pem))
+            for port in (open_port, closed_port())
+        ]
+        connections = listening.connections
+
+    assert connections == 0
+    for answer in answers:
+        assert answer.status_code == 401, answer.content
+        assert answer.json() == {
+            "error": "the signer's key is not usable: "
+            "its server is not on a public address"
+        }
+    assert answers[0].content == answers[1].content
+    assert not InboundActivity.objects.exists()
+    assert not RemoteActor.objects.exists()
