@@ -533,8 +533,8 @@ def explain_page_query(creator_id: int, *, where: tuple[str, ...]) -> list[dict]
     ANALYZE and BUFFERS at the start, middle or end of the walk."""
     from django.conf import settings
 
-    from federation.models import Follow
     from federation.outbound import fanout
+    from followers.models import Follow
 
     size = settings.FEDERATION_FANOUT_PAGE
     ids = list(
@@ -564,8 +564,9 @@ def explain_insert(creator_id: int) -> dict:
     from django.conf import settings
     from django.db import transaction
 
-    from federation.models import Follow, OutboundActivity
+    from federation.models import OutboundActivity
     from federation.outbound import fanout
+    from followers.models import Follow
 
     size = settings.FEDERATION_FANOUT_PAGE
     ids = Follow.objects.filter(creator_id=creator_id, state=Follow.State.ACCEPTED)

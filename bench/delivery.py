@@ -542,7 +542,8 @@ def machine_cpu() -> tuple[float, float]:
 
 def build_audience(creator, sinks: Sinks, *, servers: int, followers: int) -> None:
     """Followers spread over the sink ports, a quarter without shared inbox."""
-    from federation.models import Follow, RemoteActor, RemoteInstance
+    from federation.models import RemoteActor, RemoteInstance
+    from followers.models import Follow
 
     hosts = [f"127.0.0.1:{port}" for port in sinks.ports[:servers]]
     RemoteInstance.objects.bulk_create(

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "posts",
     "analytics",
     "moderation",
+    "followers",
     "federation",
 ]
 

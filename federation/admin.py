@@ -6,7 +6,6 @@ from federation.models import (
     ActorKey,
     Delivery,
     EarlyCancellation,
-    Follow,
     InboundActivity,
     OutboundActivity,
     OutboxJob,
@@ -47,15 +46,6 @@ class RemoteActorAdmin(admin.ModelAdmin):
     search_fields = ("ap_id", "username", "display_name")
     list_select_related = ("instance",)
     raw_id_fields = ("instance",)
-
-
-@admin.register(Follow)
-class FollowAdmin(admin.ModelAdmin):
-    formfield_overrides = HTTPS_URLS
-    list_display = ("actor", "creator", "state", "created_at", "accepted_at")
-    list_filter = ("state",)
-    search_fields = ("creator__handle", "actor__username", "actor__ap_id")
-    raw_id_fields = ("creator", "actor")
 
 
 @admin.register(OutboundActivity)

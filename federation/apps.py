@@ -7,6 +7,7 @@ class FederationConfig(AppConfig):
     def ready(self) -> None:
         from accounts import events
         from federation import handlers
+        from followers import events as follower_events
         from moderation import events as moderation_events
         from posts import events as post_events
 
@@ -22,6 +23,9 @@ class FederationConfig(AppConfig):
             (post_events.post_deleted, handlers.on_post_deleted),
             (post_events.post_pinned, handlers.on_post_pinned),
             (post_events.post_unpinned, handlers.on_post_unpinned),
+            (follower_events.follow_approved, handlers.on_follow_approved),
+            (follower_events.follow_declined, handlers.on_follow_declined),
+            (follower_events.follower_removed, handlers.on_follower_removed),
             (moderation_events.actor_blocked, handlers.on_actor_blocked),
             (moderation_events.actor_unblocked, handlers.on_actor_unblocked),
             (moderation_events.domain_blocked, handlers.on_domain_blocked),

@@ -1,14 +1,15 @@
-"""Reactions to domain events of accounts, posts and moderation (see
-FederationConfig).
+"""Reactions to domain events of accounts, posts, followers and moderation
+(see FederationConfig).
 
 The events are sent inside the transaction of the change they announce;
-each handler records an outbox job in it (federation.outbound.outbox), so the
-change and the work it causes on the network commit together.
+each handler records an outbox job in it (federation.outbound.outbox), or,
+for the answer to a follow, the activity itself, so the change and the work
+it causes on the network commit together.
 """
 
 import time
 
-from federation.outbound import outbox
+from federation.outbound import follow_answers, outbox
 
 # An actor's Update or Delete is named by when it was decided, recorded with
 # the job, so that a job run twice rebuilds the same activity id.
@@ -69,3 +70,21 @@ def on_domain_blocked(sender, *, domain: str, **kwargs) -> None:
 
 def on_report_forwarded(sender, *, report, **kwargs) -> None:
     outbox.record("report.forward", report_id=report.pk)
+
+
+# A follow request's answer is built at once: a refused request is never
+# saved and a removed follower is deleted in the same transaction, so there
+# would be no row for a later job to read.
+
+
+def on_follow_approved(sender, *, follow, **kwargs) -> None:
+    follow_answers.send_accept(follow)
+
+
+def on_follow_declined(sender, *, follow, **kwargs) -> None:
+    follow_answers.send_reject(follow)
+
+
+def on_follower_removed(sender, *, follow, **kwargs) -> None:
+    # Mastodon's "remove follower" is a Reject of the Follow, too.
+    follow_answers.send_reject(follow)

@@ -13,7 +13,6 @@ from analytics import selectors as inbox
 from analytics.models import Interaction, Reply
 from federation.models import (
     Delivery,
-    Follow,
     InboundActivity,
     OutboxJob,
     RemoteActor,
@@ -25,6 +24,7 @@ from federation.outbound.delivery_status import (
     delivery_badges,
 )
 from federation.protocol import ids
+from followers.models import Follow
 from moderation import policies as moderation
 from moderation import selectors as moderation_selectors
 from posts import selectors as posts_selectors

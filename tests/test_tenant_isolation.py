@@ -38,7 +38,8 @@ from accounts.models import (
     User,
 )
 from analytics.models import Reply
-from federation.models import Follow, RemoteActor, RemoteInstance
+from federation.models import RemoteActor, RemoteInstance
+from followers.models import Follow
 from moderation.models import (
     ActorBlock,
     AuditEntry,

@@ -75,12 +75,23 @@ def stop_worker(process) -> None:
     process.log_file.close()
 
 
-def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2):
-    """Poll `predicate` until it returns something truthy, or fail."""
+def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2, explain=None):
+    """Poll `predicate` until it returns something truthy, or fail, adding
+    what `explain()` says (the state of things) to the failure."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()
         if result:
             return result
         time.sleep(interval)
-    pytest.fail(f"gave up after {timeout:.0f} s waiting for {predicate.__doc__}")
+    detail = f"\n{explain()}" if explain else ""
+    pytest.fail(
+        f"gave up after {timeout:.0f} s waiting for {predicate.__doc__}{detail}",
+        pytrace=not detail,
+    )
+
+
+def log_tail(process, lines: int = 40) -> str:
+    """The last lines a worker started with `start_worker` wrote."""
+    text = process.log_path.read_text(errors="replace").splitlines()[-lines:]
+    return f"--- {process.log_path.name} (last {len(text)} lines)\n" + "\n".join(text)

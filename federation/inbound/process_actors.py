@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile
 from analytics import services as analytics
-from federation import follows
 from federation.inbound.activities import (
     DONE,
     INTERACTION_TYPES,
@@ -35,8 +34,10 @@ from federation.inbound.process_replies import (
     process_delete_object,
     process_update,
 )
-from federation.models import EarlyCancellation, Follow, RemoteActor
+from federation.models import EarlyCancellation, RemoteActor
 from federation.protocol import client, keys, remote
+from followers import services as followers
+from followers.models import Follow
 from moderation import services as moderation
 
 
@@ -90,7 +91,7 @@ def follow(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
     ).exists():
         return ignored("undone before it arrived")
     return _note(
-        follows.follow_request_receive(
+        followers.follow_request_receive(
             creator=creator, actor=actor, activity_id=item.ap_id
         )
     )
@@ -106,7 +107,7 @@ def undo(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
         return ignored("Undo of someone else's activity")
     kind = original.get("type")
     if kind == "Follow":
-        if follows.follow_undo_receive(
+        if followers.follow_undo_receive(
             actor=actor,
             follow_activity_id=id_of(original),
             creator=_creator(id_of(original.get("object"))),
@@ -125,7 +126,7 @@ def _undo_by_reference(item: Inbound, actor: RemoteActor, target: str) -> Outcom
     A follow first: its id also names the "follow" it counts as in
     analytics, and only ending the follow stops deliveries to them.
     """
-    if follows.follow_undo_receive(
+    if followers.follow_undo_receive(
         actor=actor, follow_activity_id=target, creator=None, undo_id=item.ap_id
     ):
         return DONE
@@ -146,7 +147,7 @@ def block(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
     )
     if follow is None:
         return _note(f"blocked @{creator.handle}; they did not follow")
-    follows.follow_end(follow=follow, reason_id=item.ap_id)
+    followers.follow_end(follow=follow, reason_id=item.ap_id)
     return _note(
         f"blocked @{creator.handle}: their follow is removed, nothing more is "
         "delivered to them"
@@ -189,7 +190,7 @@ def _delete_account(item: Inbound, actor: RemoteActor) -> Outcome:
     RemoteActor.objects.filter(pk=actor.pk, gone_at__isnull=True).update(
         gone_at=timezone.now()
     )
-    ended = follows.follows_end_for_actor(actor=actor, reason_id=item.ap_id)
+    ended = followers.follows_end_for_actor(actor=actor, reason_id=item.ap_id)
     interactions, replies = analytics.remote_actor_forget(actor_uri=actor.ap_id)
     return _note(
         f"account deleted: {ended} follows, {interactions} interactions and "
@@ -239,7 +240,7 @@ def move(
     aliases = {id_of(alias) for alias in as_list(document.get("alsoKnownAs"))}
     if actor.ap_id not in aliases:
         return ignored("the new account does not list the old one in alsoKnownAs")
-    moved = follows.follows_move(old=actor, new=new)
+    moved = followers.follows_move(old=actor, new=new)
     return _note(f"moved to {new.ap_id}: {moved} follows re-pointed")
 
 

@@ -50,8 +50,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from federation import follows
-from federation.models import Delivery, Follow, OutboundActivity, RemoteActor
+from federation.models import Delivery, OutboundActivity, RemoteActor
 from federation.outbound import breaker, host_slots
 from federation.outbound.delivery_answers import (
     Answer,
@@ -62,6 +61,8 @@ from federation.outbound.delivery_answers import (
     status_words,
 )
 from federation.protocol import client, keys
+from followers import services as followers
+from followers.models import Follow
 
 logger = logging.getLogger(__name__)
 
@@ -634,7 +635,7 @@ def _drop_gone_recipient(row: _Row, answer: Answer) -> str:
     RemoteActor.objects.filter(pk__in=[actor.pk for actor in owners]).update(
         gone_at=now
     )
-    removed = follows.follows_forget(
+    removed = followers.follows_forget(
         Follow.objects.filter(actor__in=owners), reason="gone"
     )
     names = ", ".join(actor.handle for actor in owners)

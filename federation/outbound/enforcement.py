@@ -24,10 +24,8 @@ import time
 from django.db import transaction
 
 from accounts.models import CreatorProfile
-from federation import follows
 from federation.models import (
     Delivery,
-    Follow,
     OutboundActivity,
     RemoteActor,
     RemoteInstance,
@@ -36,6 +34,8 @@ from federation.outbound.delivery import DUE_STATES
 from federation.outbound.services import queue_activity
 from federation.protocol import client, ids, remote
 from federation.protocol.activitypub import AS_CONTEXT
+from followers import services as followers
+from followers.models import Follow
 from moderation import policies
 from moderation.models import ActorBlock, Report
 
@@ -102,7 +102,7 @@ def actor_block_federate(*, block_id: int) -> OutboundActivity | None:
         .filter(creator=creator, actor__ap_id=block.actor_uri)
         .select_related("creator", "actor__instance")
     ):
-        follows.follow_end(follow=follow, reason_id=block_uri(creator, block.pk))
+        followers.follow_end(follow=follow, reason_id=block_uri(creator, block.pk))
     if not creator.share_to_fediverse:
         return None
     actor = _actor(block.actor_uri)
@@ -156,7 +156,7 @@ def domain_block_apply(*, domain: str) -> tuple[int, int]:
             .select_related("creator", "actor__instance")
         ):
             reason = f"{ids.instance_actor_id()}#domain-blocks/{stamp}/{follow.pk}"
-            follows.follow_end(follow=follow, reason_id=reason)
+            followers.follow_end(follow=follow, reason_id=reason)
             ended += 1
     hosts = set(
         Delivery.objects.filter(state__in=DUE_STATES, host__iregex=pattern)

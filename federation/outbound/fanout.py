@@ -34,7 +34,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from federation import queue
-from federation.models import Delivery, Follow, OutboundActivity
+from federation.models import Delivery, OutboundActivity
+from followers.models import Follow
 from moderation import policies as moderation
 
 logger = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CreatorProfile
-from federation import follows, queue
+from federation import queue
 from federation.models import OutboxJob
 from federation.outbound import enforcement, publishing, services
 
@@ -56,7 +56,7 @@ def _profile_update(*, creator_id: int, stamp: int) -> None:
 def _withdraw(*, creator_id: int, stamp: int) -> None:
     creator = CreatorProfile.objects.filter(pk=creator_id).first()
     if creator is not None and not creator.share_to_fediverse:
-        follows.withdraw_creator_from_fediverse(creator=creator, stamp=stamp)
+        services.withdraw_creator_from_fediverse(creator=creator, stamp=stamp)
 
 
 def _post(action: str) -> Callable[..., object]:

@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile
 from federation import queue
-from federation.models import Follow, OutboundActivity
+from federation.models import OutboundActivity
 from federation.outbound import fanout
 from federation.protocol import activitypub, ids, keys
+from followers import services as followers
+from followers.models import Follow
 
 logger = logging.getLogger(__name__)
 
@@ -116,3 +118,32 @@ def rotate_creator_key(*, creator: CreatorProfile) -> OutboundActivity | None:
     keys.rotate_creator_key(creator)
     logger.info("rotated the signing key of %s", creator.handle)
     return announce_profile_update(creator=creator)
+
+
+@transaction.atomic
+def withdraw_creator_from_fediverse(
+    *, creator: CreatorProfile, stamp: int | None = None
+) -> OutboundActivity | None:
+    """Queue a `Delete` of the actor to every follower's server, then forget them.
+
+    Remote servers drop the account and their follows when the Delete
+    arrives, so the local follows are removed too: turning sharing back on
+    starts with no followers, as it would on Threads.
+    """
+    inboxes = follower_inboxes(creator)
+    activity = None
+    if inboxes:
+        payload = activitypub.delete_actor_activity(
+            creator, activity_id=activity_id(creator, "delete", stamp)
+        )
+        activity = queue_activity(creator=creator, payload=payload, inboxes=inboxes)
+    removed = followers.follows_forget(
+        Follow.objects.filter(creator=creator), reason="sharing-stopped"
+    )
+    logger.info(
+        "creator %s stopped sharing: Delete queued for %d inboxes, %d follows removed",
+        creator.handle,
+        len(inboxes),
+        removed,
+    )
+    return activity

@@ -29,9 +29,10 @@ from analytics import selectors as inbox
 from analytics.models import Reply
 from analytics.selectors import NotificationKind
 from analytics.templatetags.inbox_ui import zone_of
-from federation import follows
-from federation.models import Follow, RemoteInstance
+from federation.models import RemoteInstance
 from federation.protocol import ids
+from followers import services as follower_services
+from followers.models import Follow
 from posts.models import Post
 
 FOLLOWERS_PAGE_SIZE = 50
@@ -415,14 +416,14 @@ def _follow_action(request, pk: int, *, action, done: str):
 @require_POST
 def follow_approve(request, pk: int):
     return _follow_action(
-        request, pk, action=follows.follow_accept, done="now follows you"
+        request, pk, action=follower_services.follow_approve, done="now follows you"
     )
 
 
 @require_POST
 def follow_reject(request, pk: int):
     return _follow_action(
-        request, pk, action=follows.follow_reject, done="was turned down"
+        request, pk, action=follower_services.follow_reject, done="was turned down"
     )
 
 
@@ -431,6 +432,6 @@ def follower_remove(request, pk: int):
     return _follow_action(
         request,
         pk,
-        action=follows.follower_remove,
+        action=follower_services.follower_remove,
         done="no longer follows you",
     )

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from analytics.models import Reply
-from federation.models import Follow
+from followers.models import Follow
 from posts.models import Post
 from tests import factories
 from tests.browser.conftest import log_in, screenshot

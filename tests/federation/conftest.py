@@ -1,7 +1,8 @@
 import pytest
 
-from federation.models import Follow, OutboxJob, RemoteActor, RemoteInstance
+from federation.models import OutboxJob, RemoteActor, RemoteInstance
 from federation.outbound import fanout, outbox
+from followers.models import Follow
 from tests import factories
 from tests.federation.peer import MastodonPeer
 

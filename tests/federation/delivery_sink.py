@@ -31,8 +31,9 @@ import httpsig
 from django.utils import timezone
 from httpsig.utils import parse_signature_header
 
-from federation.models import Follow, RemoteActor, RemoteInstance
+from federation.models import RemoteActor, RemoteInstance
 from federation.protocol import ids
+from followers.models import Follow
 
 CLOCK_SKEW = timedelta(hours=1)
 

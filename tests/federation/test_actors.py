@@ -4,7 +4,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from django.core.files.base import ContentFile
 
-from federation.models import Follow
+from followers.models import Follow
 from tests import factories
 from tests.federation.conftest import AS2, make_follower
 

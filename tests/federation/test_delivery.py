@@ -21,13 +21,13 @@ from federation import tasks
 from federation.inbound import verification
 from federation.models import (
     Delivery,
-    Follow,
     OutboundActivity,
     RemoteActor,
     RemoteInstance,
 )
 from federation.outbound import breaker, delivery, delivery_answers, services
 from federation.protocol import client, ids, keys
+from followers.models import Follow
 from posts.models import Post
 from tests.federation.delivery_sink import (
     DeliverySink,

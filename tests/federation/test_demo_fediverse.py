@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import Interaction, Reply
-from federation.models import Delivery, Follow
+from federation.models import Delivery
+from followers.models import Follow
 from posts.models import Post
 from tests import factories
 

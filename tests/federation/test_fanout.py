@@ -7,9 +7,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from federation.models import Delivery, Follow, OutboundActivity
+from federation.models import Delivery, OutboundActivity
 from federation.outbound import delivery, fanout, services
 from federation.protocol import ids, keys
+from followers.models import Follow
 from moderation.models import DomainPolicy
 from tests.federation.conftest import make_follower
 from tests.federation.delivery_sink import DeliverySink, create_payload, follower

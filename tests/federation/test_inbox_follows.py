@@ -9,9 +9,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from analytics.models import Interaction
-from federation import follows
-from federation.models import Delivery, Follow, OutboundActivity
+from federation.models import Delivery, OutboundActivity
 from federation.outbound.services import follower_inboxes
+from followers import services as followers
+from followers.models import Follow
 from tests import factories
 from tests.federation.conftest import make_follower
 
@@ -31,7 +32,7 @@ def sent(kind: str) -> OutboundActivity:
 
 
 def test_approving_a_request_accepts_it_and_tells_the_follower(creator, request_):
-    follow = follows.follow_accept(follow=request_, by=creator.user)
+    follow = followers.follow_approve(follow=request_, by=creator.user)
 
     assert follow.state == Follow.State.ACCEPTED
     assert follow.accepted_at is not None
@@ -58,15 +59,15 @@ def test_approving_a_request_accepts_it_and_tells_the_follower(creator, request_
 
 
 def test_approving_twice_sends_one_accept(creator, request_):
-    follows.follow_accept(follow=request_, by=creator.user)
-    follows.follow_accept(follow=request_, by=creator.user)
+    followers.follow_approve(follow=request_, by=creator.user)
+    followers.follow_approve(follow=request_, by=creator.user)
 
     assert OutboundActivity.objects.filter(activity_type="Accept").count() == 1
     assert Interaction.objects.count() == 1
 
 
 def test_turning_a_request_down_rejects_it(creator, request_):
-    follow = follows.follow_reject(follow=request_, by=creator.user)
+    follow = followers.follow_reject(follow=request_, by=creator.user)
 
     assert follow.state == Follow.State.REJECTED
     reject = sent("Reject")
@@ -76,16 +77,16 @@ def test_turning_a_request_down_rejects_it(creator, request_):
 
 
 def test_a_turned_down_request_cannot_be_approved(creator, request_):
-    follows.follow_reject(follow=request_, by=creator.user)
+    followers.follow_reject(follow=request_, by=creator.user)
 
     with pytest.raises(ValidationError):
-        follows.follow_accept(follow=request_, by=creator.user)
+        followers.follow_approve(follow=request_, by=creator.user)
 
 
 def test_removing_a_follower_rejects_the_follow_and_counts_an_unfollow(creator):
     follow = make_follower(creator)
 
-    follows.follower_remove(follow=follow, by=creator.user)
+    followers.follower_remove(follow=follow, by=creator.user)
 
     assert not Follow.objects.exists()
     reject = sent("Reject")
@@ -98,16 +99,16 @@ def test_removing_a_follower_rejects_the_follow_and_counts_an_unfollow(creator):
 
 def test_a_pending_request_is_not_removed_but_turned_down(creator, request_):
     with pytest.raises(ValidationError):
-        follows.follower_remove(follow=request_, by=creator.user)
+        followers.follower_remove(follow=request_, by=creator.user)
     assert Follow.objects.get().state == Follow.State.PENDING
 
 
 def test_someone_else_may_not_answer(creator, other_creator, request_):
-    for action in (follows.follow_accept, follows.follow_reject):
+    for action in (followers.follow_approve, followers.follow_reject):
         with pytest.raises(PermissionDenied):
             action(follow=request_, by=other_creator.user)
     with pytest.raises(PermissionDenied):
-        follows.follower_remove(
+        followers.follower_remove(
             follow=make_follower(creator, username="carol"), by=other_creator.user
         )
     assert not OutboundActivity.objects.exists()
@@ -118,7 +119,7 @@ def test_an_agency_allowed_to_manage_posts_may_answer(creator, request_):
         creator, role="manager", may_manage_posts=True
     )
 
-    follows.follow_accept(follow=request_, by=manager)
+    followers.follow_approve(follow=request_, by=manager)
 
     assert Follow.objects.get().state == Follow.State.ACCEPTED
 
@@ -127,4 +128,4 @@ def test_an_analyst_may_not_answer(creator, request_, agency_with_analyst):
     _, analyst = agency_with_analyst
 
     with pytest.raises(PermissionDenied):
-        follows.follow_accept(follow=request_, by=analyst)
+        followers.follow_approve(follow=request_, by=analyst)

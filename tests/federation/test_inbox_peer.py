@@ -10,7 +10,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from analytics.models import Interaction
-from federation.models import Follow, InboundActivity, OutboundActivity, RemoteActor
+from federation.models import InboundActivity, OutboundActivity, RemoteActor
+from followers.models import Follow
 from posts.models import Post
 from tests.federation.inbox_support import process_queued
 

@@ -16,13 +16,13 @@ from federation.inbound import activities, processing
 from federation.models import (
     Delivery,
     EarlyCancellation,
-    Follow,
     InboundActivity,
     OutboundActivity,
     RemoteActor,
     RemoteInstance,
     RemoteTombstone,
 )
+from followers.models import Follow
 from moderation.models import DomainPolicy, Report
 from posts.models import Post
 from tests import factories

@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from analytics.models import Interaction, Reply
 from federation.models import (
-    Follow,
     InboundActivity,
     OutboundActivity,
     RemoteActor,
     RemoteInstance,
 )
+from followers.models import Follow
 from moderation.models import DomainPolicy
 from posts.models import Post
 from tests.federation.inbox_support import (

@@ -9,9 +9,10 @@ import pytest
 from django.db import transaction
 
 from analytics.models import Interaction, Reply
-from federation.models import Delivery, Follow, OutboundActivity, OutboxJob
+from federation.models import Delivery, OutboundActivity, OutboxJob
 from federation.outbound import fanout, publishing
 from federation.protocol import notes
+from followers.models import Follow
 from posts.models import Post
 from posts.services import (
     PostInput,

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from analytics.models import Interaction, Reply
-from federation.models import Follow
 from federation.protocol import notes, remote
+from followers.models import Follow
 from posts.models import Post
 from posts.services import (
     PostInput,

@@ -5,7 +5,8 @@ from django.db import transaction
 
 from accounts.services import update_creator_profile
 from analytics.models import Interaction
-from federation.models import Delivery, Follow, OutboundActivity
+from federation.models import Delivery, OutboundActivity
+from followers.models import Follow
 from tests.federation.conftest import (
     AS2,
     fan_out_all,

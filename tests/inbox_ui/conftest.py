@@ -10,7 +10,8 @@ from django.utils import timezone
 from analytics import services as analytics
 from analytics.models import Interaction, Reply
 from analytics.services import Author, NoteInput
-from federation.models import Follow, RemoteActor, RemoteInstance
+from federation.models import RemoteActor, RemoteInstance
+from followers.models import Follow
 from posts.models import Post
 
 _ids = itertools.count(1)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile
 from analytics.models import Reply
-from federation.models import Follow
+from followers.models import Follow
 from posts.models import Post
 from tests import factories
 from tests.inbox_ui.conftest import (

@@ -16,8 +16,8 @@ import pytest
 from django.urls import reverse
 
 from analytics.models import Interaction, Reply
-from federation.models import Follow
 from federation.protocol import notes
+from followers.models import Follow
 from posts.models import Post
 from posts.services import PostInput, post_publish, post_save_draft
 from tests import factories

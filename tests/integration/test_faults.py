@@ -39,7 +39,7 @@ from tests.integration.conftest import (
     _database_url_for_worker,
     _use_broker,
 )
-from tests.worker import start_worker, stop_worker, wait_for
+from tests.worker import log_tail, start_worker, stop_worker, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -160,6 +160,23 @@ def _parent_of(proc: Path) -> int | None:
         return None
 
 
+def state_of_things(nodes=()) -> str:
+    """What the outbox, the deliveries and the inbox hold, and what each
+    node last logged: for a test that gave up waiting."""
+    parts = [
+        "outbox jobs: " + _counts(OutboxJob, "state"),
+        "deliveries: " + _counts(Delivery, "state"),
+        "inbox: " + _counts(InboundActivity, "state"),
+        *(log_tail(process) for process in nodes),
+    ]
+    return "\n".join(parts)
+
+
+def _counts(model, field: str) -> str:
+    counts = Counter(model.objects.values_list(field, flat=True))
+    return ", ".join(f"{value} {count}" for value, count in sorted(counts.items()))
+
+
 def play_beat(task: str) -> None:
     celery_app.send_task(task)
 
@@ -211,7 +228,9 @@ def test_published_while_the_broker_is_down_every_inbox_gets_it_once_when_back(
                     == 30
                 )
 
-            wait_for(all_delivered, timeout=60)
+            wait_for(
+                all_delivered, timeout=60, explain=lambda: state_of_things([worker])
+            )
             time.sleep(1)  # anything sent twice would have arrived by now
         finally:
             stop_worker(worker)
@@ -254,7 +273,7 @@ def test_activities_answered_202_survive_the_brokers_loss(
                 == 50
             )
 
-        wait_for(all_processed, timeout=60)
+        wait_for(all_processed, timeout=60, explain=lambda: state_of_things([worker]))
     finally:
         stop_worker(worker)
     assert Interaction.objects.filter(kind=Kind.LIKE, post=post).count() == 50
@@ -300,7 +319,7 @@ def test_two_nodes_share_a_fan_out_and_one_killed_loses_nothing(
                 >= SINKS * PER_SINK // 3
             )
 
-        wait_for(a_third_delivered, timeout=120)
+        wait_for(a_third_delivered, timeout=120, explain=lambda: state_of_things(nodes))
         killed_at = time.time()
         kill_node(nodes[0])
 
@@ -313,7 +332,12 @@ def test_two_nodes_share_a_fan_out_and_one_killed_loses_nothing(
                 == SINKS * PER_SINK
             )
 
-        wait_for(all_delivered, timeout=180, interval=2)
+        wait_for(
+            all_delivered,
+            timeout=180,
+            interval=2,
+            explain=lambda: state_of_things(nodes[1:]),
+        )
     finally:
         for process in nodes[1:]:
             stop_worker(process)
@@ -385,7 +409,12 @@ def test_one_hot_post_liked_through_two_inbox_workers_counts_exactly(
                 state=InboundActivity.State.QUEUED
             ).exists()
 
-        wait_for(all_processed, timeout=120, interval=1)
+        wait_for(
+            all_processed,
+            timeout=120,
+            interval=1,
+            explain=lambda: state_of_things(nodes),
+        )
     finally:
         for process in nodes:
             stop_worker(process)

@@ -15,8 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from federation.models import Follow
 from federation.protocol import notes, remote
+from followers.models import Follow
 from posts.models import Post
 from posts.services import (
     PostInput,

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from analytics import services as analytics
 from analytics.models import Reply
-from federation.models import Follow, RemoteActor, RemoteInstance
+from federation.models import RemoteActor, RemoteInstance
+from followers.models import Follow
 from posts.models import Post
 from tests import factories
 

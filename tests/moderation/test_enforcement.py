@@ -5,9 +5,10 @@ import pytest
 
 from analytics.models import Interaction
 from federation import tasks
-from federation.models import Delivery, Follow, OutboundActivity, OutboxJob
+from federation.models import Delivery, OutboundActivity, OutboxJob
 from federation.outbound import enforcement
 from federation.outbound import services as federation_services
+from followers.models import Follow
 from moderation import services
 from moderation.models import DomainPolicy
 from tests import factories

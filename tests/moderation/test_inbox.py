@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics.models import Interaction, Reply
-from federation.models import Follow, InboundActivity, OutboundActivity
+from federation.models import InboundActivity, OutboundActivity
+from followers.models import Follow
 from moderation import selectors, services
 from moderation.models import DomainPolicy, ScreeningRules
 from tests.federation.inbox_support import (

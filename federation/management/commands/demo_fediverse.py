@@ -25,13 +25,13 @@ from analytics import services as analytics
 from analytics.models import Interaction
 from federation.models import (
     Delivery,
-    Follow,
     OutboundActivity,
     RemoteActor,
     RemoteInstance,
 )
 from federation.protocol import notes
 from federation.protocol.ids import note_id
+from followers.models import Follow
 from moderation import screening
 from moderation.models import ScreeningRules
 from posts.models import Hashtag, Post
