@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 
@@ -11,12 +11,20 @@ from .models import (
     ProfileLink,
     User,
 )
+from .throttle import unlock_login
+from .two_factor import two_factor_reset
+from .views.auth import admin_login
+
+# The admin logs in through the site's log-in page: the password, then the
+# two-factor code, throttled alike.
+admin.site.login = admin_login
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "is_staff", "is_active", "date_joined")
     search_fields = ("username", "email")
+    actions = ["unlock_login", "remove_two_factor"]
     add_fieldsets = (
         (
             None,
@@ -32,6 +40,31 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+    @admin.action(description="Unlock log-in (after too many failed attempts)")
+    def unlock_login(self, request, queryset):
+        unlocked = 0
+        for user in queryset:
+            if unlock_login(username=user.get_username(), by=request.user, via="admin"):
+                unlocked += 1
+        self.message_user(
+            request,
+            f"Log-in unlocked for {unlocked} of {queryset.count()} selected users "
+            "(the others had no failed attempts).",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Remove two-factor sign-in (lost phone)")
+    def remove_two_factor(self, request, queryset):
+        reset = sum(
+            1 for user in queryset if two_factor_reset(user=user, by=request.user)
+        )
+        self.message_user(
+            request,
+            f"Two-factor sign-in removed for {reset} users; they log in with "
+            "their password only until they set it up again.",
+            messages.SUCCESS,
+        )
 
 
 # Django 6 assumes https for URLs typed without a scheme; do so already.

@@ -14,3 +14,14 @@ federation_toggled = Signal()
 # Something remote servers show changed: name, bio, images, links, follower
 # approval. Arguments: creator (CreatorProfile).
 public_profile_changed = Signal()
+
+# An admin (or the owner's password reset) ended a log-in lock-out before its
+# cool-off. Arguments: username (str), by (User or None), via (str: "admin",
+# "command line", "password reset"). Lock-outs themselves are axes'
+# `user_locked_out` signal.
+login_unlocked = Signal()
+
+# A user's two-factor devices were removed by someone else: an admin who lost
+# track of the phone with them, or the command line. Arguments: user (User),
+# by (User or None).
+two_factor_reset = Signal()

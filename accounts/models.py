@@ -290,3 +290,32 @@ class ApiToken(models.Model):
     @property
     def can_write(self) -> bool:
         return self.scope == ApiTokenScope.WRITE
+
+
+class LoginSession(models.Model):
+    """One browser where the user is logged in, for their Security page.
+
+    Recorded at log-in (accounts.login_sessions); `last_seen_at` is brought
+    up to date every few minutes while the session is used. The row goes
+    with the session: at log-out, "log out everywhere else", or when the
+    session is found gone.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="login_sessions",
+    )
+    # Django's session key; it changes when the session is cycled (a
+    # password change), and the middleware follows it.
+    session_key = models.CharField(max_length=40, unique=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} from {self.ip_address or 'unknown address'}"

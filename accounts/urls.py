@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import agencies, auth, dashboard, settings
+from .views import agencies, auth, dashboard, security, settings
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("signup/", auth.signup, name="signup"),
     path("signup/handle/", auth.handle_check, name="handle_check"),
     path("login/", auth.LoginView.as_view(), name="login"),
+    path("login/code/", auth.login_two_factor, name="login_two_factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/reset/",
@@ -23,7 +24,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        auth.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -33,7 +34,7 @@ urlpatterns = [
     ),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(),
+        auth.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(
@@ -50,6 +51,27 @@ urlpatterns = [
         name="revoke_agency_access",
     ),
     path("settings/api/", settings.api_token, name="api_token"),
+    path("settings/security/", security.security, name="security"),
+    path(
+        "settings/security/two-factor/",
+        security.two_factor_setup,
+        name="two_factor_setup",
+    ),
+    path(
+        "settings/security/two-factor/off/",
+        security.two_factor_disable,
+        name="two_factor_disable",
+    ),
+    path(
+        "settings/security/recovery-codes/",
+        security.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path(
+        "settings/security/sessions/end-others/",
+        security.sessions_end_others,
+        name="sessions_end_others",
+    ),
     path(
         "settings/api/<int:pk>/revoke/",
         settings.api_token_revoke,

@@ -5,6 +5,7 @@ laptop with no servers: a SQLite file and an embedded, file-based Celery
 broker under ./var. Production sets DATABASE_URL, REDIS_URL and SECRET_KEY.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -67,6 +68,10 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "template_partials",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "creatorhub",
     "accounts",
     "posts",
@@ -90,6 +95,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After auth and messages: sessions' "last seen", and staff sent to set
+    # up two-factor sign-in when it is required (accounts/middleware.py).
+    "accounts.middleware.LoginSessionMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
+    # Last, as django-axes asks: turns a lock-out into the log-in page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "creatorhub.urls"
@@ -147,6 +158,45 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Log-in throttling (django-axes; docs/configuration.md, "Log-in and
+# two-factor"). The Axes backend refuses a locked-out account before any
+# password is checked; failures are counted in the database, so a lock-out
+# survives restarts and holds for every web process.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("CREATORHUB_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env.int("CREATORHUB_LOGIN_LOCKOUT_MINUTES", default=15)
+)
+# Failures count per account at one address and per account from anywhere,
+# so a guess spread over many addresses trips it too (the second always
+# trips first; the first keeps axes' check that addresses count happy). Not
+# per address alone: behind a proxy that is not configured
+# (CREATORHUB_PROXY_COUNT) every visitor shares its address, and one
+# person's typos would lock everyone out. Lock-outs log the address.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+# Attempts during a lock-out do not extend it: it ends a cool-off after the
+# last counted failure, and a password reset ends it at once.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# Successful log-ins are listed on each user's Security page instead.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# The client's address (accounts.throttle.client_ip_address): REMOTE_ADDR,
+# or behind this many proxies the address the outermost one was reached
+# from, read from X-Forwarded-For.
+CREATORHUB_PROXY_COUNT = env.int("CREATORHUB_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip_address"
+# Two-factor sign-in (django-otp): required for admins and agency members
+# when on; anyone may turn it on.
+CREATORHUB_REQUIRE_TWO_FACTOR_FOR_STAFF = env.bool(
+    "CREATORHUB_REQUIRE_TWO_FACTOR_FOR_STAFF", default=False
+)
+OTP_TOTP_ISSUER = CREATORHUB_NAME
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

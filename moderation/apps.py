@@ -5,5 +5,6 @@ class ModerationConfig(AppConfig):
     name = "moderation"
 
     def ready(self) -> None:
-        # The receivers that forget cached domain policies when one changes.
-        from . import policies  # noqa: F401
+        # The receivers that forget cached domain policies when one changes,
+        # and those that log lock-outs, unlocks and two-factor resets.
+        from . import account_events, policies  # noqa: F401

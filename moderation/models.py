@@ -248,7 +248,9 @@ class ActorBlock(models.Model):
 class AuditEntry(models.Model):
     """One moderation action: who did what to what, when and why.
 
-    Written by moderation.services with every action, never changed.
+    Written by moderation.services with every action, never changed. Account
+    security events (log-in lock-outs and unlocks, two-factor resets) are
+    logged here too, from accounts' and axes' signals.
     """
 
     class Action(models.TextChoices):
@@ -264,6 +266,9 @@ class AuditEntry(models.Model):
         REPORT_FORWARD = "report_forward", "Forwarded a report"
         REPORT_RESOLVE = "report_resolve", "Resolved a report"
         RULES_UPDATE = "rules_update", "Changed screening rules"
+        LOGIN_LOCKOUT = "login_lockout", "Log-in locked after failed attempts"
+        LOGIN_UNLOCK = "login_unlock", "Unlocked a log-in"
+        TWO_FACTOR_RESET = "two_factor_reset", "Removed two-factor sign-in"
 
     class Target(models.TextChoices):
         REPLY = "reply", "Reply"
@@ -271,6 +276,7 @@ class AuditEntry(models.Model):
         DOMAIN = "domain", "Server"
         REPORT = "report", "Report"
         RULES = "rules", "Screening rules"
+        USER = "user", "Local account"
 
     created_at = models.DateTimeField(default=timezone.now)
     # Null: the command line (or a user since deleted; `by_label` stays).

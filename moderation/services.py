@@ -860,3 +860,58 @@ def report_resolve(
         details={"action": action},
     )
     return report
+
+
+# Account security (logged, not moderated) ------------------------------------
+# Written from accounts' and axes' signals (moderation.account_events): the
+# admins' one log of who did what also shows who was locked out and who
+# unlocked them.
+
+LOGIN_THROTTLE_LABEL = "log-in throttle"
+
+
+def audit_login_lockout(*, username: str, ip_address: str | None) -> AuditEntry:
+    """Log that an account was locked after repeated failed log-ins."""
+    where = f" (last try from {ip_address})" if ip_address else ""
+    entry = _entry(
+        by=None,
+        action=AuditEntry.Action.LOGIN_LOCKOUT,
+        target_type=AuditEntry.Target.USER,
+        target_id=username,
+        target_label=f"{username}{where}",
+        details={
+            "ip_address": ip_address or "",
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cool_off_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        },
+    )
+    entry.by_label = LOGIN_THROTTLE_LABEL
+    entry.save()
+    return entry
+
+
+def audit_login_unlock(*, username: str, by: User | None, via: str) -> AuditEntry:
+    """Log that an account's log-in lock-out was lifted before it ended."""
+    entry = _entry(
+        by=by,
+        action=AuditEntry.Action.LOGIN_UNLOCK,
+        target_type=AuditEntry.Target.USER,
+        target_id=username,
+        target_label=username,
+        details={"via": via},
+    )
+    if by is None:
+        entry.by_label = via
+    entry.save()
+    return entry
+
+
+def audit_two_factor_reset(*, user: User, by: User | None) -> AuditEntry:
+    """Log that someone removed a user's two-factor devices."""
+    return _audit(
+        by=by,
+        action=AuditEntry.Action.TWO_FACTOR_RESET,
+        target_type=AuditEntry.Target.USER,
+        target_id=user.pk,
+        target_label=user.get_username(),
+    )

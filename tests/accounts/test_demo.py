@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from rest_framework.test import APIClient
 
 from accounts import permissions
@@ -135,7 +136,9 @@ def test_the_analyst_sees_the_demo_creator_and_not_other():
     assert list(visible.values_list("handle", flat=True)) == ["demo"]
 
     client = APIClient()
-    assert client.login(username="analyst", password="demo-password")
+    assert client.login(
+        request=HttpRequest(), username="analyst", password="demo-password"
+    )
     body = client.get("/api/v1/creators").json()
     assert [c["handle"] for c in body["results"]] == ["demo"]
     assert client.get("/api/v1/creators/demo").status_code == 200

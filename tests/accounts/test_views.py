@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.http import HttpRequest
 from django.urls import reverse
 from PIL import Image
 
@@ -241,7 +242,9 @@ def test_password_reset_email_link_sets_a_new_password(client, creator):
         follow=True,
     )
     assert "Your password is changed" in page_text(response)
-    assert client.login(username="alice", password="brand-new-pass-7731")
+    assert client.login(
+        request=HttpRequest(), username="alice", password="brand-new-pass-7731"
+    )
 
 
 def test_password_change(client, creator):
