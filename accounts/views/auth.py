@@ -129,6 +129,7 @@ def login_two_factor(request):
         request,
         "registration/login_two_factor.html",
         {"form": form, "site_name": settings.CREATORHUB_NAME},
+        status=400 if form.errors else 200,
     )
 
 
