@@ -111,6 +111,10 @@ class SessionView:
     last_seen_at: datetime
     current: bool
 
+    @property
+    def seen_recently(self) -> bool:
+        return timezone.now() - self.last_seen_at < timedelta(minutes=1)
+
 
 def login_session_list(*, user: User, request: HttpRequest) -> list[SessionView]:
     """The user's sessions, this one first, then by last use. Rows whose

@@ -166,7 +166,7 @@ def two_factor_verify(*, user: User, code: str) -> Device:
         allowed, _ = device.verify_is_allowed()
         if not allowed:
             raise ValidationError(
-                "Too many wrong codes in a row. Wait a minute, then try again.",
+                "Too many wrong codes in a row. Wait a few seconds, then try again.",
                 code="throttled",
             )
         verified = django_otp.verify_token(user, device.persistent_id, code)
