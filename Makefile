@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format migrate demo chromium worker clean bench
+.PHONY: run test install lock lint format migrate demo chromium worker clean bench
 
 run: install ## Web, worker and beat on the embedded defaults, with demo data.
 	scripts/run-dev
@@ -16,10 +16,22 @@ test: install chromium lint ## Lint, the suite on SQLite and on PostgreSQL + Red
 
 install: $(STAMP)
 
+# The locks pin every package, dependencies of dependencies too, with the
+# hashes of their files: pip refuses anything else (docs/operations.md,
+# "Dependencies").
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
+
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+
+# LOCK_ARGS="--upgrade-package NAME" moves one locked dependency on.
+lock: install ## Compile requirements*.in into the hashed locks after changing a pin.
+	$(PIP_COMPILE) $(LOCK_ARGS) --output-file=requirements.txt requirements.in
+	$(PIP_COMPILE) $(LOCK_ARGS) --output-file=requirements-dev.txt requirements-dev.in
 
 lint: install
 	$(BIN)/ruff check .
