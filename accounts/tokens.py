@@ -62,7 +62,7 @@ class TokenScopeAllows(BasePermission):
 
     message = (
         "This token is read-only: it cannot create, change or delete. "
-        "Use a read-write token (Settings → API)."
+        "Use a read-write token (the dashboard's API page)."
     )
     code = "read_only_token"
 
@@ -85,7 +85,7 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": (
-                "`Token <secret>`, from Settings → API. A read-only token "
+                "`Token <secret>`, from the dashboard's API page. A read-only token "
                 "answers 403 to POST, PUT, PATCH and DELETE."
             ),
         }

@@ -412,7 +412,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Creator Hub API",
     "DESCRIPTION": (
         "Read and manage a creator's presence on the Fediverse. Authenticate "
-        "with `Authorization: Token <key>`; create a key under Settings → API."
+        "with `Authorization: Token <secret>`; make a token (read only, or "
+        "read and write) on the dashboard's API page."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
