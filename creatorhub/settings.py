@@ -380,6 +380,9 @@ FEDERATION_DELIVERY_BREAKER_SECONDS = env.int("FEDERATION_DELIVERY_BREAKER_SECON
 # Inbox (federation/inbox.py; docs/configuration.md, "Inbox"). Bodies larger
 # than this are refused (413): Mastodon's activities are a few KB.
 FEDERATION_INBOX_MAX_BYTES = env.int("FEDERATION_INBOX_MAX_BYTES", 256 * 1024)
+# Activities one remote server may deliver a minute (verified ones count);
+# beyond it, 429 with Retry-After before any signature check. 0: no limit.
+FEDERATION_INBOX_RATE_PER_SERVER = env.int("FEDERATION_INBOX_RATE_PER_SERVER", 300)
 # Stored activities are processed in this many partitions, by actor; up to
 # FEDERATION_INBOX_DRAINERS runs (at most one per partition) process them at
 # once (federation.inbound.processing). Rows stored under a larger number than a

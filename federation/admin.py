@@ -34,9 +34,16 @@ class RemoteInstanceAdmin(admin.ModelAdmin):
         "software_version",
         "last_heard_from_at",
         "unavailable_since",
+        "inbox_limited_at",
+        "limited_today",
     )
     list_filter = ("software",)
     search_fields = ("domain", "software_name")
+    readonly_fields = ("inbox_limited_at", "inbox_limited_times")
+
+    @admin.display(description="inbox limited today (minutes)")
+    def limited_today(self, instance: RemoteInstance) -> int:
+        return instance.inbox_limited_today()
 
 
 @admin.register(RemoteActor)

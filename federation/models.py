@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -66,12 +68,27 @@ class RemoteInstance(models.Model):
     # Days ("YYYY-MM-DD", UTC) a delivery there failed since it last worked;
     # at seven the server is marked unavailable (federation.outbound.delivery).
     delivery_failure_days = models.JSONField(default=list, blank=True)
+    # The last minute its activities went over the inbox's rate limit
+    # (answered 429), and in how many minutes of that UTC day they did
+    # (federation.inbound.rate_limit).
+    inbox_limited_at = models.DateTimeField(null=True, blank=True)
+    inbox_limited_times = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["domain"]
 
     def __str__(self) -> str:
         return self.domain
+
+    def inbox_limited_today(self, *, now: datetime | None = None) -> int:
+        """Minutes of today (UTC) its activities were refused with a 429."""
+        if self.inbox_limited_at is None:
+            return 0
+        now = (now or timezone.now()).astimezone(UTC)
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if self.inbox_limited_at < day_start:
+            return 0
+        return self.inbox_limited_times
 
 
 class RemoteActor(models.Model):

@@ -1,7 +1,7 @@
 """Read-only queries the ActivityPub views share."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.db.models import Count, Min
@@ -503,6 +503,9 @@ class AdminHome:
     unavailable_total: int
     # (host, failed rows) of servers with deliveries failing lately, worst first
     failing: list[tuple[str, int]]
+    # (domain, last time, minutes limited) of servers held back by the
+    # inbox's rate limit today (UTC), latest first
+    inbox_limited: list[tuple[str, datetime, int]]
     deliveries_due: int
     # How long the oldest due delivery has waited past its time; None if none.
     delivery_lag: timedelta | None
@@ -514,11 +517,12 @@ class AdminHome:
 
 
 def admin_home(*, user: User, now: datetime | None = None) -> AdminHome:
-    """The numbers an admin's dashboard home shows, in ten queries.
+    """The numbers an admin's dashboard home shows, in eleven queries.
 
     Held replies and open reports as the moderation pages count them;
     servers marked unavailable and servers whose deliveries failed in the
-    last day; deliveries due and the lag of the oldest; outbox jobs that
+    last day; servers the inbox's rate limit held back today; deliveries
+    due and the lag of the oldest; outbox jobs that
     never reached the task queue; inbox activities waiting, and the oldest's
     age; the latest sign-ups. Ages are taken at `now` (the present by
     default).
@@ -538,6 +542,12 @@ def admin_home(*, user: User, now: datetime | None = None) -> AdminHome:
     due = Delivery.objects.filter(
         state__in=OUTSTANDING, next_attempt_at__lte=now
     ).aggregate(n=Count("pk"), oldest=Min("next_attempt_at"))
+    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    limited = (
+        RemoteInstance.objects.filter(inbox_limited_at__gte=day_start)
+        .order_by("-inbox_limited_at", "domain")
+        .values_list("domain", "inbox_limited_at", "inbox_limited_times")
+    )
     inbound = InboundActivity.objects.filter(
         state=InboundActivity.State.QUEUED
     ).aggregate(n=Count("pk"), oldest=Min("received_at"))
@@ -551,6 +561,7 @@ def admin_home(*, user: User, now: datetime | None = None) -> AdminHome:
         ),
         unavailable_total=unavailable.count(),
         failing=[(row["host"], row["n"]) for row in failing],
+        inbox_limited=list(limited[:HOME_SERVERS]),
         deliveries_due=due["n"],
         delivery_lag=now - due["oldest"] if due["oldest"] else None,
         outbox_waiting=OutboxJob.objects.filter(

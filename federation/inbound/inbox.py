@@ -1,12 +1,15 @@
 """The inbox's request path: everything between a POST and its 202.
 
 Only cheap checks happen here, in this order, each with a clear answer:
-size (413), media type (415), a JSON object with an id, type and actor
+media type (415), size (413; a chunked body is read up to the cap, or 411
+where the server cannot read it), a JSON object with an id, type and actor
 (400), a Delete (or an actor's Update of itself) from an actor never seen
 (202, dropped without fetching anything: Mastodon's
 skip_unknown_actor_activity), a blocked server (403, nothing stored), the
-HTTP signature (401, or 503 when the signer's key could not be fetched for
-now), the signer being the activity's actor (401). Then the activity is
+server over its rate (429 with Retry-After, before any key is fetched or
+signature checked: federation.inbound.rate_limit), the HTTP signature (401,
+or 503 when the signer's key could not be fetched for now), the signer
+being the activity's actor (401). Then the activity is
 stored in the database, once per id, and answered 202; the inbox workers
 are woken once it is committed. A 202 is a promise, so it waits for
 PostgreSQL, never for a broker; if the database does not answer, the view
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
-from federation.inbound import verification
+from federation.inbound import rate_limit, verification
 from federation.inbound.activities import host_of
 from federation.inbound.processing import partition_of, wake_inbox_workers
 from federation.models import InboundActivity
@@ -48,12 +51,14 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class Refused(Exception):
-    """The POST is not accepted; `status` and `reason` are the answer."""
+    """The POST is not accepted; `status` and `reason` are the answer, and
+    `retry_after` the seconds a 429 asks the sender to wait."""
 
-    def __init__(self, status: int, reason: str):
+    def __init__(self, status: int, reason: str, *, retry_after: int | None = None):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,13 @@ def _receive(request, *, inbox_handle: str) -> Accepted:
     hosts = {host_of(actor), host_of(parsed.key_id)}
     if moderation.blocked_domains_among(hosts, cached=True):
         raise Refused(403, "this server is blocked here")
+    server = host_of(parsed.key_id)
+    _check_rate(server)
     signer = _signer(request, body, parsed)
     if signer != actor:
         raise Refused(401, "the activity's actor is not the signer")
+    # Counted once verified: the keyId's host is the sender's own now.
+    rate_limit.count(server)
     return _hand_over(activity, key_id=parsed.key_id, inbox_handle=inbox_handle.lower())
 
 
@@ -230,6 +239,18 @@ def _creator_exists(handle: str) -> bool:
         return False
     _inboxes[handle] = time.monotonic() + INBOX_CACHE_SECONDS
     return True
+
+
+def _check_rate(server: str) -> None:
+    wait = rate_limit.retry_after(server)
+    if wait is None:
+        return
+    rate_limit.note_limited(server)
+    raise Refused(
+        429,
+        f"too many activities from {server}; try again in {wait} s",
+        retry_after=wait,
+    )
 
 
 # Signatures -----------------------------------------------------------------------

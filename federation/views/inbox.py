@@ -19,7 +19,9 @@ def _answer(request, *, handle: str):
 
 def _refusal(exc: inbox_path.Refused) -> JsonResponse:
     response = JsonResponse({"error": exc.reason}, status=exc.status)
-    if exc.status == 503:  # the key or the database, for now: senders retry
+    if exc.retry_after is not None:  # over the server's rate (429)
+        response["Retry-After"] = str(exc.retry_after)
+    elif exc.status == 503:  # the key or the database, for now: senders retry
         response["Retry-After"] = str(verification.RETRY_AFTER_SECONDS)
     return response
 
