@@ -119,3 +119,27 @@ def test_turn_on_two_factor_and_log_in_with_it(new_page, alice):
     # Each fits the phone's width: nothing scrolls sideways.
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
+
+
+def test_set_up_and_lock_out_pages_fit_a_phone(new_page, alice, settings):
+    """The set-up page and the lock-out explanation, at 375 px."""
+    page = new_page(width=375, height=800)
+    errors = collect_errors(page)
+    log_in(page)
+    page.goto("/settings/security/two-factor/")
+    expect(page.locator("svg.qr-code")).to_be_visible()
+    page.get_by_text("Can't scan it?").click()
+    screenshot(page, "two-factor-setup-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert errors == []
+    page.get_by_role("button", name="Log out", exact=True).click()
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page.goto("/login/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("not-the-password")
+        page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("Log-in paused.")).to_be_visible()
+    expect(page.get_by_text("Try again in 15 minutes")).to_be_visible()
+    screenshot(page, "login-locked-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
