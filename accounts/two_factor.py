@@ -175,11 +175,15 @@ def two_factor_verify(*, user: User, code: str) -> Device:
     raise ValidationError(WRONG_CODE, code="wrong_code")
 
 
-@transaction.atomic
 def two_factor_disable(*, user: User, code: str) -> None:
-    """Turn two-factor sign-in off; asks for a current code first."""
+    """Turn two-factor sign-in off; asks for a current code first.
+
+    The check is not inside the removal's transaction: a wrong code's count
+    towards the device's throttling must stay when the error is raised.
+    """
     two_factor_verify(user=user, code=code)
-    _delete_devices(user)
+    with transaction.atomic():
+        _delete_devices(user)
 
 
 @transaction.atomic

@@ -183,6 +183,19 @@ def test_a_recovery_code_works_once(client, alice):
     assert not is_logged_in(other)
 
 
+def test_guesses_in_a_row_are_slowed_down(client, alice):
+    """Right after a wrong code even the right one must wait a moment."""
+    device, _ = turn_on(alice)
+    log_in(client, "alice")
+    send_code(client, wrong_code(device))
+
+    response = send_code(client, code_now(device))
+
+    assert response.status_code == 400
+    assert "Wait a few seconds, then try again" in page_text(response)
+    assert not is_logged_in(client)
+
+
 def test_wrong_codes_count_towards_the_lock_out(client, alice, settings):
     """Guessing codes pauses the account as guessing passwords does."""
     device, _ = turn_on(alice)
@@ -216,9 +229,10 @@ def test_the_code_step_times_out(client, alice):
 # Turning it off, losing the phone ---------------------------------------------------
 
 
-def test_turning_it_off_asks_for_a_current_code(client, alice):
+def test_turning_it_off_asks_for_a_current_code(client, alice, settings):
     """Without a right code it stays on; with one, log-in is the password
     again."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # no wait between the two tries
     device, _ = turn_on(alice)
     client.force_login(alice)
 
