@@ -101,7 +101,7 @@ def test_a_deactivated_users_token_answers_401(creator):
     assert client_with(secret).get("/api/v1/me").status_code == 401
 
 
-def test_last_use_is_recorded_at_most_once_a_minute(creator, django_assert_num_queries):
+def test_last_use_is_recorded_at_most_once_a_minute(creator):
     token, secret = services.create_api_token(user=creator.user, name="Script")
     assert token.last_used_at is None
     client = client_with(secret)
