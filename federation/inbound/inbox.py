@@ -123,6 +123,8 @@ def _check_media_type(request) -> None:
 
 def _read_body(request) -> bytes:
     limit = settings.FEDERATION_INBOX_MAX_BYTES
+    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return _read_chunked(request, limit)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -134,6 +136,32 @@ def _read_body(request) -> bytes:
     if len(body) > limit:
         raise Refused(413, f"the body is larger than {limit} bytes")
     return body
+
+
+def _read_chunked(request, limit: int) -> bytes:
+    """A body sent without Content-Length (Transfer-Encoding: chunked).
+
+    Django reads such a body as empty: it only reads as far as
+    Content-Length says. A server that decodes the chunks and ends the
+    input where the body ends says so with `wsgi.input_terminated`
+    (gunicorn does, for every request): then the input is read directly,
+    at most one byte past the cap. Elsewhere (wsgiref, Django's runserver)
+    the input would run into the next request or block, so the sender is
+    asked to send a Content-Length (411).
+    """
+    if not request.META.get("wsgi.input_terminated"):
+        raise Refused(411, "send the body with a Content-Length")
+    stream = request.META["wsgi.input"]
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(64 * 1024, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise Refused(413, f"the body is larger than {limit} bytes")
+    return b"".join(chunks)
 
 
 def _no_constants(name: str):
