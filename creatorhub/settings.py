@@ -454,5 +454,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # django-axes logs every log-in at INFO; lock-outs are WARNING (and
+        # in the audit log).
+        "axes": {"level": "WARNING"},
     },
 }
