@@ -16,6 +16,7 @@ Two memories, kept where they work with and without servers:
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
@@ -40,24 +41,38 @@ def _open_key(host: str) -> str:
     return f"delivery:breaker:open:{host}"
 
 
-def paused_until(hosts: Iterable[str]) -> dict[str, datetime]:
-    """Servers among `hosts` that must not be sent to now, and until when."""
+# Why a server is paused: it stopped answering (the breaker opened), or it
+# answered 429 and said until when (Retry-After).
+UNREACHABLE = "paused"
+SLOW_DOWN = "slow down"
+
+
+@dataclass(frozen=True)
+class Pause:
+    until: datetime
+    why: str  # UNREACHABLE or SLOW_DOWN
+
+
+def paused_until(hosts: Iterable[str]) -> dict[str, Pause]:
+    """Servers among `hosts` that must not be sent to now: until when, why."""
     keys = {_open_key(host): host for host in hosts}
     if not keys:
         return {}
     now = timezone.now().timestamp()
-    return {
-        keys[key]: datetime.fromtimestamp(until, UTC)
-        for key, until in cache.get_many(list(keys)).items()
-        if until > now
-    }
+    pauses = {}
+    for key, value in cache.get_many(list(keys)).items():
+        # A bare timestamp was written before pauses kept their reason.
+        until, why = value if isinstance(value, list) else (value, UNREACHABLE)
+        if until > now:
+            pauses[keys[key]] = Pause(datetime.fromtimestamp(until, UTC), why)
+    return pauses
 
 
-def pause(host: str, *, until: datetime) -> None:
+def pause(host: str, *, until: datetime, why: str = UNREACHABLE) -> None:
     """Send nothing to `host` until `until` (a 429, or an opened breaker)."""
     seconds = (until - timezone.now()).total_seconds()
     if seconds > 0:
-        cache.set(_open_key(host), until.timestamp(), timeout=int(seconds) + 1)
+        cache.set(_open_key(host), [until.timestamp(), why], timeout=int(seconds) + 1)
 
 
 def note_unreachable(host: str) -> datetime | None:

@@ -53,6 +53,7 @@ from django.utils import timezone
 from federation.models import Delivery, OutboundActivity, RemoteActor
 from federation.outbound import breaker, host_slots
 from federation.outbound.delivery_answers import (
+    SLOWED_DOWN,
     Answer,
     Verdict,
     judge_failure,
@@ -274,7 +275,7 @@ class _Run:
         self.parked: dict[str, float] = {}
         self.host_in_flight: Counter[str] = Counter()
         self.in_flight = 0
-        self.paused: dict[str, datetime] = {}
+        self.paused: dict[str, breaker.Pause] = {}
         self.checked_hosts: set[str] = set()
         self.pending = _Pending()
         self.result = RunResult()
@@ -362,9 +363,9 @@ class _Run:
             rows = self.waiting.get(host)
             if not rows or host in wanted or host in self.parked:
                 continue
-            until = self.paused.get(host)
-            if until is not None and until > timezone.now():
-                self.defer_host(host, until, "paused")
+            pause = self.paused.get(host)
+            if pause is not None and pause.until > timezone.now():
+                self.defer_host(host, pause.until, pause.why)
                 continue
             count = min(
                 len(rows), self.host_limit(host) - self.host_in_flight[host], room
@@ -403,8 +404,10 @@ class _Run:
         self.waiting_count -= len(rows)
         when = max(until, self.now())
         words = {
-            "paused": f"{host} is not answering; paused sending there for a while",
-            "slow down": f"{host} asked to slow down; waiting as it asked",
+            breaker.UNREACHABLE: (
+                f"{host} is not answering; paused sending there for a while"
+            ),
+            breaker.SLOW_DOWN: f"{host} {SLOWED_DOWN}; waiting as it asked",
         }[why]
         _, _, earlier = self.pending.deferred.get(host, (when, words, []))
         self.pending.deferred[host] = (when, words, [*earlier, *rows])
@@ -437,7 +440,7 @@ class _Run:
             self.process.forget(host)
             until = breaker.note_unreachable(host)
             if until is not None:
-                self.paused[host] = until
+                self.paused[host] = breaker.Pause(until, breaker.UNREACHABLE)
         elif not self.process.is_warm(host):
             # The first answer after a failure (or ever) ends a run of
             # failures; answers from a warm server need no bookkeeping.
@@ -445,9 +448,9 @@ class _Run:
             self.pending.reachable.add(host)
         if answer.retry_after is not None:  # 429: the whole server waits
             until = self.now() + answer.retry_after
-            breaker.pause(host, until=until)
-            self.paused[host] = until
-            self.defer_host(host, until, "slow down")
+            breaker.pause(host, until=until, why=breaker.SLOW_DOWN)
+            self.paused[host] = breaker.Pause(until, breaker.SLOW_DOWN)
+            self.defer_host(host, until, breaker.SLOW_DOWN)
         if answer.verdict is Verdict.DELIVERED:
             self.pending.delivered[answer.status].append(row)
         else:

@@ -19,6 +19,9 @@ from urllib3 import exceptions as http_errors
 
 from federation.protocol import client
 
+# What a server that answered 429 did, in the words of every row it holds
+# back (delivery_status recognises them and says until when).
+SLOWED_DOWN = "asked us to slow down"
 # A 429's Retry-After is honoured up to this; beyond, it is this.
 RETRY_AFTER_CAP = timedelta(hours=12)
 
@@ -65,7 +68,7 @@ def judge_response(
         return Answer(
             Verdict.RETRY,
             status,
-            f"{host} asked to slow down: {words}",
+            f"{host} {SLOWED_DOWN}: {words}",
             retry_after=parse_retry_after(headers.get("Retry-After"), now=now),
         )
     if status == 401:

@@ -22,6 +22,7 @@ from federation.models import (
     RemoteActor,
     RemoteInstance,
 )
+from federation.outbound.delivery_answers import SLOWED_DOWN
 from posts.models import Post
 
 # Lines of failures shown per activity; the rest are counted.
@@ -530,6 +531,9 @@ def _failure_line(kind, words, host, next_try, item: ActivityProgress) -> str:
     if kind == "failed":
         return words or f"{host} could not be reached"
     if kind == "retrying":
+        if words and SLOWED_DOWN in words and next_try:
+            # A 429: not a failure, the server set the pace and the time.
+            return f"{host} {SLOWED_DOWN} (until {item.when(next_try)})"
         reason = words or f"{host} is waiting for its next try"
         return f"{reason}; next try {item.when(next_try)}" if next_try else reason
     if kind == "paused":

@@ -357,9 +357,13 @@ def test_429_waits_as_long_as_retry_after_says(alice, sink, in_words):
         assert abs(waiting.next_attempt_at - later) < timedelta(seconds=3)
     asked = Delivery.objects.get(attempts=1)
     assert asked.last_status_code == 429
-    assert asked.last_error == f"{sink.host} asked to slow down: 429 Too Many Requests"
+    assert asked.last_error == (
+        f"{sink.host} asked us to slow down: 429 Too Many Requests"
+    )
     paused = Delivery.objects.get(attempts=0)
-    assert paused.last_error == f"{sink.host} asked to slow down; waiting as it asked"
+    assert paused.last_error == (
+        f"{sink.host} asked us to slow down; waiting as it asked"
+    )
 
 
 def test_a_huge_retry_after_is_capped():

@@ -145,6 +145,39 @@ def test_followers_whose_accounts_are_gone_are_not_failures(alice, post, loopbac
     )
 
 
+def test_a_server_that_asked_us_to_slow_down_is_not_called_unanswering(
+    alice, post, client, loopback
+):
+    """A 429 pauses the server until its Retry-After: the panel says so, for
+    the post that met it and for a later one held back by the pause."""
+    key = keys.key_for_creator(alice)
+    with DeliverySink(keys={ids.key_id("alice"): key.public_key_pem}) as sink:
+        follower(alice, host=sink.host, username="bob")
+        sink.script("/users/bob/inbox", Reply(429, headers={"Retry-After": "600"}))
+        first = queue(post, services.follower_inboxes(alice))
+        delivery.deliver_due(activity_id=first.pk)
+        later = Post.objects.create(
+            creator=alice, body="Again", state="published", published_at=timezone.now()
+        )
+        second = queue(later, services.follower_inboxes(alice), number=2)
+        delivery.deliver_due(activity_id=second.pk)
+        arrived = len(sink.posts())
+    client.force_login(alice.user)
+
+    assert arrived == 1  # the later post waited without asking again
+    for each in (post, later):
+        (progress,) = delivery_status.delivery_progress(each).activities
+        (row,) = Delivery.objects.filter(activity__post=each)
+        until = progress.when(row.next_attempt_at)
+        words = f"{sink.host} asked us to slow down (until {until})"
+        assert progress.failures == [("retrying", words)]
+        page = fragment(client, each).text
+        assert words in page
+        assert "not answering" not in page
+    paused_for = row.next_attempt_at - timezone.now()
+    assert timedelta(minutes=9) < paused_for <= timedelta(minutes=10)
+
+
 def test_a_server_down_for_days_is_named(post):
     queue(post, ["https://down.example/inbox", "https://up.example/inbox"])
     Delivery.objects.filter(host="up.example").update(state="delivered")
