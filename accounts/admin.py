@@ -2,12 +2,14 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 
+from .login_sessions import describe_user_agent, login_sessions_end
 from .models import (
     Agency,
     AgencyAccess,
     AgencyMembership,
     ApiToken,
     CreatorProfile,
+    LoginSession,
     ProfileLink,
     User,
 )
@@ -146,4 +148,36 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("name", "user", "prefix", "scope", "created_at", "last_used_at")
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(admin.ModelAdmin):
+    """Where users are logged in (their Security page lists their own).
+    Rows are written by log-ins; "Log out" ends the sessions themselves."""
+
+    list_display = ("user", "device", "ip_address", "created_at", "last_seen_at")
+    search_fields = ("user__username", "ip_address")
+    list_select_related = ("user",)
+    actions = ["log_out"]
+    fields = ("user", "user_agent", "ip_address", "created_at", "last_seen_at")
+    readonly_fields = fields
+
+    @admin.display(description="device")
+    def device(self, row: LoginSession) -> str:
+        return describe_user_agent(row.user_agent)
+
+    @admin.action(description="Log out of the selected sessions")
+    def log_out(self, request, queryset):
+        ended = login_sessions_end(sessions=queryset)
+        self.message_user(request, f"Logged out of {ended} sessions.", messages.SUCCESS)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting the row alone would leave the session logged in.
         return False

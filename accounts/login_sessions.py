@@ -144,16 +144,20 @@ def login_session_list(*, user: User, request: HttpRequest) -> list[SessionView]
 
 def login_sessions_end_others(*, user: User, request: HttpRequest) -> int:
     """Log the user out of every session but this one; returns how many."""
-    store = _session_store()
     others = LoginSession.objects.filter(user=user).exclude(
         session_key=request.session.session_key
     )
-    ended = 0
-    for row in others:
+    return login_sessions_end(sessions=others)
+
+
+def login_sessions_end(*, sessions) -> int:
+    """Log out of these sessions (LoginSession rows); returns how many."""
+    store = _session_store()
+    rows = list(sessions)
+    for row in rows:
         store(session_key=row.session_key).delete()
-        ended += 1
-    others.delete()
-    return ended
+    LoginSession.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
 
 
 @receiver(user_logged_in, dispatch_uid="accounts-login-session-record")

@@ -408,3 +408,19 @@ def test_logging_out_forgets_the_session(client, alice):
     client.post(reverse("logout"))
 
     assert not LoginSession.objects.filter(user=alice).exists()
+
+
+def test_an_admin_logs_a_session_out_from_the_admin(alice, admin_user):
+    """The admin's list of sessions ends the ones selected."""
+    browser, admin_browser = Client(), Client()
+    log_in(browser, "alice")
+    admin_browser.force_login(admin_user)
+    row = LoginSession.objects.get(user=alice)
+
+    admin_browser.post(
+        reverse("admin:accounts_loginsession_changelist"),
+        {"action": "log_out", "_selected_action": [row.pk]},
+    )
+
+    assert not is_logged_in(browser)
+    assert not LoginSession.objects.filter(user=alice).exists()
