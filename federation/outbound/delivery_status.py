@@ -82,6 +82,10 @@ class ActivityProgress:
     next_try: datetime | None = None
     # Followers whose accounts answered 410 and were removed.
     accounts_gone: int = 0
+    # Inboxes (personal and shared) delivered and in all: a server with a
+    # thousand followers is one server but a thousand requests.
+    inboxes_delivered: int = 0
+    inboxes: int = 0
     # (kind, words): "failed", "retrying" or "paused", and what happened.
     failures: list[tuple[str, str]] = field(default_factory=list)
     more_failures: int = 0
@@ -97,6 +101,9 @@ class ActivityProgress:
 
     @property
     def percent(self) -> int:
+        """The bar: by inboxes, which move while a big server is sent to."""
+        if self.inboxes:
+            return int(100 * self.inboxes_delivered / self.inboxes)
         if not self.servers.total:
             return 100
         return round(100 * self.servers.delivered / self.servers.total)
@@ -110,6 +117,8 @@ class ActivityProgress:
             return "No server to deliver to: nobody follows yet"
         noun = "server" if tally.total == 1 else "servers"
         parts = [f"Delivered to {tally.delivered} of {tally.total} {noun}"]
+        if self.inboxes > tally.total and self.inboxes_delivered < self.inboxes:
+            parts[0] += f" ({self.inboxes_delivered:,} of {self.inboxes:,} inboxes)"
         if tally.sending:
             parts.append(f"{tally.sending} sending")
         if tally.retrying:
@@ -308,6 +317,10 @@ def delivery_progress(post: Post) -> DeliveryProgress:
         item.accounts_gone = gone_inboxes
         lines = []
         for host, host_rows in sorted(hosts.items()):
+            for group in host_rows:
+                item.inboxes += group["n"]
+                if group["state"] == Delivery.State.DELIVERED:
+                    item.inboxes_delivered += group["n"]
             verdict = _server_verdict(
                 host_rows, now=now, unavailable=host in unavailable, reasons=reasons
             )
@@ -323,6 +336,8 @@ def delivery_progress(post: Post) -> DeliveryProgress:
             )
             if line:
                 lines.append((kind, line))
+        # Inboxes of accounts that are gone are nobody's to deliver to.
+        item.inboxes = max(item.inboxes - gone_inboxes, 0)
         order = list(HOST_WORDS)
         item.hosts.sort(key=lambda pair: (order.index(pair[1]), pair[0]))
         item.failures = lines[:FAILURES_SHOWN]

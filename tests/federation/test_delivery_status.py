@@ -322,3 +322,27 @@ def test_many_servers_are_folded_away(post, client):
     assert "<summary>All 6 servers</summary>" in page
     for number in range(6):
         assert f'<span class="delivery-host-name">s{number:02}.example</span>' in page
+
+
+def test_a_server_with_many_followers_shows_its_inboxes_moving(post, client):
+    """Two servers with 150 followers each, a third of them delivered: the
+    servers are still sending, and the inboxes and the bar say how far."""
+    inboxes = [
+        f"https://{server}.example/users/p{n}/inbox"
+        for server in ("big", "bigger")
+        for n in range(150)
+    ]
+    activity = queue(post, inboxes)
+    delivered = Delivery.objects.filter(activity=activity).order_by("pk")[:100]
+    Delivery.objects.filter(pk__in=list(delivered.values_list("pk", flat=True))).update(
+        state="delivered", delivered_at=timezone.now(), attempts=1
+    )
+
+    (progress,) = delivery_status.delivery_progress(post).activities
+
+    assert progress.summary == (
+        "Delivered to 0 of 2 servers (100 of 300 inboxes), 2 sending"
+    )
+    assert progress.percent == 33
+    client.force_login(post.creator.user)
+    assert "(100 of 300 inboxes)" in fragment(client, post).text
