@@ -99,7 +99,7 @@ def follow(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
 
 def undo(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
     original = item.payload.get("object")
-    if isinstance(original, str):
+    if isinstance(original, str) and original:
         return _undo_by_reference(item, actor, original)
     if not isinstance(original, dict):
         return ignored("Undo without an object")
@@ -208,7 +208,11 @@ def prefetch(items) -> dict:
         if item.type != "Move":
             continue
         target = id_of(item.payload.get("target"))
-        if not target.startswith(("https://", "http://")) or blocked_hosts([target]):
+        if (
+            not target.startswith(("https://", "http://"))
+            or target == item.actor  # no fetch to learn it is itself
+            or blocked_hosts([target])
+        ):
             fetched[item.ap_id] = "Move without a usable target"
             continue
         try:

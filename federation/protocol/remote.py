@@ -13,6 +13,8 @@ import re
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -176,6 +178,11 @@ def parse_actor(document: dict, *, fetched_from: str) -> dict:
         raise ResolveError("the actor's key is not on the actor's host")
     if not isinstance(key.get("publicKeyPem"), str):
         raise ResolveError("the actor's key has no publicKeyPem")
+    try:
+        serialization.load_pem_public_key(key["publicKeyPem"].encode())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # Kept, it would fail every signature check the actor ever makes.
+        raise ResolveError("the actor's publicKeyPem is not a public key") from None
     endpoints = document.get("endpoints")
     shared_inbox = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else ""
     if not isinstance(shared_inbox, str):

@@ -175,3 +175,86 @@ def test_a_key_on_an_internal_port_is_refused_alike_open_or_closed(
     assert answers[0].content == answers[1].content
     assert not InboundActivity.objects.exists()
     assert not RemoteActor.objects.exists()
+
+
+# Unusable key documents -----------------------------------------------------------
+
+
+def dave_document(base: str, public_pem: str) -> dict:
+    return mastodon_actor_document(base, "dave", public_pem)
+
+
+def without_key(document: dict) -> dict:
+    return {name: value for name, value in document.items() if name != "publicKey"}
+
+
+def with_key(document: dict, **key) -> dict:
+    return {**document, "publicKey": {**document["publicKey"], **key}}
+
+
+@pytest.mark.parametrize(
+    "content_type, body, reason",
+    [
+        (AS2, lambda doc: b"{not json", "did not return valid JSON"),
+        (AS2, lambda doc: b"\xff\xfe\x00", "did not return valid JSON"),
+        (AS2, lambda doc: b"", "did not return valid JSON"),
+        ("text/html", lambda doc: b"<html>hello</html>", "is not ActivityPub JSON"),
+        (AS2, lambda doc: b'["a", "list"]', "did not return a JSON object"),
+        (AS2, lambda doc: b"42", "did not return a JSON object"),
+        (AS2, lambda doc: {**doc, "type": "Note"}, "the key has no owner"),
+        (AS2, lambda doc: {**doc, "@context": "x"}, "ActivityStreams context"),
+        (AS2, without_key, "the actor has no publicKey"),
+        (AS2, lambda doc: {**doc, "publicKey": "pem"}, "the actor has no publicKey"),
+        (AS2, lambda doc: {**doc, "publicKey": [1, 2]}, "the actor has no publicKey"),
+        (AS2, lambda doc: with_key(doc, publicKeyPem=None), "has no publicKeyPem"),
+        (AS2, lambda doc: with_key(doc, publicKeyPem=7), "has no publicKeyPem"),
+        (AS2, lambda doc: with_key(doc, publicKeyPem="junk"), "not a public key"),
+        (AS2, lambda doc: with_key(doc, owner="https://x.example/u"), "not owned"),
+        (AS2, lambda doc: {**doc, "preferredUsername": 5}, "no preferredUsername"),
+        (AS2, lambda doc: {**doc, "inbox": ["a"]}, "the actor has no inbox"),
+        (AS2, lambda doc: {**doc, "id": "https://elsewhere.example/u"}, "not on"),
+    ],
+    ids=[
+        "not-json",
+        "not-utf8",
+        "empty",
+        "html",
+        "list",
+        "number",
+        "not-an-actor",
+        "no-context",
+        "no-key",
+        "key-is-text",
+        "key-is-a-list",
+        "pem-null",
+        "pem-number",
+        "pem-junk",
+        "key-of-another",
+        "username-number",
+        "inbox-list",
+        "id-elsewhere",
+    ],
+)
+def test_an_unusable_actor_document_is_a_clear_401_and_nothing_is_stored(
+    client, httpserver, content_type, body, reason
+):
+    """The key fetch got an answer, but not an actor with a key: the sender
+    is told why (401, not retried as a 503), and nothing is kept."""
+    private_pem, public_pem = signatures.generate_key_pair()
+    base = httpserver.url_for("").rstrip("/")
+    document = body(dave_document(base, public_pem))
+    payload = document if isinstance(document, bytes) else json.dumps(document)
+    httpserver.expect_request("/users/dave").respond_with_data(
+        payload, content_type=content_type
+    )
+
+    server = type("Peer", (), {"url": lambda self, path="/": base + path})()
+    response = post_inbox(client, *signed_like(server, private_pem))
+
+    assert response.status_code == 401, response.content
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error.startswith("the signer's key is not usable: ")
+    assert reason in error
+    assert not InboundActivity.objects.exists()
+    assert not RemoteActor.objects.exists()
