@@ -369,3 +369,69 @@ class AgencyDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id} week of {self.week_start}"
+
+
+class Campaign(models.Model):
+    """Posts a creator (or an agency for them) groups to report on together:
+    a sponsored series, a launch. Its report reads the posts' interactions
+    over the campaign's days (analytics.campaigns)."""
+
+    name = models.CharField(max_length=200)
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="campaigns"
+    )
+    # The agency that runs it for the creator; its members (and the creator)
+    # see it, other agencies of the creator do not. Null: the creator's own.
+    agency = models.ForeignKey(
+        "accounts.Agency",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField()  # included
+    posts = models.ManyToManyField(Post, related_name="campaigns", blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="campaign_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SponsorLink(models.Model):
+    """A read-only link to a campaign's report for someone without an
+    account. The address carries a signed id (django.core.signing); the
+    row decides whether it still opens: expiry and revocation live here."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="sponsor_links"
+    )
+    label = models.CharField(max_length=200, blank=True)  # who it was for
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"sponsor link {self.pk} to {self.campaign_id}"
+
+    def is_open(self, *, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now
