@@ -85,6 +85,9 @@ def admin(alice):
     RemoteInstance.objects.create(
         domain="down.example", unavailable_since=timezone.now() - timedelta(days=2)
     )
+    RemoteInstance.objects.create(
+        domain="flood.example", inbox_limited_at=timezone.now(), inbox_limited_times=3
+    )
     InboundActivity.objects.create(
         ap_id="https://social.example/activities/1",
         activity_type="Like",
@@ -106,6 +109,9 @@ def test_an_admins_home_shows_moderation_and_the_queues(new_page, admin, width):
     expect(home.locator("#admin-unavailable")).to_have_text("1")
     expect(home).to_contain_text("down.example")
     expect(home.locator("#admin-failing")).to_contain_text("b.example")
+    limited = home.locator("#admin-limited")
+    expect(limited).to_contain_text("flood.example")
+    expect(limited).to_contain_text("over its rate in 3 minutes today")
     expect(page.get_by_text("You are not part of an agency yet")).to_have_count(0)
     no_sideways_scroll(page)
     screenshot(page, f"home-admin-{width}")
