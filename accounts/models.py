@@ -20,6 +20,23 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError("Unknown time zone.", code="invalid")
 
 
+class QuotePolicy(models.TextChoices):
+    """Who may quote a post (FEP-044f `canQuote`, as Mastodon 4.5 reads it)."""
+
+    ANYONE = "anyone", "Anyone"
+    APPROVAL = "approval", "Anyone, once I approve"
+    FOLLOWERS = "followers", "My followers"
+    NOBODY = "nobody", "Nobody but me"
+
+
+class ReplyPolicy(models.TextChoices):
+    """Whose replies a post takes (`canReply`); the others wait for review."""
+
+    ANYONE = "anyone", "Anyone"
+    FOLLOWERS = "followers", "My followers"
+    MENTIONED = "mentioned", "Only people I mention"
+
+
 class User(AbstractUser):
     """A person who logs in: a creator, an agency member, an admin, or several.
 
@@ -75,6 +92,19 @@ class CreatorProfile(models.Model):
         default=True,
         help_text="Let anyone see who follows you. The number of followers "
         "is always public.",
+    )
+    default_quote_policy = models.CharField(
+        max_length=16,
+        choices=QuotePolicy.choices,
+        default=QuotePolicy.ANYONE,
+        help_text="Who may quote your new posts. You can change it on each post.",
+    )
+    default_reply_policy = models.CharField(
+        max_length=16,
+        choices=ReplyPolicy.choices,
+        default=ReplyPolicy.ANYONE,
+        help_text="Whose replies show on your new posts; the others wait for "
+        "you to review them. You can change it on each post.",
     )
     # When the creator last opened their notifications: newer ones are unread.
     last_seen_notifications_at = models.DateTimeField(

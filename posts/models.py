@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import CreatorProfile
+from accounts.models import CreatorProfile, QuotePolicy, ReplyPolicy
 
 
 class Post(models.Model):
@@ -48,6 +48,14 @@ class Post(models.Model):
     # An answer to a remote reply: the ActivityPub id it answers. A plain URI,
     # because posts does not know about remote objects.
     in_reply_to_uri = models.URLField(max_length=500, blank=True)
+    # Who may quote it and whose replies show (interactionPolicy on the
+    # Note); a new post takes the creator's defaults.
+    quote_policy = models.CharField(
+        max_length=16, choices=QuotePolicy.choices, default=QuotePolicy.ANYONE
+    )
+    reply_policy = models.CharField(
+        max_length=16, choices=ReplyPolicy.choices, default=ReplyPolicy.ANYONE
+    )
     hashtags = models.ManyToManyField("Hashtag", blank=True, related_name="posts")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,6 +87,14 @@ class Post(models.Model):
     @property
     def is_public(self) -> bool:
         return self.visibility == self.Visibility.PUBLIC
+
+    @property
+    def effective_quote_policy(self) -> str:
+        """The policy in force: a followers-only post is never quoted by
+        others, whatever was chosen (Mastodon downgrades it so too)."""
+        if self.visibility == self.Visibility.FOLLOWERS:
+            return QuotePolicy.NOBODY
+        return self.quote_policy
 
 
 class PostMedia(models.Model):
@@ -138,3 +154,48 @@ class Hashtag(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.name}"
+
+
+class QuoteRequest(models.Model):
+    """Someone on another server asked to quote a creator's post (FEP-044f).
+
+    Answered by the post's quote policy, or held for the creator. An
+    accepted request is the creator's consent: federation serves it as a
+    `QuoteAuthorization` stamp until the creator revokes it. The quoter is
+    named by URI, not by a reference to federation's remote actors.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for you"
+        ACCEPTED = "accepted", "Allowed"
+        REFUSED = "refused", "Refused"
+        REVOKED = "revoked", "Permission withdrawn"
+
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="quote_requests"
+    )
+    # The QuoteRequest activity's id (Mastodon's: a fragment, never fetched).
+    request_id = models.URLField(max_length=500, unique=True)
+    actor_uri = models.URLField(max_length=500)
+    actor_handle = models.CharField(max_length=320, blank=True)
+    # The quoter's post (the request's `instrument`).
+    quote_uri = models.URLField(max_length=500)
+    quote_url = models.URLField(max_length=500, blank=True)
+    quote_excerpt = models.TextField(blank=True)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING
+    )
+    # Why it was answered so, in the creator's words.
+    reason = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["post", "state"], name="quote_request_post_idx"),
+            models.Index(fields=["quote_uri"], name="quote_request_quote_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"quote of post {self.post_id} by {self.actor_uri} ({self.state})"
