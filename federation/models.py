@@ -54,6 +54,11 @@ class RemoteInstance(models.Model):
     # software beside each interaction, and sits below federation.
     Software = Software
 
+    class SignatureStandard(models.TextChoices):
+        UNKNOWN = "unknown", "not known yet (draft-cavage)"
+        RFC9421 = "rfc9421", "RFC 9421"
+        CAVAGE = "cavage", "draft-cavage only"
+
     domain = models.CharField(max_length=255, unique=True)
     software = models.CharField(
         max_length=20, choices=Software.choices, default=Software.OTHER
@@ -73,6 +78,16 @@ class RemoteInstance(models.Model):
     # (federation.inbound.rate_limit).
     inbox_limited_at = models.DateTimeField(null=True, blank=True)
     inbox_limited_times = models.PositiveIntegerField(default=0)
+    # Which HTTP signatures its inboxes take, as far as we learned: RFC 9421
+    # once it signed to us so (federation.inbound.verification), draft-cavage
+    # once it refused an RFC 9421 delivery and took the same one signed the
+    # old way (federation.outbound.delivery). Unknown servers get draft-cavage.
+    signature_standard = models.CharField(
+        max_length=8,
+        choices=SignatureStandard.choices,
+        default=SignatureStandard.UNKNOWN,
+    )
+    signature_standard_learned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["domain"]
