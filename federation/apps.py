@@ -6,7 +6,8 @@ class FederationConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import events
-        from federation import handlers
+        from analytics import insights
+        from federation import handlers, selectors
         from followers import events as follower_events
         from moderation import events as moderation_events
         from posts import events as post_events
@@ -32,3 +33,5 @@ class FederationConfig(AppConfig):
             (moderation_events.report_forwarded, handlers.on_report_forwarded),
         ):
             signal.connect(handler, dispatch_uid=f"federation-{handler.__name__}")
+        # The reach estimates on analytics pages count deliveries.
+        insights.reach_source_set(selectors.posts_reach)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts import permissions
-from analytics import report_charts, reports
+from analytics import insights, report_charts, reports
 from analytics.forms import PeriodForm
 from posts.models import Post
 
@@ -190,6 +190,11 @@ def _creator_context(creator, form, period) -> dict:
             ),
             "heatmap": report_charts.when_engagement_arrives(dashboard.heatmap),
         },
+        "earned": insights.posts_that_earned_followers(
+            creator=creator, period=period
+        ),
+        "attribution_days": insights.attribution_days(),
+        "best_times": insights.best_times_to_post(creator=creator),
         "generated_at": timezone.now(),
     }
 
@@ -242,6 +247,7 @@ def post_analytics(request, handle: str, pk: int):
         "creator": creator,
         "post": post,
         "drilldown": drilldown,
+        "reach": insights.post_reach(post=post),
         "time_zone": str(tz),
         "charts": {
             "by_kind": report_charts.interactions_by_kind(
