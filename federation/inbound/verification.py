@@ -1,6 +1,9 @@
 """Who sent this request? Checking an incoming HTTP signature end to end.
 
-The pure check lives in signatures.py; this adds the key lookup, in three
+Two standards are read: draft-cavage (`Signature` alone, signatures.py) and
+RFC 9421 (`Signature-Input` beside `Signature`, message_signatures.py). The
+pure checks live in those modules; this adds the key lookup, the same for
+both (a keyId and an RFC 9421 keyid name the same key), in three
 steps from cheap to dear: keys this process verified lately, then the
 signer's actor in the database, then one fetch of that actor when the key
 is unknown or, once, when the known key fails (it may have been rotated).
@@ -25,13 +28,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.encoding import escape_uri_path
 
 from federation.models import RemoteActor, RemoteInstance
-from federation.protocol import client, remote, signatures
+from federation.protocol import client, message_signatures, remote, signatures
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +47,12 @@ REFETCH_AFTER = timedelta(minutes=1)
 KEY_CACHE_SECONDS = 300
 KEY_CACHE_SIZE = 20_000
 HEARD_FROM_EVERY = 60
+# A server that signed to us with RFC 9421 is noted as sending (and so
+# verifying) it at most this often per process (federation.outbound.delivery
+# then signs to it so). A server we learned answers draft-cavage only is
+# tried again on RFC 9421 once it signs so and this long has passed.
+SIGNATURE_STANDARD_EVERY = 3600
+RELEARN_AFTER = timedelta(days=30)
 MAX_KEY_ID_LENGTH = 500
 # What a 503 asks the sender to wait before trying again.
 RETRY_AFTER_SECONDS = 10
@@ -65,13 +76,16 @@ class RequestNotVerified(Exception):
 class _Key:
     actor: str
     instance_id: int
-    public_key: object
+    public_key: object  # RSA (either standard) or Ed25519 (RFC 9421 only)
     expires: float
 
 
 _keys: dict[str, _Key] = {}
 _known_actors: set[str] = set()
 _heard_from: dict[int, float] = {}
+_standard_noted: dict[int, float] = {}
+
+Parsed = signatures.ParsedSignature | message_signatures.ParsedMessageSignature
 
 
 def forget_cached_keys() -> None:
@@ -79,15 +93,24 @@ def forget_cached_keys() -> None:
     _keys.clear()
     _known_actors.clear()
     _heard_from.clear()
+    _standard_noted.clear()
 
 
-def parse_signature(request) -> signatures.ParsedSignature:
-    """The request's Signature header, parsed; RequestNotVerified if unusable."""
+def parse_signature(request) -> Parsed:
+    """The request's signature, parsed; RequestNotVerified if unusable.
+
+    With a `Signature-Input` header it is RFC 9421's (as Mastodon decides),
+    else draft-cavage's `Signature`. Either has a `key_id`.
+    """
     header = request.headers.get("Signature")
     if not header:
         raise RequestNotVerified("the request is not signed")
+    signature_input = request.headers.get("Signature-Input")
     try:
-        parsed = signatures.parse_signature_header(header)
+        if signature_input:
+            parsed = message_signatures.parse_headers(signature_input, header)
+        else:
+            parsed = signatures.parse_signature_header(header)
     except signatures.SignatureError as exc:
         raise RequestNotVerified(str(exc)) from None
     key_id = parsed.key_id
@@ -117,6 +140,7 @@ def signer_of(request, *, body: bytes | None, parsed=None) -> str:
             raise RequestNotVerified(str(exc)) from None
         else:
             _mark_heard_from(cached.instance_id, now=now)
+            _note_standard(cached.instance_id, parsed, now=now)
             return cached.actor
     return verify_signed_request(request, body=body, parsed=parsed).ap_id
 
@@ -140,6 +164,7 @@ def verify_signed_request(request, *, body: bytes | None, parsed=None) -> Remote
     now = time.monotonic()
     _remember(parsed.key_id, actor.ap_id, actor.instance_id, public_key, now)
     _mark_heard_from(actor.instance_id, now=now)
+    _note_standard(actor.instance_id, parsed, now=now)
     return actor
 
 
@@ -218,12 +243,24 @@ def _give_back_fetch_slot(slot: tuple[str, str]) -> None:
 
 def _check(request, body, actor: RemoteActor, parsed):
     """Verify with the actor's key, and return that key."""
-    public_key = signatures.load_public_key(actor.public_key_pem)
+    public_key = message_signatures.load_public_key(actor.public_key_pem)
     _verify(request, body, public_key, parsed)
     return public_key
 
 
 def _verify(request, body, public_key, parsed) -> None:
+    if isinstance(parsed, message_signatures.ParsedMessageSignature):
+        message_signatures.verify_request(
+            method=request.method,
+            target_uris=_target_uris(request),
+            headers=request.headers,
+            body=body,
+            public_key=public_key,
+            parsed=parsed,
+        )
+        return
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise signatures.SignatureError("the signer's key is not an RSA key")
     signatures.verify_request(
         method=request.method,
         path=request.path,
@@ -244,10 +281,44 @@ def _key_from_database(key_id: str, now: float) -> _Key | None:
     if row is None:
         return None
     try:
-        public_key = signatures.load_public_key(row[2])
+        public_key = message_signatures.load_public_key(row[2])
     except signatures.SignatureError:
         return None
     return _remember(key_id, row[0], row[1], public_key, now)
+
+
+def _target_uris(request) -> tuple[str, ...]:
+    """The URLs an RFC 9421 signer may have named in `@target-uri`: ours as
+    the public knows it (CREATORHUB_SCHEME, which a proxy terminating TLS
+    hides from us), then the scheme the request arrived with."""
+    host = request.headers.get("Host") or request.META.get("SERVER_NAME", "")
+    path = escape_uri_path(request.path)
+    query = request.META.get("QUERY_STRING", "")
+    if query:
+        path = f"{path}?{query}"
+    schemes = dict.fromkeys((settings.CREATORHUB_SCHEME, request.scheme))
+    return tuple(f"{scheme}://{host}{path}" for scheme in schemes)
+
+
+def _note_standard(instance_id: int, parsed, *, now: float) -> None:
+    """A server that signed with RFC 9421 verifies it too: deliveries there
+    are signed so from now on (unless it refused one lately)."""
+    if not isinstance(parsed, message_signatures.ParsedMessageSignature):
+        return
+    if now - _standard_noted.get(instance_id, float("-inf")) < SIGNATURE_STANDARD_EVERY:
+        return
+    _standard_noted[instance_id] = now
+    moment = timezone.now()
+    RemoteInstance.objects.filter(pk=instance_id).filter(
+        Q(signature_standard=RemoteInstance.SignatureStandard.UNKNOWN)
+        | Q(
+            signature_standard=RemoteInstance.SignatureStandard.CAVAGE,
+            signature_standard_learned_at__lt=moment - RELEARN_AFTER,
+        )
+    ).update(
+        signature_standard=RemoteInstance.SignatureStandard.RFC9421,
+        signature_standard_learned_at=moment,
+    )
 
 
 def _remember(key_id: str, actor: str, instance_id: int, public_key, now) -> _Key:
