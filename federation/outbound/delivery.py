@@ -19,7 +19,12 @@ number of machines share the work. So:
   after the lease. It carries the same activity id, and servers drop an id
   they have seen (docs/federation.md, "Delivery").
 - Each request is signed when it is sent (a fresh Date), with the creator's
-  key, or the instance actor's for activities no creator sent.
+  key, or the instance actor's for activities no creator sent: with RFC 9421
+  where the server is known to take it (RemoteInstance.signature_standard),
+  else draft-cavage. An RFC 9421 POST answered 400, 401 or 403 is sent
+  again at once with draft-cavage, within the same deadline and as the same
+  attempt; if that one is taken, the server is remembered as draft-cavage
+  only and its next rows go straight to draft-cavage.
 - Answers are classed as Mastodon does (docs/federation.md, "Delivery"): 2xx
   delivered; 410 drops that follower (or, from a shared inbox, gives up:
   the server is gone); 429 waits for Retry-After; 401, 408, 5xx and network
@@ -50,7 +55,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from federation.models import Delivery, OutboundActivity, RemoteActor
+from federation.models import Delivery, OutboundActivity, RemoteActor, RemoteInstance
 from federation.outbound import breaker, host_slots
 from federation.outbound.delivery_answers import (
     SLOWED_DOWN,
@@ -77,6 +82,9 @@ WARM_FOR = 600
 ANSWER_MAX_BYTES = 64 * 1024
 # Rows of busy servers left out of a claim, at most (keeps the query small).
 EXCLUDE_AT_MOST = 200
+# An RFC 9421 POST answered so is sent again with draft-cavage (Fedify's
+# "double-knock"; Mastodon before 4.5 answers 401).
+FALLBACK_STATUSES = frozenset({400, 401, 403})
 
 
 # Settings ---------------------------------------------------------------------
@@ -209,6 +217,8 @@ class _Row:
     activity_id: int
     attempts: int
     slot: str = ""  # its server's slot while it is sent (host_slots)
+    standard: str = client.CAVAGE  # the HTTP signature it is sent with
+    learned: str = ""  # set by the sending thread: the server takes only this
 
 
 @dataclass(frozen=True)
@@ -239,6 +249,7 @@ class _Pending:
     other: list[tuple[_Row, Answer]] = field(default_factory=list)
     deferred: dict[str, tuple[datetime, str, list[_Row]]] = field(default_factory=dict)
     reachable: set[str] = field(default_factory=set)
+    learned: dict[str, str] = field(default_factory=dict)  # server: standard
 
     def __len__(self) -> int:
         return (
@@ -277,6 +288,9 @@ class _Run:
         self.in_flight = 0
         self.paused: dict[str, breaker.Pause] = {}
         self.checked_hosts: set[str] = set()
+        # The HTTP signature standard each server is sent (client.CAVAGE or
+        # client.RFC9421), read with the breaker's state.
+        self.standards: dict[str, str] = {}
         self.pending = _Pending()
         self.result = RunResult()
 
@@ -315,6 +329,7 @@ class _Run:
         new_hosts = {row.host for row in rows} - self.checked_hosts
         if new_hosts:
             self.paused.update(breaker.paused_until(new_hosts))
+            self.standards.update(_signature_standards(new_hosts))
             self.checked_hosts |= new_hosts
         for row in rows:
             if row.activity_id not in self.outgoing:  # deleted meanwhile
@@ -391,6 +406,7 @@ class _Run:
         self.in_flight += 1
         self.result.sent += 1
         row.slot = slot
+        row.standard = self.standards.get(row.host, client.CAVAGE)
         outgoing = self.outgoing[row.activity_id]
         self.process.pool.submit(
             _post, row, outgoing, self.process.poster, self.results
@@ -436,6 +452,9 @@ class _Run:
         host = row.host
         self.in_flight -= 1
         self.host_in_flight[host] -= 1
+        if row.learned:
+            self.standards[host] = row.learned
+            self.pending.learned[host] = row.learned
         if answer.unreachable:
             self.process.forget(host)
             until = breaker.note_unreachable(host)
@@ -486,6 +505,10 @@ class _Run:
             self.result.delivered += len(rows)
         breaker.clear_failures(delivered_hosts)
         breaker.note_reachable(pending.reachable)
+        for host, standard in pending.learned.items():
+            RemoteInstance.objects.filter(domain=host).update(
+                signature_standard=standard, signature_standard_learned_at=now
+            )
         failed_hosts = set()
         for row, answer in pending.other:
             self.record_failure(row, answer, now=now)
@@ -605,14 +628,31 @@ class _Run:
 
 
 def _post(row: _Row, outgoing: _Outgoing, poster: client.InboxPoster, results) -> None:
-    """Sign and POST one row (in a pool thread); put the answer in `results`."""
+    """Sign and POST one row (in a pool thread); put the answer in `results`.
+
+    An RFC 9421 POST refused with 400, 401 or 403 is sent once more with
+    draft-cavage, both within one request's deadline: one attempt, whose
+    answer is the second's. If the second is taken, `row.learned` says so.
+    """
     try:
-        response = poster.post(
-            row.inbox_url,
-            body=outgoing.body,
-            signer=outgoing.signer,
-            max_bytes=ANSWER_MAX_BYTES,
-        )
+        with client.deadline(client.REQUEST_DEADLINE):
+            response = poster.post(
+                row.inbox_url,
+                body=outgoing.body,
+                signer=outgoing.signer,
+                max_bytes=ANSWER_MAX_BYTES,
+                standard=row.standard,
+            )
+            if row.standard == client.RFC9421 and response.status in FALLBACK_STATUSES:
+                response = poster.post(
+                    row.inbox_url,
+                    body=outgoing.body,
+                    signer=outgoing.signer,
+                    max_bytes=ANSWER_MAX_BYTES,
+                    standard=client.CAVAGE,
+                )
+                if response.ok:
+                    row.learned = client.CAVAGE
     except client.OutboundError as exc:
         answer = judge_failure(host=row.host, exc=exc)
     except Exception as exc:  # never lose a row to a surprise
@@ -625,6 +665,15 @@ def _post(row: _Row, outgoing: _Outgoing, poster: client.InboxPoster, results) -
             host=row.host, status=response.status, headers=response.headers
         )
     results.put((row, answer))
+
+
+def _signature_standards(hosts: set[str]) -> dict[str, str]:
+    """The signature standard to send each server: RFC 9421 where it is
+    known to take it, draft-cavage everywhere else (every server takes it)."""
+    known = RemoteInstance.objects.filter(
+        domain__in=hosts, signature_standard=RemoteInstance.SignatureStandard.RFC9421
+    ).values_list("domain", flat=True)
+    return dict.fromkeys(known, client.RFC9421)
 
 
 def _drop_gone_recipient(row: _Row, answer: Answer) -> str:

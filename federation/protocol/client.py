@@ -16,7 +16,8 @@ hand us. This module enforces, for every request:
 - a response body cap (1 MB by default);
 - at most 3 redirects for GET, each re-checked; none for POST;
 - a User-Agent naming the software, version and domain;
-- an HTTP signature on every request when a signer is given.
+- an HTTP signature on every request when a signer is given: draft-cavage,
+  or RFC 9421 where the caller knows the server takes it (deliveries).
 """
 
 import contextlib
@@ -27,6 +28,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -44,7 +46,7 @@ from urllib3.exceptions import (
     NewConnectionError,
 )
 
-from federation.protocol import signatures
+from federation.protocol import message_signatures, signatures
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,9 @@ READ_TIMEOUT = 10
 REQUEST_DEADLINE = 30
 MAX_REDIRECTS = 3
 ACTIVITY_JSON = "application/activity+json"
+# The HTTP signature standards a request can be signed with.
+CAVAGE = "cavage"
+RFC9421 = "rfc9421"
 AS2_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
 
@@ -431,8 +436,10 @@ class InboxPoster:
         signer: Signer | None,
         content_type: str = ACTIVITY_JSON,
         max_bytes: int = 64 * 1024,
+        standard: str = CAVAGE,
     ) -> Response:
-        """POST `body` to `url`, signed; redirects are not followed.
+        """POST `body` to `url`, signed (draft-cavage, or RFC 9421 with
+        `standard=RFC9421`); redirects are not followed.
 
         An answer longer than `max_bytes` is cut there (and its connection
         dropped): only the status of a delivery counts, and a server that
@@ -441,14 +448,8 @@ class InboxPoster:
         check_url(url)
         headers = {"User-Agent": user_agent(), "Content-Type": content_type}
         if signer is not None:
-            headers = signatures.sign_request(
-                method="POST",
-                url=url,
-                key_id=signer.key_id,
-                private_key=signer.private_key,
-                body=body,
-                headers=headers,
-            )
+            headers = sign("POST", url, signer, body=body, headers=headers,
+                           standard=standard)  # fmt: skip
         watch = _start_watch(url)
         raw, complete = None, False
         try:
@@ -480,6 +481,41 @@ class InboxPoster:
 
     def close(self) -> None:
         self._pools.clear()
+
+
+def sign(
+    method: str,
+    url: str,
+    signer: Signer,
+    *,
+    body: bytes | None,
+    headers: dict[str, str],
+    standard: str = CAVAGE,
+) -> dict[str, str]:
+    """`headers` and the signature headers of `standard`.
+
+    RFC 9421 requests carry a Date as well: nothing covers it, but servers
+    log it and some still want one.
+    """
+    if standard == RFC9421:
+        signed = message_signatures.sign_request(
+            method=method,
+            url=url,
+            key_id=signer.key_id,
+            private_key=signer.private_key,
+            body=body,
+            headers=headers,
+        )
+        signed.setdefault("Date", signatures.http_date(datetime.now(UTC)))
+        return signed
+    return signatures.sign_request(
+        method=method,
+        url=url,
+        key_id=signer.key_id,
+        private_key=signer.private_key,
+        body=body,
+        headers=headers,
+    )
 
 
 def _read_answer(raw, max_bytes: int) -> tuple[bytes, bool]:

@@ -3,8 +3,12 @@
 A remote server as deliveries meet it, with none of our code: requests are
 checked with the independent `httpsig` library against the sender's public
 key (as a server that has the key cached would), the Digest against the
-body, the Date against the clock. Each inbox path answers from a script, so
-a test can make it fail, refuse, time out or drop the connection:
+body, the Date against the clock; RFC 9421 requests (`Signature-Input`) with
+the independent `http-message-signatures` library, `Content-Digest` included,
+unless the sink plays a server that knows only draft-cavage
+(`rfc9421=False`: such a request is answered 401, as Mastodon before 4.4
+does). Each inbox path answers from a script, so a test can make it fail,
+refuse, time out or drop the connection:
 
     with DeliverySink(keys={key_id: public_pem}) as sink:
         sink.script("/users/bob/inbox", Reply(500), Reply(202))
@@ -28,7 +32,13 @@ from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpsig
+import requests
 from django.utils import timezone
+from http_message_signatures import (
+    HTTPMessageVerifier,
+    HTTPSignatureKeyResolver,
+    algorithms,
+)
 from httpsig.utils import parse_signature_header
 
 from federation.models import RemoteActor, RemoteInstance
@@ -69,14 +79,16 @@ class Arrival:
     key_id: str | None = None
     verified: bool = False
     error: str | None = None
+    standard: str = "cavage"  # or "rfc9421": which signature it carried
 
     def json(self) -> dict:
         return json.loads(self.body)
 
 
 class DeliverySink:
-    def __init__(self, *, keys: dict[str, str]):
+    def __init__(self, *, keys: dict[str, str], rfc9421: bool = True):
         self.keys = dict(keys)
+        self.rfc9421 = rfc9421
         self.arrivals: list[Arrival] = []
         self._scripts: dict[str, deque] = defaultdict(deque)
         self._lock = threading.Lock()
@@ -133,6 +145,10 @@ class DeliverySink:
         lower = {name.lower(): value for name, value in headers.items()}
         if "signature" not in lower:
             raise ValueError("not signed")
+        if "signature-input" in lower:
+            if not self.rfc9421:
+                raise ValueError("RFC 9421 signatures are not understood here")
+            return self._verify_rfc9421(method, path, headers, body)
         params = parse_signature_header(lower["signature"])
         key_id = params.get("keyid")
         if key_id not in self.keys:
@@ -160,6 +176,34 @@ class DeliverySink:
             raise ValueError("signature does not verify")
         return key_id
 
+    def _verify_rfc9421(self, method: str, path: str, headers: dict, body: bytes):
+        """RFC 9421 as Mastodon 4.5 requires it, checked by
+        http-message-signatures: @method, @target-uri and content-digest
+        covered, created within the hour, Content-Digest matching."""
+        message = requests.Request(
+            method, f"http://{headers['Host']}{path}", headers=headers, data=body
+        ).prepare()
+        results = HTTPMessageVerifier(
+            signature_algorithm=algorithms.RSA_V1_5_SHA256,
+            key_resolver=_PemKeys(self.keys),
+        ).verify(
+            message,
+            max_age=CLOCK_SKEW,
+            require_components=("@method", "@target-uri", "content-digest"),
+            body=body,
+        )
+        return results[0].parameters["keyid"]
+
+
+class _PemKeys(HTTPSignatureKeyResolver):
+    def __init__(self, keys: dict[str, str]):
+        self.keys = keys
+
+    def resolve_public_key(self, key_id: str):
+        if key_id not in self.keys:
+            raise ValueError(f"unknown key {key_id}")
+        return self.keys[key_id].encode()
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
@@ -171,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
         sink: DeliverySink = self.server.sink
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         arrival = Arrival(self.path, dict(self.headers.items()), body, time.time())
+        if "Signature-Input" in self.headers:
+            arrival.standard = "rfc9421"
         try:
             arrival.key_id = sink.verify("POST", self.path, arrival.headers, body)
             arrival.verified = True
