@@ -29,6 +29,13 @@ ACTOR_CONTEXT = [
         "schema": "http://schema.org#",
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
+        # FEP-2c59, as https://purl.archive.org/socialweb/webfinger defines
+        # it, written out so that no peer has to fetch that context.
+        "wf": "https://purl.archive.org/socialweb/webfinger#",
+        "webfinger": {
+            "@id": "wf:webfinger",
+            "@type": "http://www.w3.org/2001/XMLSchema#string",
+        },
     },
 ]
 
@@ -73,6 +80,11 @@ def profile_link_value(url: str) -> str:
     )
 
 
+def webfinger_address(creator: CreatorProfile) -> str:
+    """`acct:<handle>@<domain>`, the subject WebFinger answers with."""
+    return f"acct:{creator.handle}@{settings.CREATORHUB_DOMAIN}"
+
+
 def profile_url(creator: CreatorProfile) -> str:
     return ids.absolute(f"/@{creator.handle}")
 
@@ -88,6 +100,9 @@ def actor_document(
         "id": actor,
         "type": "Person",
         "preferredUsername": creator.handle,
+        # FEP-2c59: the address WebFinger answers for (its `self` link is
+        # this actor's id); Mastodon 4.6 takes it over preferredUsername@host.
+        "webfinger": webfinger_address(creator),
         "name": creator.display_name or creator.handle,
         "summary": bio_html(creator),
         "url": profile_url(creator),
