@@ -526,3 +526,70 @@ def test_the_actor_names_its_webfinger_address(alice):
     terms = document["@context"][-1]
     assert terms["webfinger"]["@id"] == "wf:webfinger"
     assert terms["wf"] == "https://purl.archive.org/socialweb/webfinger#"
+
+
+# A first knock over real HTTP, the key fetched -------------------------------------
+
+
+def test_an_unknown_peers_first_rfc9421_knock_fetches_its_key_and_gets_202(
+    live_inbox, mastodon_peer
+):
+    """Through the live server: the keyid is fetched from the peer as a
+    draft-cavage keyId would be, and @target-uri is the URL the peer used."""
+    like = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{mastodon_peer.actor_id}#likes/1",
+        "type": "Like",
+        "actor": mastodon_peer.actor_id,
+        "object": f"{live_inbox.url}/users/alice/statuses/1",
+    }
+    body = json.dumps(like).encode()
+    url = f"{live_inbox.url}/inbox"
+    message = requests.Request(
+        "POST", url, data=body, headers={"Content-Type": AS2}
+    ).prepare()
+    HTTPMessageSigner(
+        signature_algorithm=algorithms.RSA_V1_5_SHA256,
+        key_resolver=_Keys(private=mastodon_peer.private_pem.encode()),
+    ).sign(
+        message,
+        key_id=mastodon_peer.key_id,
+        covered_component_ids=("@method", "@target-uri"),
+        body=body,
+    )
+
+    response = requests.post(url, data=body, headers=message.headers, timeout=10)
+
+    assert response.status_code == 202, response.text
+    assert InboundActivity.objects.get().key_id == mastodon_peer.key_id
+    assert any(r.method == "GET" for r in mastodon_peer.received)
+    instance = RemoteActor.objects.get(ap_id=mastodon_peer.actor_id).instance
+    assert instance.signature_standard == RemoteInstance.SignatureStandard.RFC9421
+
+
+def test_a_keyid_whose_server_does_not_answer_gets_503(client, loopback):
+    """The same answer as draft-cavage: the sender retries later."""
+    from tests.federation.delivery_sink import closed_port
+
+    key_id = f"http://127.0.0.1:{closed_port()}/users/bob#main-key"
+    actor = key_id.split("#")[0]
+    body = json.dumps(
+        {"id": f"{actor}#likes/1", "type": "Like", "actor": actor, "object": "x"}
+    ).encode()
+    private = serialization.load_pem_private_key(
+        signatures.generate_key_pair()[0].encode(), password=None
+    )
+    headers = ms.sign_request(
+        method="POST",
+        url=INBOX_URL,
+        key_id=key_id,
+        private_key=private,
+        body=body,
+        headers={"Host": HUB_HOST, "Content-Type": AS2},
+    )
+
+    response = _post(client, body, headers)
+
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == "10"
+    assert not InboundActivity.objects.exists()
