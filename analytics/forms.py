@@ -131,3 +131,65 @@ class PeriodForm(forms.Form):
     @property
     def is_custom(self) -> bool:
         return self.is_valid() and bool(self.cleaned_data.get("start"))
+
+
+class CampaignForm(forms.Form):
+    """A campaign's name, days and posts; which agency runs it when the
+    user may run campaigns through one."""
+
+    name = forms.CharField(max_length=200)
+    starts_on = forms.DateField(
+        label="First day", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        label="Last day", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    posts = forms.ModelMultipleChoiceField(
+        queryset=Post.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The posts the campaign's report counts.",
+    )
+    agency = forms.ChoiceField(required=False, label="Run by")
+
+    def __init__(self, *args, creator, agencies=(), own=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The latest 200 posts are offered (a subquery: the field filters
+        # its queryset, which a slice would forbid).
+        latest = (
+            Post.objects.filter(creator=creator, in_reply_to_uri="")
+            .exclude(state__in=[Post.State.DRAFT, Post.State.DELETED])
+            .order_by("-published_at", "-pk")
+            .values("pk")[:200]
+        )
+        self.fields["posts"].queryset = Post.objects.filter(pk__in=latest).order_by(
+            "-published_at", "-pk"
+        )
+        self.fields["posts"].label_from_instance = _post_choice_label
+        choices = [("", "The creator")] if own else []
+        choices += [(agency.slug, agency.name) for agency in agencies]
+        self.fields["agency"].choices = choices
+        if len(choices) <= 1:
+            self.fields["agency"].widget = forms.HiddenInput()
+            if choices:
+                self.fields["agency"].initial = choices[0][0]
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("starts_on"), data.get("ends_on")
+        if first and last and last < first:
+            self.add_error("ends_on", "The last day is on or after the first.")
+        return data
+
+
+def _post_choice_label(post: Post) -> str:
+    when = post.published_at.strftime("%-d %b %Y") if post.published_at else ""
+    text = " ".join(post.body.split())
+    return f"{when} · {text[:80]}{'…' if len(text) > 80 else ''}"
+
+
+class SponsorLinkForm(forms.Form):
+    label = forms.CharField(
+        max_length=200, required=False, help_text="Who it is for (only you see this)."
+    )
+    days = forms.IntegerField(min_value=1, max_value=365, initial=30)

@@ -99,3 +99,39 @@ def creators_side_by_side(rows, *, field: str = "interactions"):
         items=[(f"@{row.creator.handle}", getattr(row.summary, field)) for row in rows],
         label_heading="Creator",
     )
+
+
+def campaign_platforms(report):
+    """A campaign's interactions by platform (software)."""
+    return charts.bar_chart(
+        title="Interactions by platform",
+        items=[(row.label, row.counts.interactions) for row in report.platforms],
+        label_heading="Platform",
+    )
+
+
+def campaign_posts(report):
+    """Each of the campaign's posts: its interactions."""
+    return charts.bar_chart(
+        title="Interactions per post",
+        items=[
+            (_post_label(row.post), row.counts.interactions) for row in report.posts
+        ],
+        label_heading="Post",
+    )
+
+
+def campaign_earned(report):
+    """Followers each post earned."""
+    return charts.bar_chart(
+        title="Followers earned per post",
+        items=[(_post_label(row.post), row.followers) for row in report.earned],
+        unit="followers",
+        label_heading="Post",
+    )
+
+
+def _post_label(post) -> str:
+    when = post.published_at.strftime("%-d %b") if post.published_at else "draft"
+    text = " ".join((post.body or "").split())
+    return f"{when}: {text[:28]}{'…' if len(text) > 28 else ''}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from analytics.views import reports
+from analytics.views import campaigns, reports
 
 app_name = "analytics"
 
@@ -27,6 +27,39 @@ urlpatterns = [
         "dashboard/@<str:handle>/analytics/posts/<int:pk>/",
         reports.post_analytics,
         name="post",
+    ),
+    path(
+        "dashboard/@<str:handle>/campaigns/",
+        campaigns.campaign_list,
+        name="campaigns",
+    ),
+    path("dashboard/campaigns/<int:pk>/", campaigns.campaign_report, name="campaign"),
+    path(
+        "dashboard/campaigns/<int:pk>/edit/",
+        campaigns.campaign_edit,
+        name="campaign-edit",
+    ),
+    path(
+        "dashboard/campaigns/<int:pk>/report.csv",
+        campaigns.campaign_csv,
+        name="campaign-csv",
+    ),
+    path(
+        "dashboard/campaigns/<int:pk>/sponsor-links/",
+        campaigns.sponsor_link_create,
+        name="sponsor-link-create",
+    ),
+    path(
+        "dashboard/campaigns/<int:pk>/sponsor-links/<int:link_pk>/revoke/",
+        campaigns.sponsor_link_revoke,
+        name="sponsor-link-revoke",
+    ),
+    # Read-only copies for sponsors, without an account (signed, expiring).
+    path("sponsor/<str:token>/", campaigns.sponsor_report, name="sponsor-report"),
+    path(
+        "sponsor/<str:token>/report.csv",
+        campaigns.sponsor_report_csv,
+        name="sponsor-report-csv",
     ),
     path("agencies/<slug:slug>/reports/", reports.agency_report, name="agency"),
     path(

@@ -19,6 +19,7 @@ checked separately: a signed-in non-staff user is sent to the admin login.
 import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -37,7 +38,7 @@ from accounts.models import (
     ProfileLink,
     User,
 )
-from analytics.models import Reply
+from analytics.models import Campaign, Reply, SponsorLink
 from federation.models import RemoteActor, RemoteInstance
 from followers.models import Follow
 from moderation.models import (
@@ -96,6 +97,10 @@ PUBLIC_URL_NAMES = {
     "status-likes",
     "status-shares",
     "tag",  # public posts with a hashtag
+    # A campaign's read-only report for a sponsor: the address carries a
+    # signed, expiring, revocable token; anything else is 404.
+    "sponsor-report",
+    "sponsor-report-csv",
 }
 
 # Namespaces the walker does not enter, and why.
@@ -151,6 +156,15 @@ ROUTE_KWARG_KINDS = {
     },
     # One post's analytics, under its creator's handle, and in the API.
     "analytics:post": {"pk": "post_pk"},
+    # Campaigns and their sponsor links.
+    **{
+        f"analytics:{name}": {"pk": "campaign_pk"}
+        for name in ("campaign", "campaign-edit", "campaign-csv", "sponsor-link-create")
+    },
+    "analytics:sponsor-link-revoke": {
+        "pk": "campaign_pk",
+        "link_pk": "sponsor_link_pk",
+    },
     "api-post-analytics": {"pk": "post_pk"},
     # The inbox pages: follows, posts' threads and replies by id.
     "inbox:follow-approve": {"pk": "follow_pk"},
@@ -370,6 +384,27 @@ def tenants(db):
     tenant_b.ids["domain_policy_pk"] = [
         DomainPolicy.objects.create(id=900_601, domain="b-spam.example").pk
     ]
+    # A campaign each (B's run by agency B) with a sponsor link.
+    for tenant, creator, agency, user, pk in (
+        (tenant_a, alice, None, alice.user, None),
+        (tenant_b, bob, agency_b, owner_b.user, 900_701),
+    ):
+        campaign = Campaign.objects.create(
+            id=pk,
+            name="Launch",
+            creator=creator,
+            agency=agency,
+            starts_on=timezone.now().date(),
+            ends_on=timezone.now().date(),
+            created_by=user,
+        )
+        link = SponsorLink.objects.create(
+            id=pk and pk + 1,
+            campaign=campaign,
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+        tenant.ids["campaign_pk"] = [campaign.pk]
+        tenant.ids["sponsor_link_pk"] = [link.pk]
     actors = {
         "creator A": alice.user,
         "analyst A": analyst_a.user,
@@ -456,6 +491,8 @@ def accounts_snapshot() -> dict:
         "domain_policies": list(DomainPolicy.objects.order_by("pk").values()),
         "screening_rules": list(ScreeningRules.objects.order_by("pk").values()),
         "audit": list(AuditEntry.objects.order_by("pk").values()),
+        "campaigns": list(Campaign.objects.order_by("pk").values()),
+        "sponsor_links": list(SponsorLink.objects.order_by("pk").values()),
     }
 
 
