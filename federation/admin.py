@@ -36,10 +36,17 @@ class RemoteInstanceAdmin(admin.ModelAdmin):
         "unavailable_since",
         "inbox_limited_at",
         "limited_today",
+        "signature_standard",
     )
-    list_filter = ("software",)
+    list_filter = ("software", "signature_standard")
     search_fields = ("domain", "software_name")
-    readonly_fields = ("inbox_limited_at", "inbox_limited_times")
+    # signature_standard stays editable: set back to "unknown", a server is
+    # sent draft-cavage until it signs to us with RFC 9421 again.
+    readonly_fields = (
+        "inbox_limited_at",
+        "inbox_limited_times",
+        "signature_standard_learned_at",
+    )
 
     @admin.display(description="inbox limited today (minutes)")
     def limited_today(self, instance: RemoteInstance) -> int:
