@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics.models import Interaction, Reply
+from analytics.models import Campaign, Interaction, Reply
 from federation.models import Delivery
 from followers.models import Follow
 from posts.models import Post
@@ -79,3 +79,19 @@ def test_it_refuses_to_run_in_production(demo, settings):
     with pytest.raises(CommandError):
         call_command("demo_fediverse")
     assert not demo.posts.exists()
+
+
+def test_a_new_user_sees_a_campaign_report_at_once(demo, client):
+    """The painting series is a campaign with a report; a second run brings
+    it back without a duplicate."""
+    call_command("demo_fediverse", verbosity=0)
+    call_command("demo_fediverse", verbosity=0)
+
+    campaign = Campaign.objects.get(creator=demo)
+    assert campaign.posts.count() == 2  # the two #painting posts
+    client.force_login(demo.user)
+    page = client.get(reverse("analytics:campaign", kwargs={"pk": campaign.pk}))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Ten paintings in ten days" in text
+    assert "followers of yours on the" in text

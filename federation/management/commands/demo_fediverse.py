@@ -8,7 +8,9 @@ followers' servers — so the dashboard, notifications and public pages have
 something to show on a laptop. The remote servers live under
 `.example` (RFC 2606): nothing is ever delivered to a real server, and
 nothing here is sent at all (rows are written directly, no events fire).
-Runs once per database; a second run leaves existing demo posts alone.
+Runs once per database; a second run leaves existing demo posts alone. The
+demo campaign (the painting series, run by Demo Agency when it exists) is
+brought back on every run, for databases seeded before campaigns existed.
 """
 
 import random
@@ -20,9 +22,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import CreatorProfile
+from accounts.models import Agency, CreatorProfile
+from analytics import reports
 from analytics import services as analytics
-from analytics.models import Interaction
+from analytics.models import Campaign, Interaction
 from federation.models import (
     Delivery,
     OutboundActivity,
@@ -77,8 +80,10 @@ class Command(BaseCommand):
             raise CommandError(f"No creator @{handle}: run `manage.py demo` first.")
         if creator.posts.exists():
             self.stdout.write(f"@{handle} already has posts: left as they are.")
+            _ensure_campaign(creator)
             return
         counts = self.seed(creator)
+        _ensure_campaign(creator)
         self.stdout.write(
             self.style.SUCCESS(
                 f"@{handle}: {counts['posts']} posts, {counts['followers']} "
@@ -215,6 +220,34 @@ class Command(BaseCommand):
             "followers": creator.follows.filter(state=Follow.State.ACCEPTED).count(),
             "interactions": Interaction.objects.filter(creator=creator).count(),
         }
+
+
+CAMPAIGN_NAME = "Ten paintings in ten days"
+
+
+def _ensure_campaign(creator: CreatorProfile) -> Campaign | None:
+    """The painting series as a campaign (its posts tagged #painting), so
+    the campaign report has something to show at once."""
+    series = list(
+        creator.posts.filter(
+            state=Post.State.PUBLISHED, hashtags__name="painting"
+        ).order_by("published_at")
+    )
+    if not series:
+        return None
+    tz = reports.creator_time_zone(creator)
+    campaign, _ = Campaign.objects.update_or_create(
+        creator=creator,
+        name=CAMPAIGN_NAME,
+        defaults={
+            "agency": Agency.objects.filter(slug="demo-agency").first(),
+            "starts_on": series[0].published_at.astimezone(tz).date(),
+            "ends_on": timezone.now().astimezone(tz).date(),
+            "created_by": creator.user,
+        },
+    )
+    campaign.posts.set(series)
+    return campaign
 
 
 def _remote_person(username: str, name: str, server: tuple) -> tuple:
