@@ -24,7 +24,8 @@ does and a little more:
   `content-digest` for a request with a body, whose SHA-256 or SHA-512
   value must match the body;
 - `created` required, in the draft-cavage window: up to an hour ahead, up
-  to an hour past `expires` (or past five minutes after `created`).
+  to an hour past `expires` (or past five minutes after `created`), and
+  `expires` counts at most twelve hours after `created`, as Mastodon has it.
 """
 
 import base64
@@ -59,6 +60,10 @@ GET_COMPONENTS = ("@method", "@target-uri", "@authority", "accept")
 
 _SKEW_SECONDS = CLOCK_SKEW.total_seconds()
 _LIFETIME_SECONDS = DEFAULT_LIFETIME.total_seconds()
+# However far away a signer sets `expires`, a signature lives no longer than
+# this after `created` (Mastodon's EXPIRATION_WINDOW_LIMIT): a captured
+# request cannot be replayed for days.
+_LONGEST_LIFE_SECONDS = 12 * 3600
 _DIGESTS = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
 _PKCS1V15 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
@@ -126,10 +131,10 @@ def parse_headers(signature_input: str, signature: str) -> ParsedMessageSignatur
     for label, member in inputs.items():
         if not isinstance(member, http_sfv.InnerList) or "keyid" not in member.params:
             continue
-        value = values.get(label)
-        if value is None or not isinstance(value.value, bytes):
+        value = getattr(values.get(label), "value", None)
+        if not isinstance(value, bytes):
             continue
-        return _parsed(label, member, value.value)
+        return _parsed(label, member, value)
     raise SignatureError("the Signature-Input names no signature with a keyid")
 
 
@@ -149,7 +154,8 @@ def _parsed(label: str, member, signature: bytes) -> ParsedMessageSignature:
         raise SignatureError(f"unsupported signature algorithm {alg!r}")
     components = tuple(member)
     for item in components:
-        if not isinstance(item.value, str) or item.value != item.value.lower():
+        # A string exactly: a token (date, unquoted) is not a component name.
+        if type(item.value) is not str or item.value != item.value.lower():
             raise SignatureError("a covered component is not a lower-case string")
     return ParsedMessageSignature(
         label, key_id, components, str(member), signature, created, expires, alg
@@ -299,9 +305,10 @@ def check_content_digest(header: str, body: bytes) -> None:
         digest = _DIGESTS.get(algorithm)
         if digest is None:
             continue
-        if not isinstance(member.value, bytes):
+        value = getattr(member, "value", None)
+        if not isinstance(value, bytes):
             raise SignatureError("the Content-Digest value is not a byte sequence")
-        if member.value != digest(body).digest():
+        if value != digest(body).digest():
             raise SignatureError("the Content-Digest does not match the body")
         checked = True
     if not checked:
@@ -419,7 +426,7 @@ def check_freshness(parsed: ParsedMessageSignature, *, now: float) -> None:
     if parsed.created > now + _SKEW_SECONDS:
         raise SignatureError("the signature was created in the future")
     if parsed.expires is not None:
-        expires_at = float(parsed.expires)
+        expires_at = min(parsed.expires, parsed.created + _LONGEST_LIFE_SECONDS)
     else:
         expires_at = parsed.created + _LIFETIME_SECONDS
     if now > expires_at + _SKEW_SECONDS:

@@ -593,3 +593,59 @@ def test_a_keyid_whose_server_does_not_answer_gets_503(client, loopback):
     assert response.status_code == 503, response.content
     assert response["Retry-After"] == "10"
     assert not InboundActivity.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("signature_input", "signature"),
+    [
+        ("sig1=", "sig1=:AAAA:"),  # not a dictionary
+        ('sig1=("@method");created=1', "sig1=:AAAA:"),  # no keyid
+        ('sig1=("@method");keyid="k"', 'sig1=("x")'),  # an inner list, no bytes
+        ('sig1=(@method);keyid="k"', "sig1=:AAAA:"),  # a token, not a string
+        ('sig1=("@METHOD");keyid="k"', "sig1=:AAAA:"),  # upper case
+        ('sig1=("@method");keyid=1', "sig1=:AAAA:"),  # keyid not a string
+        ('sig1=("@method");keyid="k";created="x"', "sig1=:AAAA:"),
+        ('sig1=("@method");keyid="k";alg="hmac-sha256"', "sig1=:AAAA:"),
+        ('sig2=("@method");keyid="k"', "sig1=:AAAA:"),  # labels differ
+    ],
+)
+def test_a_malformed_rfc9421_signature_gets_401(client, signature_input, signature):
+    bob = Remote("https://fedify.example/users/bob")
+    body = json.dumps(_like(bob)).encode()
+    headers = {
+        "Host": HUB_HOST,
+        "Content-Type": AS2,
+        "Signature-Input": signature_input,
+        "Signature": signature,
+    }
+
+    response = _post(client, body, headers)
+
+    assert response.status_code == 401, response.content
+    assert not InboundActivity.objects.exists()
+
+
+def test_a_far_expires_does_not_keep_a_signature_alive_past_twelve_hours(client):
+    bob = Remote("https://fedify.example/users/bob")
+    body = json.dumps(_like(bob)).encode()
+    now = datetime.now(UTC)
+    headers = _their_rfc9421(
+        bob, body, created=now - timedelta(hours=14), expires=now + timedelta(days=30)
+    )
+
+    _refused(_post(client, body, headers), f"{bob.actor_id}#likes/1", "expired")
+
+
+@pytest.mark.parametrize("component", ['"@status"', '"content-type";bs', '"x-nope"'])
+def test_a_component_we_cannot_build_gets_401(client, component):
+    bob = Remote("https://fedify.example/users/bob")
+    body = json.dumps(_like(bob)).encode()
+    headers = _their_rfc9421(bob, body)
+    headers["Signature-Input"] = headers["Signature-Input"].replace(
+        '"@method"', f'"@method" {component}'
+    )
+
+    response = _post(client, body, headers)
+
+    assert response.status_code == 401, response.content
+    assert not InboundActivity.objects.exists()
