@@ -8,16 +8,17 @@ anything the user may not see answers 404.
 
 import zoneinfo
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accounts import permissions
-from accounts.api import ApiView, error_responses
-from analytics import reports
+from accounts.api import ApiView, ListApiView, error_responses
+from analytics import campaigns, insights, reports
 from analytics.forms import PeriodForm
 from posts.models import Post
 
@@ -137,14 +138,89 @@ class CreatorReportSerializer(serializers.Serializer):
         return dashboard.heatmap.cells
 
 
+class ReachSerializer(serializers.Serializer):
+    known = serializers.BooleanField(
+        help_text="False when deliveries are not recorded (no estimate)"
+    )
+    servers = serializers.IntegerField(help_text="Servers the post was delivered to")
+    followers = serializers.IntegerField(
+        help_text="The creator's followers on those servers today: the estimate"
+    )
+    boosters = serializers.IntegerField(
+        help_text="People who boosted it; their own followers are not counted"
+    )
+    explanation = serializers.CharField(help_text="How the estimate is made, in words")
+
+    class Meta:
+        ref_name = "ReachEstimate"
+
+
 class PostReportSerializer(serializers.Serializer):
     post_id = serializers.IntegerField(source="post.pk")
     counts = CountsSerializer()
     days = DaySerializer(many=True)
     servers = SourceSerializer(many=True)
+    reach = serializers.SerializerMethodField()
 
     class Meta:
         ref_name = "PostReport"
+
+    @extend_schema_field(ReachSerializer)
+    def get_reach(self, drilldown) -> dict:
+        return ReachSerializer(insights.post_reach(post=drilldown.post)).data
+
+
+class EarnedFollowersSerializer(serializers.Serializer):
+    post_id = serializers.IntegerField(source="post.pk")
+    published_at = serializers.DateTimeField(source="post.published_at")
+    followers = serializers.IntegerField(help_text="New followers attributed")
+    servers = serializers.SerializerMethodField(
+        help_text="The servers most of them came from"
+    )
+
+    class Meta:
+        ref_name = "EarnedFollowers"
+
+    def get_servers(self, row) -> list[dict]:
+        return [{"domain": domain, "followers": n} for domain, n in row.servers]
+
+
+class SlotSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(help_text="0 = Monday")
+    hour = serializers.IntegerField(help_text="Local hour, 0-23")
+    label = serializers.CharField()
+    interactions = serializers.IntegerField()
+    next_at = serializers.DateTimeField(help_text="Its next occurrence")
+
+    class Meta:
+        ref_name = "PostingSlot"
+
+
+class BestTimesSerializer(serializers.Serializer):
+    slots = SlotSerializer(many=True)
+    interactions = serializers.IntegerField(help_text="What the slots are based on")
+    weeks = serializers.IntegerField()
+    time_zone = serializers.CharField(source="tz")
+    confidence = serializers.ChoiceField(choices=["none", "low", "medium", "high"])
+    confident_from = serializers.IntegerField(
+        help_text="Interactions below which confidence is low"
+    )
+
+    class Meta:
+        ref_name = "BestTimes"
+
+
+class InsightsSerializer(serializers.Serializer):
+    period = PeriodSerializer()
+    attribution_days = serializers.IntegerField(
+        help_text="A follower counts for a post they liked, boosted or replied "
+        "to within this many days before following"
+    )
+    posts_that_earned_followers = EarnedFollowersSerializer(many=True)
+    best_times = BestTimesSerializer()
+
+    class Meta:
+        ref_name = "CreatorInsights"
 
 
 class AgencyRowSerializer(serializers.Serializer):
@@ -231,3 +307,194 @@ class AgencyReportView(ApiView):
             descending=request.query_params.get("dir", "desc") != "asc",
         )
         return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class CreatorInsightsView(ApiView):
+    """Posts that earned followers in a period, and the best times to post."""
+
+    OutputSerializer = InsightsSerializer
+
+    @extend_schema(
+        operation_id="creators_insights_retrieve",
+        summary="Posts that earned followers, and the best times to post",
+        parameters=PERIOD_PARAMETERS,
+        responses={200: OutputSerializer, **error_responses(400, 401, 404)},
+    )
+    def get(self, request, handle: str):
+        creator = permissions.get_visible_creator_or_404(request.user, handle)
+        period = _period(request, reports.creator_time_zone(creator))
+        data = {
+            "period": period,
+            "attribution_days": insights.attribution_days(),
+            "posts_that_earned_followers": insights.posts_that_earned_followers(
+                creator=creator, period=period, limit=None
+            ),
+            "best_times": insights.best_times_to_post(creator=creator),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+# Campaigns -------------------------------------------------------------------
+
+
+class CampaignSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=200)
+    creator = serializers.CharField(source="creator.handle", read_only=True)
+    agency = serializers.CharField(
+        source="agency.slug",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="The agency running it; null: the creator's own",
+    )
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    post_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        ref_name = "Campaign"
+
+    def get_post_ids(self, campaign) -> list[int]:
+        return sorted(post.pk for post in campaign.posts.all())
+
+
+class CampaignInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    post_ids = serializers.ListField(child=serializers.IntegerField(), default=list)
+    agency = serializers.SlugField(
+        required=False,
+        allow_blank=True,
+        help_text="Run it for the creator through this agency (owners and "
+        "managers the creator granted access); empty: the creator's own.",
+    )
+
+    class Meta:
+        ref_name = "CampaignInput"
+
+
+class CampaignPostSerializer(serializers.Serializer):
+    post_id = serializers.IntegerField(source="post.pk")
+    published_at = serializers.DateTimeField(source="post.published_at")
+    counts = CountsSerializer()
+    reach = ReachSerializer()
+    followers_earned = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "CampaignPost"
+
+
+class PlatformCountsSerializer(serializers.Serializer):
+    software = serializers.CharField()
+    label = serializers.CharField()
+    counts = CountsSerializer()
+
+    class Meta:
+        ref_name = "CampaignPlatform"
+
+
+class BestReplySerializer(serializers.Serializer):
+    url = serializers.CharField(source="reply.url")
+    author = serializers.CharField(source="reply.actor_handle")
+    content_html = serializers.CharField(source="reply.content_html")
+    published_at = serializers.DateTimeField(source="reply.published_at")
+    answers = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "CampaignBestReply"
+
+
+class CampaignReportSerializer(serializers.Serializer):
+    campaign = CampaignSerializer()
+    counts = CountsSerializer()
+    reach = ReachSerializer()
+    followers_earned = serializers.IntegerField()
+    attribution_days = serializers.IntegerField()
+    posts = CampaignPostSerializer(many=True)
+    platforms = PlatformCountsSerializer(many=True)
+    best_replies = BestReplySerializer(many=True)
+    posts_that_earned_followers = EarnedFollowersSerializer(many=True, source="earned")
+
+    class Meta:
+        ref_name = "CampaignReport"
+
+
+def _visible_campaigns(user):
+    return (
+        campaigns.campaigns_visible_to(user)
+        .select_related("creator", "agency")
+        .prefetch_related("posts")
+        .order_by("-starts_on", "-pk")
+    )
+
+
+class CampaignListView(ListApiView):
+    """A creator's campaigns (those the user may see); start one."""
+
+    OutputSerializer = CampaignSerializer
+    InputSerializer = CampaignInputSerializer
+
+    @extend_schema(
+        operation_id="creators_campaigns_list",
+        summary="A creator's campaigns",
+        responses={200: OutputSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request, handle: str):
+        creator = permissions.get_visible_creator_or_404(request.user, handle)
+        rows = _visible_campaigns(request.user).filter(creator=creator)
+        return self.paginated_response(rows, self.OutputSerializer)
+
+    @extend_schema(
+        operation_id="creators_campaigns_create",
+        summary="Start a campaign of the creator's posts",
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, handle: str):
+        creator = permissions.get_visible_creator_or_404(request.user, handle)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        agency = None
+        if data.get("agency"):
+            agency = permissions.get_agency_for_member_or_404(
+                request.user, data["agency"]
+            )
+        try:
+            campaign = campaigns.campaign_create(
+                by=request.user,
+                creator=creator,
+                agency=agency,
+                name=data["name"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                post_ids=data["post_ids"],
+            )
+        except PermissionError as error:
+            raise PermissionDenied(
+                "You may not run campaigns for this creator."
+            ) from error
+        except DjangoValidationError as error:
+            raise ValidationError(serializers.as_serializer_error(error)) from error
+        return Response(
+            self.OutputSerializer(campaign).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CampaignReportView(ApiView):
+    """A campaign's report: reach, interactions by post and platform, best
+    replies and the followers its posts earned."""
+
+    OutputSerializer = CampaignReportSerializer
+
+    @extend_schema(
+        operation_id="campaigns_report_retrieve",
+        summary="A campaign's report",
+        responses={200: OutputSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request, pk: int):
+        campaign = campaigns.get_visible_campaign_or_404(request.user, pk)
+        report = campaigns.campaign_report(campaign=campaign)
+        return Response(self.OutputSerializer(report).data)

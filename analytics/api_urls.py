@@ -9,6 +9,21 @@ urlpatterns = [
         name="api-creator-analytics",
     ),
     path(
+        "creators/<str:handle>/insights",
+        api.CreatorInsightsView.as_view(),
+        name="api-creator-insights",
+    ),
+    path(
+        "creators/<str:handle>/campaigns",
+        api.CampaignListView.as_view(),
+        name="api-creator-campaigns",
+    ),
+    path(
+        "campaigns/<int:pk>/report",
+        api.CampaignReportView.as_view(),
+        name="api-campaign-report",
+    ),
+    path(
         "posts/<int:pk>/analytics",
         api.PostReportView.as_view(),
         name="api-post-analytics",

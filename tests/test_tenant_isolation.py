@@ -165,6 +165,7 @@ ROUTE_KWARG_KINDS = {
         "pk": "campaign_pk",
         "link_pk": "sponsor_link_pk",
     },
+    "api-campaign-report": {"pk": "campaign_pk"},
     "api-post-analytics": {"pk": "post_pk"},
     # The inbox pages: follows, posts' threads and replies by id.
     "inbox:follow-approve": {"pk": "follow_pk"},
