@@ -113,11 +113,15 @@ class AgencyAccessAdmin(admin.ModelAdmin):
     list_display = (
         "creator",
         "agency",
-        "allow_post_management",
         "granted_at",
         "revoked_at",
+        "read_analytics",
+        "draft_posts",
+        "publish_posts",
+        "answer_replies",
+        "moderate_replies",
     )
-    list_filter = ("allow_post_management",)
+    list_filter = ("publish_posts", "draft_posts")
     search_fields = ("creator__handle", "agency__name")
 
 

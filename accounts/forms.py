@@ -18,6 +18,7 @@ from .models import (
     MAX_PROFILE_LINKS,
     Agency,
     AgencyRole,
+    AgencyScope,
     ApiToken,
     ApiTokenScope,
     CreatorProfile,
@@ -293,6 +294,52 @@ def profile_link_formset(creator: CreatorProfile, data=None):
 # Agencies ------------------------------------------------------------------
 
 
+# What each scope lets the agency do, in the creator's words.
+SCOPE_WORDS = {
+    AgencyScope.READ_ANALYTICS: (
+        "Read my analytics: followers, engagement, reports and exports."
+    ),
+    AgencyScope.DRAFT_POSTS: (
+        "Draft posts for my approval: write and schedule posts that wait "
+        "until I approve them."
+    ),
+    AgencyScope.PUBLISH_POSTS: (
+        "Publish and schedule: post, schedule, edit and delete posts in my "
+        "name without asking me."
+    ),
+    AgencyScope.ANSWER_REPLIES: "Answer replies to my posts in my name.",
+    AgencyScope.MODERATE_REPLIES: (
+        "Moderate replies: approve, hide or remove replies, and answer follow requests."
+    ),
+}
+
+
+class ScopesField(forms.MultipleChoiceField):
+    """The consent scopes as checkboxes, each saying what it lets them do."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "What its owners and managers may do")
+        kwargs.setdefault(
+            "help_text",
+            "Analysts only ever read. You can change this or take it back "
+            "at any time; it applies at once.",
+        )
+        super().__init__(
+            choices=list(SCOPE_WORDS.items()),
+            required=False,
+            initial=[AgencyScope.READ_ANALYTICS],
+            **kwargs,
+        )
+
+
+class AgencyScopesForm(forms.Form):
+    """Change what an agency already let in may do."""
+
+    scopes = ScopesField(label="What it may do")
+
+
 class GrantAccessForm(forms.Form):
     agency = forms.CharField(
         label="Agency's short name",
@@ -300,12 +347,7 @@ class GrantAccessForm(forms.Form):
         help_text="The agency shows it on its page, e.g. “bright-talent”.",
         widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
     )
-    allow_post_management = forms.BooleanField(
-        required=False,
-        label="Also let its owners and managers manage my posts",
-        help_text="They may then write, schedule and delete posts for you. "
-        "Analysts only ever read.",
-    )
+    scopes = ScopesField()
 
     def clean_agency(self) -> Agency:
         slug = self.cleaned_data["agency"].strip().lower()

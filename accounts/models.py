@@ -184,8 +184,8 @@ class AgencyRole(models.TextChoices):
 class AgencyMembership(models.Model):
     """A person's role in an agency.
 
-    Owners manage the team; managers may also manage posts of creators who
-    allowed it; analysts only read.
+    Owners manage the team; owners and managers act for creators within the
+    scopes each creator granted (AgencyAccess); analysts only read.
     """
 
     agency = models.ForeignKey(
@@ -211,6 +211,16 @@ class AgencyMembership(models.Model):
         return f"{self.user} ({self.get_role_display()}) at {self.agency}"
 
 
+class AgencyScope(models.TextChoices):
+    """What a creator lets an agency do: each is a field of AgencyAccess."""
+
+    READ_ANALYTICS = "read_analytics", "Read analytics"
+    DRAFT_POSTS = "draft_posts", "Draft posts for approval"
+    PUBLISH_POSTS = "publish_posts", "Publish and schedule"
+    ANSWER_REPLIES = "answer_replies", "Answer replies"
+    MODERATE_REPLIES = "moderate_replies", "Moderate replies"
+
+
 class AgencyAccessQuerySet(models.QuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True)
@@ -228,10 +238,26 @@ class AgencyAccess(models.Model):
     agency = models.ForeignKey(
         Agency, on_delete=models.CASCADE, related_name="creator_grants"
     )
-    allow_post_management = models.BooleanField(
+    # The consent scopes: what the agency's owners and managers may do for
+    # the creator (analysts only ever read). The creator changes them at
+    # any time; permissions read them afresh on every request.
+    read_analytics = models.BooleanField(
+        default=True, help_text="See your followers, engagement and reports."
+    )
+    draft_posts = models.BooleanField(
         default=False,
-        help_text="Agency owners and managers may write, schedule and delete "
-        "posts for you.",
+        help_text="Write and schedule posts that wait for your approval.",
+    )
+    publish_posts = models.BooleanField(
+        default=False,
+        help_text="Publish, schedule, edit and delete posts without asking you.",
+    )
+    answer_replies = models.BooleanField(
+        default=False, help_text="Answer replies to your posts in your name."
+    )
+    moderate_replies = models.BooleanField(
+        default=False,
+        help_text="Approve, hide or remove replies, and answer follow requests.",
     )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -261,6 +287,15 @@ class AgencyAccess(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def scopes(self) -> list[str]:
+        """The scopes granted, in AgencyScope's order."""
+        return [scope for scope in AgencyScope.values if getattr(self, scope)]
+
+    @property
+    def scope_labels(self) -> list[str]:
+        return [AgencyScope(scope).label for scope in self.scopes]
 
 
 def hash_token_secret(secret: str) -> str:

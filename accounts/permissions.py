@@ -14,13 +14,14 @@ from .models import (
     AgencyAccess,
     AgencyMembership,
     AgencyRole,
+    AgencyScope,
     ApiToken,
     CreatorProfile,
     User,
 )
 
-# Roles that may act for a creator beyond reading, where the creator allowed it.
-POST_MANAGING_ROLES = (AgencyRole.OWNER, AgencyRole.MANAGER)
+# Roles that may act for a creator beyond reading, within the creator's scopes.
+ACTING_ROLES = (AgencyRole.OWNER, AgencyRole.MANAGER)
 
 
 def agencies_of(user: User) -> QuerySet[Agency]:
@@ -76,21 +77,101 @@ def can_view_creator(user: User, creator: CreatorProfile) -> bool:
     return creators_visible_to(user).filter(pk=creator.pk).exists()
 
 
-def can_manage_creator_posts(user: User, creator: CreatorProfile) -> bool:
-    """The creator, or an agency owner/manager the creator allowed to."""
+def scopes_for(user: User, creator: CreatorProfile) -> frozenset[str]:
+    """What the user may do for `creator`, as AgencyScope values.
+
+    The creator holds every scope. An agency owner or manager holds what the
+    creator granted their agency (several agencies add up); an analyst only
+    ever reads analytics. Read from the database on every call, so a scope
+    the creator takes back stops an open session at once.
+    """
     if not user.is_authenticated or not user.is_active:
-        return False
+        return frozenset()
     if creator.user_id == user.pk:
-        return True
+        return frozenset(AgencyScope.values)
+    roles = dict(
+        AgencyMembership.objects.filter(
+            user=user,
+            agency__creator_grants__creator=creator,
+            agency__creator_grants__revoked_at__isnull=True,
+        ).values_list("agency_id", "role")
+    )
+    held: set[str] = set()
+    for grant in AgencyAccess.objects.active().filter(
+        creator=creator, agency_id__in=roles
+    ):
+        if grant.read_analytics:
+            held.add(AgencyScope.READ_ANALYTICS)
+        if roles[grant.agency_id] in ACTING_ROLES:
+            held.update(grant.scopes)
+    return frozenset(held)
+
+
+def _may(user: User, creator: CreatorProfile, *scopes: str) -> bool:
+    return bool(scopes_for(user, creator) & set(scopes))
+
+
+def can_read_analytics_for(user: User, creator: CreatorProfile) -> bool:
+    """See the creator's followers, engagement and reports."""
+    return _may(user, creator, AgencyScope.READ_ANALYTICS)
+
+
+def can_draft_for(user: User, creator: CreatorProfile) -> bool:
+    """Write posts for the creator: drafts, and posts sent for approval.
+
+    Whoever may publish may write too.
+    """
+    return _may(user, creator, AgencyScope.DRAFT_POSTS, AgencyScope.PUBLISH_POSTS)
+
+
+def can_publish_for(user: User, creator: CreatorProfile) -> bool:
+    """Publish, schedule, edit published posts, pin and delete them."""
+    return _may(user, creator, AgencyScope.PUBLISH_POSTS)
+
+
+def can_answer_for(user: User, creator: CreatorProfile) -> bool:
+    """Answer replies to the creator's posts, in the creator's name."""
+    return _may(user, creator, AgencyScope.ANSWER_REPLIES)
+
+
+def can_moderate_replies_for(user: User, creator: CreatorProfile) -> bool:
+    """Approve, hide and remove replies; answer follow requests."""
+    return _may(user, creator, AgencyScope.MODERATE_REPLIES)
+
+
+def can_approve_posts_of(user: User, creator: CreatorProfile) -> bool:
+    """Approve or send back posts written for approval: the creator alone."""
+    return bool(user.is_authenticated and user.is_active and creator.user_id == user.pk)
+
+
+def creators_with_scope(user: User, scope: str) -> QuerySet[CreatorProfile]:
+    """The creators for whom the user holds `scope` (the creator included)."""
+    if not user.is_authenticated or not user.is_active:
+        return CreatorProfile.objects.none()
+    granted = AgencyAccess.objects.active().filter(
+        **{scope: True}, agency__memberships__user=user
+    )
+    if scope != AgencyScope.READ_ANALYTICS:
+        granted = granted.filter(agency__memberships__role__in=ACTING_ROLES)
+    return CreatorProfile.objects.filter(
+        Q(user=user) | Q(pk__in=granted.values("creator"))
+    ).filter(user__is_active=True)
+
+
+def acting_agency(user: User, creator: CreatorProfile) -> Agency | None:
+    """The agency through which the user acts for `creator`; None for the
+    creator themself (or someone with no access)."""
+    if not user.is_authenticated or creator.user_id == user.pk:
+        return None
     return (
-        AgencyAccess.objects.active()
-        .filter(
-            creator=creator,
-            allow_post_management=True,
-            agency__memberships__user=user,
-            agency__memberships__role__in=POST_MANAGING_ROLES,
+        Agency.objects.filter(
+            creator_grants__creator=creator,
+            creator_grants__revoked_at__isnull=True,
+            memberships__user=user,
+            memberships__role__in=ACTING_ROLES,
         )
-        .exists()
+        .order_by("name", "pk")
+        .first()
     )
 
 

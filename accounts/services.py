@@ -2,6 +2,7 @@
 
 import logging
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +19,7 @@ from .models import (
     AgencyAccess,
     AgencyMembership,
     AgencyRole,
+    AgencyScope,
     ApiToken,
     ApiTokenScope,
     CreatorProfile,
@@ -231,16 +233,17 @@ def grant_agency_access(
     *,
     creator: CreatorProfile,
     agency: Agency,
-    allow_post_management: bool = False,
+    scopes: Iterable[str] = (AgencyScope.READ_ANALYTICS,),
     granted_by: User,
 ) -> AgencyAccess:
-    """Let `agency` read the creator's data; granting again renews it."""
+    """Let `agency` in with `scopes` (AgencyScope values); granting again
+    renews access and sets the scopes to exactly these."""
     if granted_by.pk != creator.user_id:
         raise PermissionDenied("Only the creator can grant access to their data.")
     access, _ = AgencyAccess.objects.select_for_update().get_or_create(
         creator=creator, agency=agency, defaults={"granted_by": granted_by}
     )
-    access.allow_post_management = allow_post_management
+    _set_scopes(access, scopes)
     access.granted_by = granted_by
     if access.revoked_at is not None:
         access.revoked_at = None
@@ -252,6 +255,38 @@ def grant_agency_access(
 
 def revoke_agency_access(*, access: AgencyAccess, revoked_by: User) -> AgencyAccess:
     """Take an agency's access away at once; the row stays as history."""
+def change_agency_scopes(
+    *, access: AgencyAccess, scopes: Iterable[str], changed_by: User
+) -> AgencyAccess:
+    """Change what an agency may do for the creator; effective at once,
+    including for its members' open sessions (permissions read the scopes
+    on every request)."""
+    if changed_by.pk != access.creator.user_id:
+        raise PermissionDenied("Only the creator can change an agency's access.")
+    with transaction.atomic():
+        access = AgencyAccess.objects.select_for_update().get(pk=access.pk)
+        _set_scopes(access, scopes)
+        access.save(update_fields=list(AgencyScope.values))
+    logger.info(
+        "agency scopes changed: %s → %s: %s",
+        access.agency.slug,
+        access.creator.handle,
+        ",".join(access.scopes) or "none",
+    )
+    return access
+
+
+def _set_scopes(access: AgencyAccess, scopes: Iterable[str]) -> None:
+    scopes = set(scopes)
+    unknown = scopes - set(AgencyScope.values)
+    if unknown:
+        raise ValidationError(
+            {"scopes": f"Unknown scope: {', '.join(sorted(unknown))}."}
+        )
+    for scope in AgencyScope.values:
+        setattr(access, scope, scope in scopes)
+
+
     if revoked_by.pk != access.creator.user_id:
         raise PermissionDenied("Only the creator can revoke an agency's access.")
     if access.revoked_at is None:

@@ -50,6 +50,11 @@ urlpatterns = [
         settings.revoke_agency_access,
         name="revoke_agency_access",
     ),
+    path(
+        "settings/agencies/<int:pk>/scopes/",
+        settings.agency_access_scopes,
+        name="agency_access_scopes",
+    ),
     path("settings/api/", settings.api_token, name="api_token"),
     path("settings/security/", security.security, name="security"),
     path(

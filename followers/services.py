@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
-from accounts.permissions import can_manage_creator_posts
+from accounts.permissions import can_moderate_replies_for
 from analytics import services as analytics
 from analytics.models import Interaction, Software
 from followers import events
@@ -52,7 +52,7 @@ def _record(follow: Follow, kind: str, activity_id: str) -> None:
 
 
 def _check_may_answer(by: User, creator: CreatorProfile) -> None:
-    if not can_manage_creator_posts(by, creator):
+    if not can_moderate_replies_for(by, creator):
         raise PermissionDenied("You may not manage this creator's followers.")
 
 

@@ -269,6 +269,7 @@ class AuditEntry(models.Model):
         LOGIN_LOCKOUT = "login_lockout", "Log-in locked after failed attempts"
         LOGIN_UNLOCK = "login_unlock", "Unlocked a log-in"
         TWO_FACTOR_RESET = "two_factor_reset", "Removed two-factor sign-in"
+        AGENCY_ACTION = "agency_action", "Acted for a creator"
 
     class Target(models.TextChoices):
         REPLY = "reply", "Reply"
@@ -277,6 +278,7 @@ class AuditEntry(models.Model):
         REPORT = "report", "Report"
         RULES = "rules", "Screening rules"
         USER = "user", "Local account"
+        POST = "post", "Post"
 
     created_at = models.DateTimeField(default=timezone.now)
     # Null: the command line (or a user since deleted; `by_label` stays).

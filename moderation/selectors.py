@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Q, QuerySet
 
-from accounts.models import AgencyAccess, CreatorProfile, User
-from accounts.permissions import POST_MANAGING_ROLES, can_moderate
+from accounts.models import AgencyScope, CreatorProfile, User
+from accounts.permissions import can_moderate, creators_with_scope
 from analytics.models import Reply
 
 from . import domain_csv
@@ -25,19 +25,12 @@ QUEUE_STATUSES = tuple(Reply.Status.values)
 def creators_moderated_by(user: User) -> QuerySet[CreatorProfile]:
     """Creators whose replies the user may approve, hide and remove: all of
     them for admins; else the user's own profile and those of creators who
-    let one of the user's agencies (as owner or manager) manage posts."""
+    let one of the user's agencies (as owner or manager) moderate replies."""
     if not user.is_authenticated or not user.is_active:
         return CreatorProfile.objects.none()
     if can_moderate(user):
         return CreatorProfile.objects.all()
-    granted = AgencyAccess.objects.active().filter(
-        allow_post_management=True,
-        agency__memberships__user=user,
-        agency__memberships__role__in=POST_MANAGING_ROLES,
-    )
-    return CreatorProfile.objects.filter(
-        Q(user=user) | Q(pk__in=granted.values("creator"))
-    ).filter(user__is_active=True)
+    return creators_with_scope(user, AgencyScope.MODERATE_REPLIES)
 
 
 def may_moderate_creator(user: User, creator: CreatorProfile) -> bool:

@@ -29,11 +29,12 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
-from accounts.permissions import can_moderate
+from accounts.permissions import acting_agency, can_moderate
 from analytics import services as analytics
 from analytics.models import Reply
 from analytics.services import plain_text
-from posts.models import Post
+from posts import services as post_services
+from posts.models import Post, PostAction
 
 from . import domain_csv, events, screening, selectors
 from .models import ActorBlock, AuditEntry, DomainPolicy, Report, ScreeningRules
@@ -175,8 +176,35 @@ def replies_moderate(
             for reply in changed
         ]
     )
+    _record_for_creators(changed, by=by, action=action)
     logger.info("%s: %s %d replies", _who(by), action, len(changed))
     return len(changed)
+
+
+_DONE = {APPROVE: "approved", HIDE: "hid", REMOVE: "removed"}
+
+
+def _author_of(reply: Reply) -> str:
+    return reply.actor_handle or reply.actor_uri
+
+
+def _record_for_creators(replies: list[Reply], *, by: User | None, action: str):
+    """Replies moderated by someone at an agency show in the creator's Team
+    activity (the audit entries above already name who)."""
+    if by is None:
+        return
+    for reply in replies:
+        creator = reply.creator
+        if creator.user_id == by.pk or acting_agency(by, creator) is None:
+            continue
+        post_services.record_on_behalf(
+            creator=creator,
+            by=by,
+            action=PostAction.Action.MODERATE,
+            post=reply.post,
+            detail=f"{_DONE[action]} a reply by {_author_of(reply)}",
+            audit=False,
+        )
 
 
 def reply_approve(*, reply: Reply, by: User | None, reason: str = "") -> Reply:
@@ -914,4 +942,24 @@ def audit_two_factor_reset(*, user: User, by: User | None) -> AuditEntry:
         target_type=AuditEntry.Target.USER,
         target_id=user.pk,
         target_label=user.get_username(),
+    )
+
+
+def audit_agency_action(*, action) -> AuditEntry:
+    """Log what an agency member did for a creator (a posts.PostAction)."""
+    target = f"post {action.post_id}" if action.post_id else "post"
+    label = f"{target}: {action.post_label}" if action.post_label else target
+    return _audit(
+        by=action.by,
+        action=AuditEntry.Action.AGENCY_ACTION,
+        creator=action.creator,
+        target_type=AuditEntry.Target.POST,
+        target_id=action.post_id or "",
+        target_label=label,
+        details={
+            "did": action.action,
+            "words": action.in_words,
+            "agency": action.agency_label,
+            "detail": action.detail,
+        },
     )

@@ -17,3 +17,8 @@ post_deleted = Signal()
 # A published post was pinned to or unpinned from the profile.
 post_pinned = Signal()
 post_unpinned = Signal()
+
+# Someone at an agency did something for a creator (drafted, scheduled,
+# published, edited, deleted a post; answered or moderated a reply).
+# Argument: action (PostAction). moderation writes it to the audit log.
+acted_on_behalf = Signal()

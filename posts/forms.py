@@ -91,11 +91,12 @@ def default_language(*, creator, accept_language: str = "") -> str:
 class PostForm(forms.Form):
     """The text and settings of a post, and when it should go out.
 
-    `action` says which button was pressed: "draft", "publish", "schedule"
-    or (for a published post) "save".
+    `action` says which button was pressed: "draft", "publish", "schedule",
+    "approval" (send it to the creator for approval, with the time it should
+    go out if one is given) or (for a published post) "save".
     """
 
-    ACTIONS = ("draft", "publish", "schedule", "save")
+    ACTIONS = ("draft", "publish", "schedule", "approval", "save")
 
     body = forms.CharField(
         label="Post",
@@ -218,6 +219,16 @@ class PostForm(forms.Form):
             if time is None and "schedule_time" not in self.errors:
                 self.add_error("schedule_time", "Pick the time it should go out.")
             if date and time:
+                cleaned["publish_at"] = local_datetime(
+                    date, time, self.time_zone, form=self
+                )
+        elif action == "approval":
+            # A time is optional: none means "as soon as it is approved".
+            date, time = cleaned.get("schedule_date"), cleaned.get("schedule_time")
+            if bool(date) != bool(time):
+                field = "schedule_time" if date else "schedule_date"
+                self.add_error(field, "Give both the day and the time, or neither.")
+            elif date and time:
                 cleaned["publish_at"] = local_datetime(
                     date, time, self.time_zone, form=self
                 )

@@ -4,11 +4,12 @@ The protocol shape (Note, Create, Update, Delete) is federation's business;
 this app knows what a post says, to whom, and when it goes out.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import CreatorProfile, QuotePolicy, ReplyPolicy
+from accounts.models import Agency, CreatorProfile, QuotePolicy, ReplyPolicy
 
 
 class Post(models.Model):
@@ -20,6 +21,9 @@ class Post(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
         SCHEDULED = "scheduled", "Scheduled"
+        # Written by an agency for the creator's approval; its scheduled_at,
+        # if any, is when it goes out once approved.
+        PENDING_APPROVAL = "pending_approval", "Waiting for approval"
         PUBLISHED = "published", "Published"
         DELETED = "deleted", "Deleted"
 
@@ -57,6 +61,37 @@ class Post(models.Model):
         max_length=16, choices=ReplyPolicy.choices, default=ReplyPolicy.ANYONE
     )
     hashtags = models.ManyToManyField("Hashtag", blank=True, related_name="posts")
+    # Who wrote the post and who last did something to it: the creator or
+    # someone at an agency acting for them.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Counts every change of what the post says or shows. Sending it for
+    # approval records the count; approving names the count the creator
+    # read, so a post changed since is never approved unseen.
+    version = models.PositiveIntegerField(default=1)
+    approval_version = models.PositiveIntegerField(null=True, blank=True)
+    approval_requested_at = models.DateTimeField(null=True, blank=True)
+    approval_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The creator's words when sending a post back; cleared on resubmitting.
+    approval_comment = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,6 +130,71 @@ class Post(models.Model):
         if self.visibility == self.Visibility.FOLLOWERS:
             return QuotePolicy.NOBODY
         return self.quote_policy
+
+
+class PostAction(models.Model):
+    """Something an agency member did for a creator, as the creator reads it:
+    "scheduled by Sam at Northwind for @alice, 14:02".
+
+    Kept when the post goes (a deleted draft), with its words in `post_label`.
+    The same action is written to the audit log (moderation receives
+    posts.events.acted_on_behalf).
+    """
+
+    class Action(models.TextChoices):
+        DRAFT = "draft", "drafted"
+        EDIT = "edit", "edited"
+        SCHEDULE = "schedule", "scheduled"
+        UNSCHEDULE = "unschedule", "unscheduled"
+        PUBLISH = "publish", "published"
+        DELETE = "delete", "deleted"
+        PIN = "pin", "pinned"
+        UNPIN = "unpin", "unpinned"
+        SUBMIT = "submit", "sent for approval"
+        ANSWER = "answer", "answered a reply"
+        MODERATE = "moderate", "moderated a reply"
+
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="team_actions"
+    )
+    post = models.ForeignKey(
+        Post,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="team_actions",
+    )
+    post_label = models.CharField(max_length=200, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    by_label = models.CharField(max_length=150)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    agency_label = models.CharField(max_length=120, blank=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["creator", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.in_words
+
+    @property
+    def in_words(self) -> str:
+        """ "scheduled by sam at Northwind for @alice" (the time is the page's)."""
+        at = f" at {self.agency_label}" if self.agency_label else ""
+        return (
+            f"{self.get_action_display()} by {self.by_label}{at} "
+            f"for @{self.creator.handle}"
+        )
 
 
 class PostMedia(models.Model):

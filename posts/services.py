@@ -5,9 +5,20 @@ The publish state machine:
     draft ──schedule──▶ scheduled ──(time comes: publish_due_posts)──┐
       │  ◀──unschedule──    │                                        ▼
       └──────publish────────┴──────────publish──────────────────▶ published
-                                                                      │
-    drafts and scheduled posts are deleted outright;     delete ──────┘
+      │                     ▲                                        ▲    │
+      │ submit   approve (a time to come)        approve (no time left)   │
+      ▼                     │                                        │    │
+    pending_approval ───────┴────────────────────────────────────────┘    │
+      └──send back (with a comment)──▶ draft                               │
+                                                                          │
+    drafts, pending and scheduled posts are deleted outright;  delete ────┘
     a published post becomes `deleted` (federation sends a Tombstone).
+
+Who may do what is decided by accounts.permissions: writing needs
+can_draft_for, putting a post out (publish, schedule, edit or delete a
+published post, pin) can_publish_for, answering a reply can_answer_for;
+only the creator approves. Whatever an agency member does for a creator is
+recorded (PostAction, and the audit log through events.acted_on_behalf).
 
 Every change that remote servers must hear about sends its domain event
 (posts.events) after the transaction commits, never before: a publish that
@@ -19,19 +30,28 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.dispatch import Signal
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
-from accounts.permissions import can_manage_creator_posts
+from accounts.permissions import (
+    acting_agency,
+    can_answer_for,
+    can_approve_posts_of,
+    can_draft_for,
+    can_publish_for,
+)
 
 from . import events
 from .media import clean_alt_text, clean_focal_point, prepare_post_image
-from .models import Hashtag, Mention, Post, PostMedia
+from .models import Hashtag, Mention, Post, PostAction, PostMedia
 from .rendering import (
     POST_MAX_CHARACTERS,
     RenderedBody,
@@ -56,7 +76,14 @@ LATE_AFTER = timedelta(minutes=2)
 # BCP 47 as Mastodon accepts it: "en", "pt-BR", "zh-Hant".
 LANGUAGE_RE = re.compile(r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{1,8})*")
 
-EDITABLE_STATES = (Post.State.DRAFT, Post.State.SCHEDULED)
+EDITABLE_STATES = (Post.State.DRAFT, Post.State.PENDING_APPROVAL, Post.State.SCHEDULED)
+# Posts nobody but the creator's team has seen, which writers may delete.
+UNSENT_STATES = (Post.State.DRAFT, Post.State.PENDING_APPROVAL)
+
+CHANGED_SINCE_SHOWN = (
+    "This post changed after you opened it. Read the latest version below "
+    "and approve again if it is still right."
+)
 
 
 EMPTY_POST = "Write something or add an image first."
@@ -112,19 +139,46 @@ def post_save_draft(
     caller attaches right after (the dashboard saves text, then images).
     A published post is changed with post_edit.
     """
-    _require_manager(by, creator)
+    _require(can_draft_for, by, creator)
+    if post is not None and post.state == Post.State.SCHEDULED:
+        _require(can_publish_for, by, creator)
     with transaction.atomic():
-        if post is None:
-            if not data.body.strip() and not images_to_come:
-                raise ValidationError({"body": EMPTY_POST})
-            post = Post(creator=creator)
-        else:
-            if post.creator_id != creator.pk:
-                raise PermissionDenied("That post belongs to another creator.")
-            post = _locked(post)
-            if post.state not in EDITABLE_STATES:
-                raise _state_error(post)
-        _write(post, data)
+        return _save_draft(
+            creator=creator,
+            by=by,
+            data=data,
+            post=post,
+            images_to_come=images_to_come,
+        )
+
+
+def _save_draft(
+    *,
+    creator: CreatorProfile,
+    by: User,
+    data: PostInput,
+    post: Post | None,
+    images_to_come: int = 0,
+) -> Post:
+    if post is None:
+        if not data.body.strip() and not images_to_come:
+            raise ValidationError({"body": EMPTY_POST})
+        post = Post(creator=creator, author=by)
+        action = PostAction.Action.DRAFT
+    else:
+        if post.creator_id != creator.pk:
+            raise PermissionDenied("That post belongs to another creator.")
+        post = _locked(post)
+        if post.state not in EDITABLE_STATES:
+            raise _state_error(post)
+        action = PostAction.Action.EDIT
+    before = _content_of(post) if post.pk else None
+    _write(post, data)
+    if before is None:
+        _record(post, by, action)
+    elif _content_of(post) != before:
+        _bump_version(post)
+        _record(post, by, action)
     return post
 
 
@@ -136,12 +190,13 @@ def post_edit(*, post: Post, by: User, data: PostInput) -> Post:
     copies already delivered could not be taken back from who they
     reached). It records edited_at and sends post_edited.
     """
-    _require_manager(by, post.creator)
+    if post.state in EDITABLE_STATES:
+        return post_save_draft(creator=post.creator, by=by, data=data, post=post)
+    _require(can_publish_for, by, post.creator)
     with transaction.atomic():
         post = _locked(post)
         if post.state in EDITABLE_STATES:
-            _write(post, data)
-            return post
+            return _save_draft(creator=post.creator, by=by, data=data, post=post)
         if post.state != Post.State.PUBLISHED:
             raise _state_error(post)
         errors = {}
@@ -157,7 +212,9 @@ def post_edit(*, post: Post, by: User, data: PostInput) -> Post:
         before = _published_content(post)
         _write(post, data)
         if _published_content(post) != before:
+            _bump_version(post)
             _mark_edited(post)
+            _record(post, by, PostAction.Action.EDIT)
     return post
 
 
@@ -248,6 +305,15 @@ def _store_hashtags(post: Post, names: list[str]) -> None:
     post.hashtags.set(Hashtag.objects.filter(name__in=names))
 
 
+def _content_of(post: Post) -> tuple:
+    """What the post says and to whom, to tell a real edit from a resave."""
+    return (
+        *_published_content(post),
+        post.visibility,
+        post.in_reply_to_uri,
+    )
+
+
 def _published_content(post: Post) -> tuple:
     """What readers of a published post see; an edit changes some of it."""
     return (
@@ -271,7 +337,7 @@ def post_attach_media(
     focal_point: tuple[float, float] | None = None,
 ) -> PostMedia:
     """Attach an image (re-encoded, EXIF stripped) as the post's last one."""
-    _require_manager(by, post.creator)
+    _require_writer_of(by, post)
     alt_text = clean_alt_text(alt_text)
     focal_point = clean_focal_point(focal_point)
     _require_room_for_media(post)  # before the costly decode
@@ -300,8 +366,10 @@ def post_attach_media(
             item.position = 0 if last is None else last + 1
             item.file.save(prepared.file.name, prepared.file, save=False)
             item.save()
+            _bump_version(post)
             if post.state == Post.State.PUBLISHED:
                 _mark_edited(post)
+            _record(post, by, PostAction.Action.EDIT, "added an image")
     except BaseException:
         if item.file:
             item.file.storage.delete(item.file.name)
@@ -322,7 +390,7 @@ def post_describe_media(
     what no focal point means.
     """
     post = media.post
-    _require_manager(by, post.creator)
+    _require_writer_of(by, post)
     alt_text = clean_alt_text(alt_text)
     focal_point = clean_focal_point(focal_point)
     with transaction.atomic():
@@ -335,18 +403,18 @@ def post_describe_media(
         if focal_point is not None:
             item.focal_x, item.focal_y = focal_point
         item.save()
-        if (
-            post.state == Post.State.PUBLISHED
-            and (item.alt_text, item.focal_x, item.focal_y) != before
-        ):
-            _mark_edited(post)
+        if (item.alt_text, item.focal_x, item.focal_y) != before:
+            _bump_version(post)
+            if post.state == Post.State.PUBLISHED:
+                _mark_edited(post)
+            _record(post, by, PostAction.Action.EDIT, "described an image")
     return item
 
 
 def post_remove_media(*, media: PostMedia, by: User) -> None:
     """Remove an image; its file goes once the transaction commits."""
     post = media.post
-    _require_manager(by, post.creator)
+    _require_writer_of(by, post)
     with transaction.atomic():
         post = _locked(post)
         if post.state == Post.State.DELETED:
@@ -365,8 +433,10 @@ def post_remove_media(*, media: PostMedia, by: User) -> None:
                 other.position = position
                 other.save(update_fields=["position"])
         _delete_files_on_commit([item.file])
+        _bump_version(post)
         if post.state == Post.State.PUBLISHED:
             _mark_edited(post)
+        _record(post, by, PostAction.Action.EDIT, "removed an image")
 
 
 def _require_room_for_media(post: Post) -> None:
@@ -386,19 +456,34 @@ def _delete_files_on_commit(files) -> None:
 
 def post_publish(*, post: Post, by: User) -> Post:
     """Publish a draft or scheduled post now."""
-    _require_manager(by, post.creator)
+    _require(can_publish_for, by, post.creator)
     with transaction.atomic():
         post = _locked(post)
         if post.state not in EDITABLE_STATES:
             raise _state_error(post)
         _require_content(post, post.body)
         _mark_published(post, now=timezone.now())
+        _record(post, by, PostAction.Action.PUBLISH)
     return post
 
 
 def post_schedule(*, post: Post, by: User, publish_at: datetime) -> Post:
     """Schedule a draft, or move a scheduled post to another time."""
-    _require_manager(by, post.creator)
+    _require(can_publish_for, by, post.creator)
+    _check_publish_at(publish_at)
+    with transaction.atomic():
+        post = _locked(post)
+        if post.state not in EDITABLE_STATES:
+            raise _state_error(post)
+        _require_content(post, post.body)
+        post.state = Post.State.SCHEDULED
+        post.scheduled_at = publish_at
+        post.save(update_fields=["state", "scheduled_at", "updated_at"])
+        _record(post, by, PostAction.Action.SCHEDULE)
+    return post
+
+
+def _check_publish_at(publish_at: datetime) -> None:
     if not isinstance(publish_at, datetime) or timezone.is_naive(publish_at):
         raise ValidationError({"publish_at": "Give a date and time with a time zone."})
     if publish_at < timezone.now() - SCHEDULE_GRACE:
@@ -408,20 +493,11 @@ def post_schedule(*, post: Post, by: User, publish_at: datetime) -> Post:
                 "the future, or publish now."
             }
         )
-    with transaction.atomic():
-        post = _locked(post)
-        if post.state not in EDITABLE_STATES:
-            raise _state_error(post)
-        _require_content(post, post.body)
-        post.state = Post.State.SCHEDULED
-        post.scheduled_at = publish_at
-        post.save(update_fields=["state", "scheduled_at", "updated_at"])
-    return post
 
 
 def post_unschedule(*, post: Post, by: User) -> Post:
     """Take a scheduled post back to the drafts."""
-    _require_manager(by, post.creator)
+    _require(can_publish_for, by, post.creator)
     with transaction.atomic():
         post = _locked(post)
         if post.state != Post.State.SCHEDULED:
@@ -429,6 +505,7 @@ def post_unschedule(*, post: Post, by: User) -> Post:
         post.state = Post.State.DRAFT
         post.scheduled_at = None
         post.save(update_fields=["state", "scheduled_at", "updated_at"])
+        _record(post, by, PostAction.Action.UNSCHEDULE)
     return post
 
 
@@ -479,6 +556,132 @@ def _mark_published(
     _announce(events.post_published, post)
 
 
+# Approval ------------------------------------------------------------------
+
+
+def post_submit_for_approval(
+    *, post: Post, by: User, publish_at: datetime | None = None
+) -> Post:
+    """Send a draft (or a post sent back) to the creator for approval.
+
+    `publish_at` is when it should go out once approved (None: as soon as
+    it is approved). The creator is told in the dashboard and by e-mail.
+    The version sent is recorded: approving a later one needs a fresh look.
+    """
+    _require(can_draft_for, by, post.creator)
+    if publish_at is not None:
+        _check_publish_at(publish_at)
+    with transaction.atomic():
+        post = _locked(post)
+        if post.state not in UNSENT_STATES:
+            raise _state_error(post)
+        _require_content(post, post.body)
+        post.state = Post.State.PENDING_APPROVAL
+        post.scheduled_at = publish_at
+        post.approval_version = post.version
+        post.approval_requested_at = timezone.now()
+        post.approval_requested_by = by
+        post.approval_comment = ""
+        post.save(
+            update_fields=[
+                "state",
+                "scheduled_at",
+                "approval_version",
+                "approval_requested_at",
+                "approval_requested_by",
+                "approval_comment",
+                "updated_at",
+            ]
+        )
+        _record(post, by, PostAction.Action.SUBMIT)
+        if post.creator.user_id != by.pk:
+            transaction.on_commit(lambda: _email_approval_request(post.pk))
+    return post
+
+
+def post_approve(*, post: Post, by: User, version: int) -> Post:
+    """The creator approves the version they were shown.
+
+    Refused, with CHANGED_SINCE_SHOWN, when the post changed since: the
+    page then shows the latest version. Approved, it is scheduled for its
+    time, or published now when it has none or its time has passed.
+    """
+    _require(can_approve_posts_of, by, post.creator)
+    with transaction.atomic():
+        post = _locked(post)
+        if post.state != Post.State.PENDING_APPROVAL:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: "This post is not waiting for approval."}
+            )
+        if version != post.version:
+            raise ValidationError({"version": CHANGED_SINCE_SHOWN})
+        _require_content(post, post.body)
+        now = timezone.now()
+        if post.scheduled_at is not None and post.scheduled_at > now:
+            post.state = Post.State.SCHEDULED
+            post.save(update_fields=["state", "updated_at"])
+        else:
+            _mark_published(post, now=now)
+        Post.objects.filter(pk=post.pk).update(last_actor=by)
+    return post
+
+
+def post_send_back(*, post: Post, by: User, comment: str) -> Post:
+    """The creator returns a post to its writer as a draft, saying why."""
+    _require(can_approve_posts_of, by, post.creator)
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError({"comment": "Say what should change."})
+    with transaction.atomic():
+        post = _locked(post)
+        if post.state != Post.State.PENDING_APPROVAL:
+            raise ValidationError(
+                {NON_FIELD_ERRORS: "This post is not waiting for approval."}
+            )
+        post.state = Post.State.DRAFT
+        post.approval_comment = comment[:2000]
+        post.save(update_fields=["state", "approval_comment", "updated_at"])
+        Post.objects.filter(pk=post.pk).update(last_actor=by)
+    return post
+
+
+def _email_approval_request(post_pk: int) -> None:
+    post = (
+        Post.objects.select_related("creator__user", "approval_requested_by")
+        .filter(pk=post_pk, state=Post.State.PENDING_APPROVAL)
+        .first()
+    )
+    if post is None or not post.creator.user.email:
+        return
+    who = post.approval_requested_by
+    name = (who.get_full_name() or who.username) if who else "Your agency"
+    agency = acting_agency(who, post.creator) if who else None
+    at = f" at {agency.name}" if agency else ""
+    words = " ".join(post.body.split())[:280]
+    when = (
+        f"It goes out at {post.scheduled_at:%Y-%m-%d %H:%M} UTC once you approve it."
+        if post.scheduled_at
+        else "It goes out as soon as you approve it."
+    )
+    path = reverse("posts:detail", kwargs={"pk": post.pk})
+    link = f"https://{settings.CREATORHUB_DOMAIN}{path}"
+    try:
+        send_mail(
+            subject=f"{name}{at} wrote a post for your approval",
+            message=(
+                f"{name}{at} wrote a post for @{post.creator.handle} and is "
+                f"waiting for your approval:\n\n{words}\n\n{when}\n\n"
+                f"Approve it, or send it back with a comment: {link}\n"
+            ),
+            from_email=None,
+            recipient_list=[post.creator.user.email],
+        )
+    except Exception:
+        # The dashboard shows the request anyway; a mail server down must
+        # not undo the submission.
+        logger.exception("could not e-mail approval request for post %s", post_pk)
+
+
 # Deleting ------------------------------------------------------------------
 
 
@@ -491,13 +694,14 @@ def post_delete(*, post: Post, by: User) -> None:
     posts, which nobody else has seen, are removed outright. Deleting a
     deleted post does nothing.
     """
-    _require_manager(by, post.creator)
+    _require_writer_of(by, post)
     with transaction.atomic():
         post = _locked(post)
         files = [item.file for item in post.media.all()]
         if post.state == Post.State.DELETED:
             return
         if post.state in EDITABLE_STATES:
+            _record(post, by, PostAction.Action.DELETE)
             post.delete()
             _delete_files_on_commit(files)
             return
@@ -508,6 +712,7 @@ def post_delete(*, post: Post, by: User) -> None:
         post.save(update_fields=["state", "deleted_at", "pinned_at", "updated_at"])
         _delete_files_on_commit(files)
         _announce(events.post_deleted, post)
+        _record(post, by, PostAction.Action.DELETE)
 
 
 # Pinning -------------------------------------------------------------------
@@ -515,7 +720,7 @@ def post_delete(*, post: Post, by: User) -> None:
 
 def post_pin(*, post: Post, by: User) -> Post:
     """Pin a published public or unlisted post to the profile (at most 5)."""
-    _require_manager(by, post.creator)
+    _require(can_publish_for, by, post.creator)
     with transaction.atomic():
         # Lock the creator so two pins at once cannot both be the fifth.
         CreatorProfile.objects.select_for_update().filter(pk=post.creator_id).first()
@@ -545,12 +750,13 @@ def post_pin(*, post: Post, by: User) -> Post:
         post.pinned_at = timezone.now()
         post.save(update_fields=["pinned_at", "updated_at"])
         _announce(events.post_pinned, post)
+        _record(post, by, PostAction.Action.PIN)
     return post
 
 
 def post_unpin(*, post: Post, by: User) -> Post:
     """Unpin a post; unpinning a post that is not pinned does nothing."""
-    _require_manager(by, post.creator)
+    _require(can_publish_for, by, post.creator)
     with transaction.atomic():
         post = _locked(post)
         if post.pinned_at is None:
@@ -558,6 +764,7 @@ def post_unpin(*, post: Post, by: User) -> Post:
         post.pinned_at = None
         post.save(update_fields=["pinned_at", "updated_at"])
         _announce(events.post_unpinned, post)
+        _record(post, by, PostAction.Action.UNPIN)
     return post
 
 
@@ -595,17 +802,93 @@ def post_answer_reply(
         in_reply_to_uri=in_reply_to_uri,
         extra_mentions=(handle,),
     )
+    _require(can_answer_for, by, creator)
     with transaction.atomic():
-        post = post_save_draft(creator=creator, by=by, data=data)
-        return post_publish(post=post, by=by)
+        post = Post(creator=creator, author=by)
+        _write(post, data)
+        _require_content(post, post.body)
+        _mark_published(post, now=timezone.now())
+        _record(post, by, PostAction.Action.ANSWER)
+        return post
 
 
 # Helpers ---------------------------------------------------------------------
 
 
-def _require_manager(by: User, creator: CreatorProfile) -> None:
-    if not can_manage_creator_posts(by, creator):
-        raise PermissionDenied("You may not manage this creator's posts.")
+_REFUSALS = {
+    "can_draft_for": "You may not write posts for this creator.",
+    "can_publish_for": "You may not publish or schedule for this creator: "
+    "send the post for approval instead.",
+    "can_answer_for": "You may not answer replies for this creator.",
+    "can_approve_posts_of": "Only the creator approves posts written for them.",
+}
+
+
+def _require(check, by: User, creator: CreatorProfile) -> None:
+    if not check(by, creator):
+        raise PermissionDenied(_REFUSALS[check.__name__])
+
+
+def _require_writer_of(by: User, post: Post) -> None:
+    """Drafts and posts waiting for approval need the draft scope; posts
+    that are out or on their way out need the publish scope."""
+    if post.state in UNSENT_STATES:
+        _require(can_draft_for, by, post.creator)
+    else:
+        _require(can_publish_for, by, post.creator)
+
+
+def _bump_version(post: Post) -> None:
+    Post.objects.filter(pk=post.pk).update(version=F("version") + 1)
+    post.version += 1
+
+
+def _record(post: Post, by: User, action: str, detail: str = "") -> None:
+    """Remember who last acted on the post; when it was someone at an agency,
+    record it for the creator to read (and for the audit log)."""
+    if post.pk is not None:
+        Post.objects.filter(pk=post.pk).update(last_actor=by)
+        post.last_actor = by
+    creator = post.creator
+    if by is None or creator.user_id == by.pk:
+        return
+    record_on_behalf(creator=creator, by=by, action=action, post=post, detail=detail)
+
+
+def record_on_behalf(
+    *,
+    creator: CreatorProfile,
+    by: User,
+    action: str,
+    post: Post | None = None,
+    detail: str = "",
+    audit: bool = True,
+) -> PostAction:
+    """Record something an agency member did for `creator`: shown on the
+    post and in the creator's Team activity, and written to the audit log.
+
+    moderation calls it too, for replies moderated by an agency member
+    (audit=False: its own audit entries already say who did what).
+    """
+    agency = acting_agency(by, creator)
+    label = ""
+    if post is not None:
+        words = " ".join(post.body.split())
+        label = (words[:60] + "…") if len(words) > 60 else words
+    entry = PostAction.objects.create(
+        creator=creator,
+        post=post if post is not None and post.pk else None,
+        post_label=(label or "(images only)") if post is not None else "",
+        by=by,
+        by_label=by.get_full_name() or by.username,
+        agency=agency,
+        agency_label=agency.name if agency else "",
+        action=action,
+        detail=detail[:200],
+    )
+    if audit:
+        events.acted_on_behalf.send(sender=PostAction, action=entry)
+    return entry
 
 
 def _locked(post: Post) -> Post:

@@ -24,4 +24,7 @@ urlpatterns = [
     path("posts/<int:pk>/pin/", post.post_pin, name="pin"),
     path("posts/<int:pk>/unpin/", post.post_unpin, name="unpin"),
     path("posts/<int:pk>/delete/", post.post_delete, name="delete"),
+    path("posts/<int:pk>/submit/", post.post_submit, name="submit"),
+    path("posts/<int:pk>/approve/", post.post_approve, name="approve"),
+    path("posts/<int:pk>/send-back/", post.post_send_back, name="send-back"),
 ]

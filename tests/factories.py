@@ -64,6 +64,15 @@ class AgencyAccessFactory(DjangoModelFactory):
     agency = factory.SubFactory(AgencyFactory)
     granted_by = factory.LazyAttribute(lambda a: a.creator.user)
 
+    class Params:
+        # Every consent scope: owners and managers may do all a creator does.
+        all_scopes = factory.Trait(
+            draft_posts=True,
+            publish_posts=True,
+            answer_replies=True,
+            moderate_replies=True,
+        )
+
 
 def agency_member_with_access(
     creator, *, role: str, may_manage_posts: bool, agency=None, **user_fields
@@ -75,9 +84,7 @@ def agency_member_with_access(
         role=role,
         **{f"user__{name}": value for name, value in user_fields.items()},
     ).user
-    AgencyAccessFactory(
-        creator=creator, agency=agency, allow_post_management=may_manage_posts
-    )
+    AgencyAccessFactory(creator=creator, agency=agency, all_scopes=may_manage_posts)
     return user
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions, selectors, services
 from accounts.forms import (
+    AgencyScopesForm,
     ApiTokenForm,
     GrantAccessForm,
     ProfileForm,
@@ -62,6 +63,10 @@ def profile_settings(request):
 
 def _agency_access_context(creator, form=None):
     grants = list(creator.agency_grants.select_related("agency"))
+    for grant in grants:
+        grant.scopes_form = AgencyScopesForm(
+            initial={"scopes": grant.scopes}, auto_id=f"id_grant{grant.pk}_%s"
+        )
     return {
         "creator": creator,
         "form": form or GrantAccessForm(),
@@ -87,7 +92,7 @@ def agency_access(request):
         services.grant_agency_access(
             creator=creator,
             agency=agency,
-            allow_post_management=form.cleaned_data["allow_post_management"],
+            scopes=form.cleaned_data["scopes"],
             granted_by=request.user,
         )
         messages.success(request, f"{agency.name} now has access to your data.")
@@ -96,6 +101,25 @@ def agency_access(request):
         form = None
     context = _agency_access_context(creator, form)
     return _render_agency_access(request, context)
+
+
+@require_POST
+def agency_access_scopes(request, pk: int):
+    """Change what one agency may do; it applies at once."""
+    creator = _creator_or_404(request.user)
+    access = permissions.get_own_agency_access_or_404(request.user, pk)
+    form = AgencyScopesForm(request.POST)
+    if form.is_valid() and access.is_active:
+        access = services.change_agency_scopes(
+            access=access, scopes=form.cleaned_data["scopes"], changed_by=request.user
+        )
+        allowed = ", ".join(access.scope_labels).lower() or "nothing"
+        messages.success(request, f"{access.agency.name} may now: {allowed}.")
+    else:
+        messages.error(request, "Nothing changed: that access was taken back.")
+    if not request.htmx:
+        return redirect("agency_access")
+    return _render_agency_access(request, _agency_access_context(creator))
 
 
 @require_POST

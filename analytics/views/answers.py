@@ -44,7 +44,7 @@ def reply_answer(request, pk: int):
     """
     reply = get_reply_or_404(request.user, pk)
     creator = reply.creator
-    if not permissions.can_manage_creator_posts(request.user, creator):
+    if not permissions.can_answer_for(request.user, creator):
         raise PermissionDenied("Only the creator and the people they allowed may.")
     thread_url = reverse("inbox:post-replies", kwargs={"pk": reply.post_id})
     form = AnswerForm(request.POST or None, reply=reply, creator=creator)

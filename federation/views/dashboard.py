@@ -61,7 +61,7 @@ def _require_manager(user, creator: CreatorProfile) -> None:
     The creator is visible to them (lookups 404 otherwise), so a 403 leaks
     nothing and tells an analyst why the button is not theirs.
     """
-    if not permissions.can_manage_creator_posts(user, creator):
+    if not permissions.can_moderate_replies_for(user, creator):
         raise PermissionDenied("Only the creator and the people they allowed may.")
 
 
@@ -105,7 +105,8 @@ def _inbox_context(request, creator: CreatorProfile, *, tab: str) -> dict:
     return {
         "creator": creator,
         "tab": tab,
-        "can_manage": permissions.can_manage_creator_posts(user, creator),
+        "can_manage": permissions.can_moderate_replies_for(user, creator),
+        "can_answer": permissions.can_answer_for(user, creator),
         "is_own": creator.user_id == user.pk,
         "time_zone": creator.time_zone,
         "pending_count": _pending_requests(creator).count(),

@@ -34,8 +34,32 @@ def require_post_manager(user, creator: CreatorProfile) -> None:
     The creator is visible to them already (lookups 404 otherwise), so a
     403 leaks nothing and tells an analyst why the page is closed.
     """
-    if not permissions.can_manage_creator_posts(user, creator):
+    if not permissions.can_draft_for(user, creator):
         raise PermissionDenied("Only the creator and the people they allowed may.")
+
+
+def writing_context(user, creator: CreatorProfile) -> dict:
+    """Which buttons a writer sees: the creator and publishers put posts
+    out; writers at an agency send them for approval (publishers may too)."""
+    is_own = creator.user_id == user.pk
+    return {
+        "can_publish": permissions.can_publish_for(user, creator),
+        "can_submit": not is_own and permissions.can_draft_for(user, creator),
+        "can_approve": permissions.can_approve_posts_of(user, creator),
+    }
+
+
+def person_words(person, creator: CreatorProfile, *, viewer) -> str:
+    """ "you", "@alice" or "sam at Northwind": who did something to a post."""
+    if person is None:
+        return ""
+    if person.pk == viewer.pk:
+        return "you"
+    if person.pk == creator.user_id:
+        return f"@{creator.handle}"
+    name = person.get_full_name() or person.username
+    agency = permissions.acting_agency(person, creator)
+    return f"{name} at {agency.name}" if agency else name
 
 
 def zone_of(creator: CreatorProfile) -> zoneinfo.ZoneInfo:

@@ -1,7 +1,7 @@
 """Writing a post: the compose/edit form, its live preview and the count."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +15,7 @@ from posts.views.common import (
     get_post_or_404,
     require_post_manager,
     schedule_in_words,
+    writing_context,
 )
 
 # Service error keys that belong to a field of PostForm under another name.
@@ -85,6 +86,16 @@ def _compose(request, *, creator, post: Post | None):
     media = media_formset(post, data, files)
     if (
         request.method == "POST"
+        and request.POST.get("action") in ("publish", "schedule")
+        and not permissions.can_publish_for(request.user, creator)
+    ):
+        # Refused before anything is saved: nothing goes out, nothing changes.
+        raise PermissionDenied(
+            "You may not publish or schedule for this creator: send the post "
+            "for approval instead."
+        )
+    if (
+        request.method == "POST"
         and _valid(form, media)
         and _not_empty(form, media, post)
     ):
@@ -111,7 +122,10 @@ def _compose(request, *, creator, post: Post | None):
                 form.is_valid()
                 _show_errors(form, None, exc)
                 media = media_formset(post)
-                what = "published" if action == "publish" else "scheduled"
+                what = {
+                    "publish": "published",
+                    "approval": "sent for approval",
+                }.get(action, "scheduled")
                 state = post.get_state_display().lower()
                 messages.error(
                     request,
@@ -136,6 +150,7 @@ def _compose(request, *, creator, post: Post | None):
         "sensitive": bool(form["sensitive"].value() or preview["summary"]),
         "time_zone": zone,
         "can_manage": True,
+        **writing_context(request.user, creator),
     }
     has_errors = bool(form.errors) or (media.is_bound and media.total_error_count())
     status = 400 if request.method == "POST" and has_errors else 200
@@ -260,6 +275,16 @@ def _carry_out(request, *, post: Post, action: str, publish_at):
         post = services.post_schedule(post=post, by=by, publish_at=publish_at)
         messages.success(request, f"{schedule_in_words(post)}.")
         return redirect("posts:queue", handle=post.creator.handle)
+    if action == "approval":
+        post = services.post_submit_for_approval(
+            post=post, by=by, publish_at=publish_at
+        )
+        messages.success(
+            request,
+            f"Sent to @{post.creator.handle} for approval. They are told in "
+            "their dashboard and by e-mail.",
+        )
+        return redirect("posts:detail", pk=post.pk)
     if post.state == Post.State.PUBLISHED:
         messages.success(request, "Changes saved. Servers that have it get the update.")
         return redirect("posts:detail", pk=post.pk)

@@ -32,7 +32,7 @@ def posts_index(request):
     choices = [
         {
             "creator": c,
-            "can_manage": permissions.can_manage_creator_posts(user, c),
+            "can_manage": permissions.can_draft_for(user, c),
         }
         for c in visible
     ]
@@ -45,7 +45,7 @@ def _creator_context(request, creator) -> dict:
     others = permissions.creators_visible_to(user).exclude(pk=creator.pk)
     return {
         "creator": creator,
-        "can_manage": permissions.can_manage_creator_posts(user, creator),
+        "can_manage": permissions.can_draft_for(user, creator),
         "is_own": creator.user_id == user.pk,
         "other_creators": list(others.order_by("handle")[:12]),
         "time_zone": creator.time_zone,

@@ -1,7 +1,7 @@
 """One post: its page, and the buttons that move it along."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,10 +13,13 @@ from posts.models import Post
 from posts.views.common import (
     delivery_url,
     get_post_or_404,
+    person_words,
     redirect_back,
     require_post_manager,
     safe_next,
     schedule_in_words,
+    when_in_words,
+    writing_context,
     zone_of,
 )
 
@@ -37,12 +40,32 @@ def post_detail(request, pk: int):
             },
         )
     media = list(post.media.all())
+    team_actions = list(
+        post.team_actions.select_related("creator").order_by("-created_at", "-pk")[:20]
+    )
+    viewer = request.user
     context = {
         "post": post,
         "creator": creator,
         "media": media,
         "missing_alt": sum(1 for m in media if not m.alt_text.strip()),
-        "can_manage": permissions.can_manage_creator_posts(request.user, creator),
+        "can_manage": permissions.can_draft_for(request.user, creator),
+        **writing_context(request.user, creator),
+        "team_actions": team_actions,
+        "on_behalf_words": (
+            f"{team_actions[0].in_words}, "
+            f"{when_in_words(team_actions[0].created_at, creator.time_zone)}"
+            if team_actions
+            else ""
+        ),
+        "author_words": person_words(post.author, creator, viewer=viewer),
+        "last_actor_words": person_words(post.last_actor, creator, viewer=viewer),
+        "requested_by_words": person_words(
+            post.approval_requested_by, creator, viewer=viewer
+        )
+        or "someone",
+        "changed_since_sent": post.state == Post.State.PENDING_APPROVAL
+        and post.approval_version != post.version,
         "is_own": creator.user_id == request.user.pk,
         "time_zone": creator.time_zone,
         "delivery_url": delivery_url(post)
@@ -162,3 +185,58 @@ def post_delete(request, pk: int):
         return redirect(_detail(post))
     messages.success(request, "Deleted.")
     return redirect("posts:queue", handle=handle)
+
+
+# Approval ----------------------------------------------------------------------
+
+
+@require_POST
+def post_submit(request, pk: int):
+    """Send a draft (or a post sent back) to the creator for approval."""
+    post = _managed_post(request, pk)
+    try:
+        post = services.post_submit_for_approval(
+            post=post, by=request.user, publish_at=post.scheduled_at
+        )
+    except ValidationError as exc:
+        return _failed(request, post, exc, "It was not sent for approval")
+    messages.success(request, f"Sent to @{post.creator.handle} for approval.")
+    return redirect(_detail(post))
+
+
+@require_POST
+def post_approve(request, pk: int):
+    """The creator approves the version they were shown (`version`)."""
+    post = get_post_or_404(request.user, pk)
+    if not permissions.can_approve_posts_of(request.user, post.creator):
+        raise PermissionDenied("Only the creator approves posts written for them.")
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        post = services.post_approve(post=post, by=request.user, version=version)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{_detail(post)}#approval")
+    if post.state == Post.State.SCHEDULED:
+        messages.success(request, f"Approved. {schedule_in_words(post)}.")
+    else:
+        messages.success(request, "Approved and published. It is on its way.")
+    return redirect(_detail(post))
+
+
+@require_POST
+def post_send_back(request, pk: int):
+    """The creator returns a post to its writer with a comment."""
+    post = get_post_or_404(request.user, pk)
+    if not permissions.can_approve_posts_of(request.user, post.creator):
+        raise PermissionDenied("Only the creator sends back posts written for them.")
+    try:
+        services.post_send_back(
+            post=post, by=request.user, comment=request.POST.get("comment", "")
+        )
+    except ValidationError as exc:
+        return _failed(request, post, exc, "It was not sent back")
+    messages.success(request, "Sent back with your comment. It is a draft again.")
+    return redirect(_detail(post))

@@ -27,18 +27,36 @@ def test_revoked_access_hides_the_creator_at_once(creator, agency_with_analyst):
     assert not permissions.can_view_creator(analyst, creator)
 
 
-def test_only_owners_and_managers_allowed_by_the_creator_manage_posts(creator):
+def test_only_owners_and_managers_act_and_only_within_the_creators_scopes(creator):
     agency = factories.AgencyFactory()
     manager = factories.MembershipFactory(agency=agency, role="manager").user
     analyst = factories.MembershipFactory(agency=agency, role="analyst").user
     access = factories.AgencyAccessFactory(creator=creator, agency=agency)
-    assert not permissions.can_manage_creator_posts(manager, creator)
+    assert permissions.can_read_analytics_for(manager, creator)
+    assert not permissions.can_draft_for(manager, creator)
+    assert not permissions.can_publish_for(manager, creator)
 
-    access.allow_post_management = True
+    access.draft_posts = True
     access.save()
-    assert permissions.can_manage_creator_posts(manager, creator)
-    assert not permissions.can_manage_creator_posts(analyst, creator)
-    assert permissions.can_manage_creator_posts(creator.user, creator)
+    assert permissions.can_draft_for(manager, creator)
+    assert not permissions.can_publish_for(manager, creator)
+    assert not permissions.can_answer_for(manager, creator)
+
+    access.publish_posts = access.answer_replies = access.moderate_replies = True
+    access.save()
+    assert permissions.can_publish_for(manager, creator)
+    assert permissions.can_answer_for(manager, creator)
+    assert permissions.can_moderate_replies_for(manager, creator)
+    # An analyst only ever reads, whatever the creator granted.
+    assert permissions.can_read_analytics_for(analyst, creator)
+    for may in (
+        permissions.can_draft_for,
+        permissions.can_publish_for,
+        permissions.can_answer_for,
+        permissions.can_moderate_replies_for,
+    ):
+        assert not may(analyst, creator)
+        assert may(creator.user, creator)
 
 
 def test_moderation_is_for_staff_only(creator):

@@ -122,12 +122,12 @@ def test_grant_revoke_and_grant_again_keeps_one_row(creator):
     again = services.grant_agency_access(
         creator=creator,
         agency=agency,
-        allow_post_management=True,
+        scopes=["read_analytics", "publish_posts"],
         granted_by=creator.user,
     )
     assert again.pk == access.pk
     assert again.is_active
-    assert again.allow_post_management
+    assert again.scopes == ["read_analytics", "publish_posts"]
     assert again.granted_at > first_granted_at
     assert AgencyAccess.objects.count() == 1
 

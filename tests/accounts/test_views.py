@@ -454,12 +454,12 @@ def test_grant_then_revoke_changes_what_the_analyst_sees(client, creator):
     client.force_login(creator.user)
     response = client.post(
         reverse("agency_access"),
-        {"agency": "Orbit", "allow_post_management": "on"},
+        {"agency": "Orbit", "scopes": ["read_analytics", "publish_posts"]},
         follow=True,
     )
     assert "Orbit now has access to your data." in page_text(response)
     access = AgencyAccess.objects.get(creator=creator, agency=agency)
-    assert access.allow_post_management
+    assert access.publish_posts and not access.draft_posts
 
     client.force_login(analyst)
     text = page_text(client.get(reverse("agency_detail", args=["orbit"])))
