@@ -123,6 +123,7 @@ KWARG_KINDS = {
 # Ambiguous kwarg names (pk, id, ...) must be declared per URL name.
 ROUTE_KWARG_KINDS = {
     "revoke_agency_access": {"pk": "grant_pk"},
+    "agency_access_scopes": {"pk": "grant_pk"},
     "api_token_revoke": {"pk": "api_token_pk"},
     "agency_member_update": {"pk": "membership_pk"},
     "agency_member_remove": {"pk": "membership_pk"},
@@ -138,6 +139,9 @@ ROUTE_KWARG_KINDS = {
             "pin",
             "unpin",
             "delete",
+            "submit",
+            "approve",
+            "send-back",
         )
     },
     # The posts API: pk is a post, media_pk one of its images.
@@ -302,7 +306,7 @@ def tenants(db):
         agency=agency_a, user__username="analyst_a", role="analyst"
     )
     grant_a = factories.AgencyAccessFactory(
-        creator=alice, agency=agency_a, allow_post_management=True
+        creator=alice, agency=agency_a, all_scopes=True
     )
 
     bob_user = factories.UserFactory(id=900_001, username="bob")
@@ -324,7 +328,7 @@ def tenants(db):
         role="analyst",
     )
     grant_b = factories.AgencyAccessFactory(
-        id=900_009, creator=bob, agency=agency_b, allow_post_management=True
+        id=900_009, creator=bob, agency=agency_b, all_scopes=True
     )
     token_a = ApiToken.objects.create(
         user=alice.user, name="A's script", prefix="chub_a", key_hash="a" * 64
