@@ -22,6 +22,8 @@ from .models import (
     ApiToken,
     ApiTokenScope,
     CreatorProfile,
+    QuotePolicy,
+    ReplyPolicy,
     User,
 )
 
@@ -186,6 +188,18 @@ class ProfileForm(forms.Form):
         label="Show who follows you",
         help_text=_model_help("show_follower_lists"),
     )
+    default_quote_policy = forms.ChoiceField(
+        label="Who can quote your posts",
+        choices=QuotePolicy.choices,
+        required=False,
+        help_text=_model_help("default_quote_policy"),
+    )
+    default_reply_policy = forms.ChoiceField(
+        label="Whose replies show",
+        choices=ReplyPolicy.choices,
+        required=False,
+        help_text=_model_help("default_reply_policy"),
+    )
     avatar = forms.FileField(
         required=False,
         label="Profile picture",
@@ -211,6 +225,8 @@ class ProfileForm(forms.Form):
                 "share_to_fediverse": creator.share_to_fediverse,
                 "approve_followers_manually": creator.approve_followers_manually,
                 "show_follower_lists": creator.show_follower_lists,
+                "default_quote_policy": creator.default_quote_policy,
+                "default_reply_policy": creator.default_reply_policy,
             },
         )
         super().__init__(*args, **kwargs)
@@ -219,6 +235,18 @@ class ProfileForm(forms.Form):
         if creator.time_zone not in known:  # an alias chosen elsewhere
             choices.insert(1, (creator.time_zone, creator.time_zone))
         self.fields["time_zone"].choices = choices
+
+    def policy_fields(self) -> list:
+        return [self["default_quote_policy"], self["default_reply_policy"]]
+
+    def clean_default_quote_policy(self) -> str:
+        # Left out of the form (an older page, a script): unchanged.
+        value = self.cleaned_data["default_quote_policy"]
+        return value or self.initial["default_quote_policy"]
+
+    def clean_default_reply_policy(self) -> str:
+        value = self.cleaned_data["default_reply_policy"]
+        return value or self.initial["default_reply_policy"]
 
     def profile_fields(self) -> dict:
         data = self.cleaned_data
@@ -231,6 +259,8 @@ class ProfileForm(forms.Form):
                 "share_to_fediverse",
                 "approve_followers_manually",
                 "show_follower_lists",
+                "default_quote_policy",
+                "default_reply_policy",
             )
         }
 

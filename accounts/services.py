@@ -114,6 +114,8 @@ PROFILE_FIELDS = (
     "share_to_fediverse",
     "approve_followers_manually",
     "show_follower_lists",
+    "default_quote_policy",
+    "default_reply_policy",
 )
 
 

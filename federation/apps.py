@@ -24,6 +24,11 @@ class FederationConfig(AppConfig):
             (post_events.post_deleted, handlers.on_post_deleted),
             (post_events.post_pinned, handlers.on_post_pinned),
             (post_events.post_unpinned, handlers.on_post_unpinned),
+            (post_events.quote_request_answered, handlers.on_quote_answered),
+            (
+                post_events.quote_authorization_revoked,
+                handlers.on_quote_authorization_revoked,
+            ),
             (follower_events.follow_approved, handlers.on_follow_approved),
             (follower_events.follow_declined, handlers.on_follow_declined),
             (follower_events.follower_removed, handlers.on_follower_removed),

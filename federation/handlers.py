@@ -9,7 +9,7 @@ it causes on the network commit together.
 
 import time
 
-from federation.outbound import follow_answers, outbox
+from federation.outbound import follow_answers, outbox, quote_answers
 
 # An actor's Update or Delete is named by when it was decided, recorded with
 # the job, so that a job run twice rebuilds the same activity id.
@@ -88,3 +88,15 @@ def on_follow_declined(sender, *, follow, **kwargs) -> None:
 def on_follower_removed(sender, *, follow, **kwargs) -> None:
     # Mastodon's "remove follower" is a Reject of the Follow, too.
     follow_answers.send_reject(follow)
+
+
+# Answers to quote requests are built at once too, like follow answers:
+# the decision and the activity telling the quoter commit together.
+
+
+def on_quote_answered(sender, *, quote_request, **kwargs) -> None:
+    quote_answers.send_answer(quote_request)
+
+
+def on_quote_authorization_revoked(sender, *, quote_request, **kwargs) -> None:
+    quote_answers.send_revocation(quote_request)

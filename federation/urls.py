@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from federation.views import actors, delivery, discovery, home, statuses
+from federation.views import actors, delivery, discovery, home, quotes, statuses
 from federation.views import inbox as inbox_views
 
 
@@ -71,6 +71,11 @@ urlpatterns = [
         "users/<handle:handle>/statuses/<int:post_id>/shares",
         statuses.shares,
         name="status-shares",
+    ),
+    path(
+        "users/<handle:handle>/quote_authorizations/<int:pk>",
+        quotes.quote_authorization,
+        name="quote-authorization",
     ),
     path("tags/<hashtag:tag>", statuses.tag, name="tag"),
     # Dashboard fragment (login required): how a post's delivery is going.

@@ -18,6 +18,14 @@ post_deleted = Signal()
 post_pinned = Signal()
 post_unpinned = Signal()
 
+# Someone on another server asked to quote a post, and the creator (or the
+# post's quote policy) answered: quote_request.state is "accepted" or
+# "refused". Argument: quote_request (QuoteRequest).
+quote_request_answered = Signal()
+# The creator withdrew a permission to quote given earlier. Argument:
+# quote_request (QuoteRequest, state "revoked").
+quote_authorization_revoked = Signal()
+
 # Someone at an agency did something for a creator (drafted, scheduled,
 # published, edited, deleted a post; answered or moderated a reply).
 # Argument: action (PostAction). moderation writes it to the audit log.

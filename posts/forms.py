@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from accounts.models import QuotePolicy, ReplyPolicy
 from posts.models import Post, PostMedia
 
 # Languages people most often write in on the fediverse, each named in
@@ -141,6 +142,22 @@ class PostForm(forms.Form):
         initial=Post.Visibility.PUBLIC,
         widget=forms.RadioSelect,
     )
+    quote_policy = forms.ChoiceField(
+        label="Who can quote it",
+        choices=QuotePolicy.choices,
+        initial=QuotePolicy.ANYONE,
+        required=False,
+        help_text="People on Mastodon and other servers ask before they quote; "
+        "the answer follows this. A followers-only post is never quoted.",
+    )
+    reply_policy = forms.ChoiceField(
+        label="Whose replies show",
+        choices=ReplyPolicy.choices,
+        initial=ReplyPolicy.ANYONE,
+        required=False,
+        help_text="Replies from anyone else wait for you under Held, and are "
+        "not counted until you approve them.",
+    )
     schedule_date = forms.DateField(
         label="Date",
         required=False,
@@ -163,6 +180,7 @@ class PostForm(forms.Form):
         time_zone: str,
         post: Post | None = None,
         language: str = "en",
+        creator=None,
         **kwargs,
     ):
         """`language`: the one to start in when the post has none yet."""
@@ -170,6 +188,9 @@ class PostForm(forms.Form):
         self.post = post
         if post is None:
             initial = {"language": language, "visibility": Post.Visibility.PUBLIC}
+            if creator is not None:
+                initial["quote_policy"] = creator.default_quote_policy
+                initial["reply_policy"] = creator.default_reply_policy
         else:
             initial = self.initial_for(post, time_zone)
             initial["language"] = initial["language"] or language
@@ -196,6 +217,8 @@ class PostForm(forms.Form):
             "sensitive": post.sensitive,
             "language": post.language,
             "visibility": post.visibility,
+            "quote_policy": post.quote_policy,
+            "reply_policy": post.reply_policy,
         }
         if post.scheduled_at and post.state == Post.State.SCHEDULED:
             local = post.scheduled_at.astimezone(zoneinfo.ZoneInfo(time_zone))
@@ -241,6 +264,10 @@ class PostForm(forms.Form):
             for radio in self["visibility"]
         ]
 
+    def policy_fields(self) -> list:
+        """Who may quote the post and whose replies show, for the template."""
+        return [self["quote_policy"], self["reply_policy"]]
+
     def post_fields(self) -> dict:
         """Keyword arguments for posts.services.PostInput."""
         data = self.cleaned_data
@@ -250,6 +277,8 @@ class PostForm(forms.Form):
             "sensitive": data["sensitive"],
             "language": data["language"],
             "visibility": data["visibility"],
+            "quote_policy": data["quote_policy"],
+            "reply_policy": data["reply_policy"],
         }
 
 

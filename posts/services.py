@@ -40,7 +40,7 @@ from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import CreatorProfile, User
+from accounts.models import CreatorProfile, QuotePolicy, ReplyPolicy, User
 from accounts.permissions import (
     acting_agency,
     can_answer_for,
@@ -99,6 +99,10 @@ class PostInput:
     language: str = ""
     visibility: str = "public"
     in_reply_to_uri: str = ""
+    # Who may quote it and whose replies show; "" takes the creator's
+    # defaults (CreatorProfile.default_quote_policy, default_reply_policy).
+    quote_policy: str = ""
+    reply_policy: str = ""
     # Handles "user@domain" addressed even if the body does not name them.
     extra_mentions: tuple[str, ...] = ()
 
@@ -119,6 +123,8 @@ def post_input_from(post: Post) -> PostInput:
         visibility=post.visibility,
         in_reply_to_uri=post.in_reply_to_uri,
         extra_mentions=extra,
+        quote_policy=post.quote_policy,
+        reply_policy=post.reply_policy,
     )
 
 
@@ -231,6 +237,8 @@ def _write(post: Post, data: PostInput) -> None:
     post.language = data.language.strip()
     post.visibility = data.visibility
     post.in_reply_to_uri = data.in_reply_to_uri.strip()
+    post.quote_policy = data.quote_policy or post.creator.default_quote_policy
+    post.reply_policy = data.reply_policy or post.creator.default_reply_policy
     post.save()
     _store_mentions(post, mentions)
     _store_hashtags(post, rendered.hashtags)
@@ -254,6 +262,12 @@ def _clean(data: PostInput) -> tuple[str, str, RenderedBody, list[str]]:
             )
     if data.visibility not in Post.Visibility.values:
         errors["visibility"] = "Choose public, unlisted or followers only."
+    if data.quote_policy and data.quote_policy not in QuotePolicy.values:
+        errors["quote_policy"] = (
+            "Choose anyone, anyone once you approve, followers or nobody."
+        )
+    if data.reply_policy and data.reply_policy not in ReplyPolicy.values:
+        errors["reply_policy"] = "Choose anyone, followers or people you mention."
     language = data.language.strip()
     if language and (len(language) > 16 or not LANGUAGE_RE.fullmatch(language)):
         errors["language"] = "Use a language code such as en or pt-BR."
@@ -322,6 +336,9 @@ def _published_content(post: Post) -> tuple:
         post.sensitive,
         post.language,
         tuple(sorted(post.mentions.values_list("handle", flat=True))),
+        # Peers learn a new policy from the Update (interactionPolicy).
+        post.quote_policy,
+        post.reply_policy,
     )
 
 

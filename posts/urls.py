@@ -7,6 +7,7 @@ sees at a glance whose posts they are handling; a post's own pages by id.
 from django.urls import path
 
 from posts.views import compose, lists, post
+from posts.views import quotes as quote_views
 
 app_name = "posts"
 
@@ -24,6 +25,19 @@ urlpatterns = [
     path("posts/<int:pk>/pin/", post.post_pin, name="pin"),
     path("posts/<int:pk>/unpin/", post.post_unpin, name="unpin"),
     path("posts/<int:pk>/delete/", post.post_delete, name="delete"),
+    path(
+        "posts/quotes/<int:pk>/approve/",
+        quote_views.quote_approve,
+        name="quote-approve",
+    ),
+    path(
+        "posts/quotes/<int:pk>/refuse/", quote_views.quote_refuse, name="quote-refuse"
+    ),
+    path(
+        "posts/quotes/<int:pk>/withdraw/",
+        quote_views.quote_withdraw,
+        name="quote-withdraw",
+    ),
     path("posts/<int:pk>/submit/", post.post_submit, name="submit"),
     path("posts/<int:pk>/approve/", post.post_approve, name="approve"),
     path("posts/<int:pk>/send-back/", post.post_send_back, name="send-back"),

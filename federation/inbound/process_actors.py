@@ -4,8 +4,10 @@ Follow and Undo(Follow); Update and Delete (of a Note: process_replies; of
 the actor itself: refresh it, or forget everything they did); Move (the
 follow goes to the new account if it names the old one in `alsoKnownAs`);
 Block (their follow goes, so nothing more is delivered to them); Flag
-(a report for admins, moderation.Report); Undo by reference. Anything else is stored and
-ignored with a note. Each runs in its own transaction (processing.process).
+(a report for admins, moderation.Report); QuoteRequest (answered by the
+post's quote policy, or held for the creator: posts.quotes); Undo by
+reference. Anything else is stored and ignored with a note. Each runs in its
+own transaction (processing.process).
 """
 
 import json
@@ -28,17 +30,21 @@ from federation.inbound.activities import (
     local_handle,
     local_post_ref,
     local_posts,
+    same_host,
 )
 from federation.inbound.process_replies import (
     NOTE_TYPES,
     process_delete_object,
     process_update,
+    quoted_uris,
 )
 from federation.models import EarlyCancellation, RemoteActor
-from federation.protocol import client, keys, remote
+from federation.protocol import client, ids, keys, remote
 from followers import services as followers
 from followers.models import Follow
 from moderation import services as moderation
+from posts import quotes
+from posts.models import Post
 
 
 def process_one(item: Inbound, actors: Actors, *, fetched=None) -> Outcome:
@@ -294,6 +300,61 @@ def flag(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
     return DONE
 
 
+# Quotes ---------------------------------------------------------------------
+
+
+def quote_request(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
+    """A request to quote a creator's post (FEP-044f), answered by policy.
+
+    Checked as Mastodon checks it (ActivityPub::Activity::QuoteRequest):
+    the request comes from the actor's server, names a published post of
+    ours, and its quote post (`instrument`) lives on the actor's server;
+    an inlined quote post must be the actor's and quote this post.
+    """
+    if not same_host(item.ap_id, actor.ap_id):
+        return ignored("the request is not from the actor's server")
+    posts = local_posts([id_of(item.payload.get("object"))])
+    post = next(iter(posts.values()), None)
+    if post is None:
+        return ignored("asks to quote nothing of ours")
+    if post.state != Post.State.PUBLISHED:
+        return ignored("asks to quote a post that is not published")
+    instrument = item.payload.get("instrument")
+    quote_uri = id_of(instrument)
+    if not quote_uri.startswith(("https://", "http://")) or len(quote_uri) > 500:
+        return ignored("QuoteRequest without a usable quote post (instrument)")
+    if not same_host(quote_uri, actor.ap_id):
+        return ignored("the quote post is not on the actor's server")
+    excerpt, url = "", ""
+    if isinstance(instrument, dict):
+        authors = {id_of(a) for a in as_list(instrument.get("attributedTo"))}
+        if authors and actor.ap_id not in authors:
+            return ignored("the quote post is someone else's")
+        if ids.note_id(post) not in quoted_uris(instrument):
+            return ignored("the quote post does not quote this post")
+        content = instrument.get("content")
+        if isinstance(content, str):
+            excerpt = analytics.plain_text(content, limit=280)
+        link = instrument.get("url")
+        if isinstance(link, str) and link.startswith(("https://", "http://")):
+            url = link[:500]
+    request = quotes.quote_request_receive(
+        post=post,
+        ask=quotes.QuoteAsk(
+            request_id=item.ap_id,
+            actor_uri=actor.ap_id,
+            actor_handle=actors.author(actor.ap_id).handle,
+            quote_uri=quote_uri,
+            quote_url=url,
+            quote_excerpt=excerpt,
+            is_follower=Follow.objects.filter(
+                creator=post.creator, actor=actor, state=Follow.State.ACCEPTED
+            ).exists(),
+        ),
+    )
+    return _note(f"quote of post {post.pk}: {request.reason}")
+
+
 def answered_elsewhere(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
     return ignored(f"{item.type}: creators follow no one, so nothing to answer")
 
@@ -305,6 +366,7 @@ HANDLERS = {
     "Update": update,
     "Delete": delete,
     "Flag": flag,
+    "QuoteRequest": quote_request,
     "Accept": answered_elsewhere,
     "Reject": answered_elsewhere,
 }

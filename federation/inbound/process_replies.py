@@ -14,11 +14,17 @@ deletes it. Replies from a blocked server are dropped even when relayed by
 another; then moderation.screening decides what shows (replies from a
 silenced server, from an account the creator blocked, or caught by the
 screening rules are held or dropped).
+
+Consent: a reply from someone the post's reply policy leaves out (not a
+follower, not mentioned) is held for the creator, with that reason; a
+quote claiming a permission (`quoteAuthorization`) the creator never gave,
+or withdrew, is held too and not counted (posts.quotes).
 """
 
 from collections.abc import Sequence
 from dataclasses import replace
 
+from accounts.models import ReplyPolicy
 from analytics import services as analytics
 from analytics.models import Reply
 from federation.inbound.activities import (
@@ -38,9 +44,11 @@ from federation.inbound.activities import (
     same_host,
 )
 from federation.models import RemoteTombstone
+from followers.models import Follow
 from moderation import screening as moderation_screening
 from moderation import services as moderation
 from moderation.models import DomainPolicy
+from posts.models import Post, QuoteRequest
 
 NOTE_TYPES = {"Note", "Question", "Article", "Page"}
 PUBLIC = {"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"}
@@ -263,12 +271,17 @@ def _store(notes: list, actors: Actors) -> dict[str, Outcome]:
             for item, note, place, domains in placed
         ]
     )
+    consent = _consent_holds(placed)
     to_store: list[analytics.ReplyInput] = []
     for item, note, place, _ in placed:
         verdict = verdicts[note.ap_id]
         if verdict.drop:
             outcomes[item.ap_id] = ignored(verdict.reason)
             continue
+        held_for = consent.get(note.ap_id)
+        if held_for:
+            reason = "; ".join(filter(None, [held_for, verdict.reason]))
+            verdict = replace(verdict, status=Reply.Status.HELD, reason=reason)
         creator_id, post_id, parent_ap_id, is_quote = place
         note = _with_quote(note, is_quote)
         if verdict.strip_media:
@@ -287,6 +300,84 @@ def _store(notes: list, actors: Actors) -> dict[str, Outcome]:
         outcomes[item.ap_id] = DONE
     analytics.replies_store_many(items=to_store)
     return outcomes
+
+
+REPLY_POLICY_REASONS = {
+    ReplyPolicy.FOLLOWERS: "held: this post only takes replies from followers",
+    ReplyPolicy.MENTIONED: "held: this post only takes replies from people it mentions",
+}
+UNGIVEN_QUOTE = "held: it claims your permission to quote, which you never gave"
+WITHDRAWN_QUOTE = "held: it claims your permission to quote, which you withdrew"
+
+
+def _consent_holds(placed: list) -> dict[str, str]:
+    """Note ap_id -> why the creator's consent holds it, for the placed
+    replies and quotes that lack it: a reply from outside the root post's
+    reply policy, a quote claiming a stamp that is not in force."""
+    post_ids = {place[1] for _, _, place, _ in placed}
+    posts = {
+        post.pk: post
+        for post in Post.objects.filter(pk__in=post_ids)
+        .exclude(reply_policy=ReplyPolicy.ANYONE)
+        .select_related("creator")
+        .prefetch_related("mentions")
+    }
+    follows = set()
+    if posts:
+        follows = set(
+            Follow.objects.filter(
+                creator_id__in={post.creator_id for post in posts.values()},
+                actor__ap_id__in={item.actor for item, *_ in placed},
+                state=Follow.State.ACCEPTED,
+            ).values_list("creator_id", "actor__ap_id")
+        )
+    holds: dict[str, str] = {}
+    for item, note, place, _ in placed:
+        post_id, is_quote = place[1], place[3]
+        if is_quote:
+            obj = item.payload.get("object") or {}
+            claim = id_of(obj.get("quoteAuthorization"))
+            if claim:
+                reason = _quote_claim_problem(claim, note=note, actor=item.actor)
+                if reason:
+                    holds[note.ap_id] = reason
+            continue
+        post = posts.get(post_id)
+        if post is None:
+            continue
+        mentioned = {m.actor_uri for m in post.mentions.all() if m.actor_uri}
+        if item.actor in mentioned:
+            continue
+        if post.reply_policy == ReplyPolicy.FOLLOWERS and (
+            (post.creator_id, item.actor) in follows
+        ):
+            continue
+        holds[note.ap_id] = REPLY_POLICY_REASONS.get(
+            post.reply_policy, REPLY_POLICY_REASONS[ReplyPolicy.MENTIONED]
+        )
+    return holds
+
+
+def _quote_claim_problem(claim: str, *, note, actor: str) -> str:
+    """Why a quote's claimed stamp proves nothing, or "" if it is in force:
+    one of ours, accepted, for this very quote post by this actor."""
+    handle, sep, pk = claim.rpartition("/quote_authorizations/")
+    if not sep or not pk.isdigit() or len(pk) > 18 or local_handle(handle) is None:
+        return UNGIVEN_QUOTE
+    request = QuoteRequest.objects.filter(
+        pk=int(pk),
+        post__creator__handle=local_handle(handle),
+        quote_uri=note.ap_id,
+        actor_uri=actor,
+    ).first()
+    if request is None or request.state in (
+        QuoteRequest.State.PENDING,
+        QuoteRequest.State.REFUSED,
+    ):
+        return UNGIVEN_QUOTE
+    if request.state == QuoteRequest.State.REVOKED:
+        return WITHDRAWN_QUOTE
+    return ""
 
 
 def _with_quote(note: analytics.NoteInput, is_quote: bool) -> analytics.NoteInput:

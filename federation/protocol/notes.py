@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils.html import escape
 
+from accounts.models import QuotePolicy, ReplyPolicy
 from federation import selectors
 from federation.protocol import ids
 from federation.protocol.activitypub import AS_CONTEXT
@@ -28,6 +29,19 @@ NOTE_CONTEXT = [
         "toot": "http://joinmastodon.org/ns#",
         "blurhash": "toot:blurhash",
         "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+        # Quotes (FEP-044f) and interaction policies (GoToSocial's terms),
+        # spelled as Mastodon 4.5 declares them (ContextHelper).
+        "quote": {"@id": "https://w3id.org/fep/044f#quote", "@type": "@id"},
+        "quoteAuthorization": {
+            "@id": "https://w3id.org/fep/044f#quoteAuthorization",
+            "@type": "@id",
+        },
+        "gts": "https://gotosocial.org/ns#",
+        "interactionPolicy": {"@id": "gts:interactionPolicy", "@type": "@id"},
+        "canQuote": {"@id": "gts:canQuote", "@type": "@id"},
+        "canReply": {"@id": "gts:canReply", "@type": "@id"},
+        "automaticApproval": {"@id": "gts:automaticApproval", "@type": "@id"},
+        "manualApproval": {"@id": "gts:manualApproval", "@type": "@id"},
     },
 ]
 
@@ -247,9 +261,41 @@ def note_document(
     note["replies"] = replies_collection(post)
     note["likes"] = counted_collection(post, "likes", counts.likes)
     note["shares"] = counted_collection(post, "shares", counts.shares)
+    note["interactionPolicy"] = interaction_policy(post)
     if with_context:
         return {"@context": NOTE_CONTEXT, **note}
     return note
+
+
+def interaction_policy(post: Post) -> dict:
+    """`interactionPolicy` with `canQuote` and `canReply`, in URIs.
+
+    Mastodon 4.5 reads `canQuote` only: Public means anyone, the followers
+    collection the author's followers, the author alone nobody else (an
+    empty list would vanish in JSON-LD). Quotes held for the creator are
+    `manualApproval`. `canReply` names who may reply without review; the
+    author and mentioned accounts always may (GoToSocial's rule), and
+    replies from anyone else are held for the creator.
+    """
+    author = ids.actor_id(post.creator.handle)
+    followers = followers_url(post)
+    quote = post.effective_quote_policy
+    can_quote: dict = {
+        QuotePolicy.ANYONE: {"automaticApproval": [ids.PUBLIC]},
+        QuotePolicy.APPROVAL: {
+            "automaticApproval": [author],
+            "manualApproval": [ids.PUBLIC],
+        },
+        QuotePolicy.FOLLOWERS: {"automaticApproval": [followers]},
+    }.get(quote, {"automaticApproval": [author]})
+    can_reply = {
+        ReplyPolicy.ANYONE: [ids.PUBLIC],
+        ReplyPolicy.FOLLOWERS: [followers, *mentioned_actors(post)],
+    }.get(post.reply_policy, [author, *mentioned_actors(post)])
+    return {
+        "canQuote": can_quote,
+        "canReply": {"automaticApproval": can_reply},
+    }
 
 
 def _wrap(post: Post, *, kind: str, activity_id: str, published, obj) -> dict:

@@ -82,7 +82,7 @@ def _compose(request, *, creator, post: Post | None):
     language = default_language(
         creator=creator, accept_language=request.headers.get("Accept-Language", "")
     )
-    form = PostForm(data, time_zone=zone, post=post, language=language)
+    form = PostForm(data, time_zone=zone, post=post, language=language, creator=creator)
     media = media_formset(post, data, files)
     if (
         request.method == "POST"
@@ -118,7 +118,9 @@ def _compose(request, *, creator, post: Post | None):
                 # The text and images are safe in a draft; only the step
                 # after saving failed. Show the form of the saved post.
                 post.refresh_from_db()
-                form = PostForm(data, time_zone=zone, post=post, language=language)
+                form = PostForm(
+                    data, time_zone=zone, post=post, language=language, creator=creator
+                )
                 form.is_valid()
                 _show_errors(form, None, exc)
                 media = media_formset(post)

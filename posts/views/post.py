@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import permissions
-from posts import services
+from posts import quotes, services
 from posts.forms import ScheduleForm
 from posts.models import Post
 from posts.views.common import (
@@ -72,6 +72,9 @@ def post_detail(request, pk: int):
         if post.state in (Post.State.PUBLISHED, Post.State.DELETED)
         else "",
         "reschedule_form": reschedule_form,
+        "quote_requests": quotes.quote_requests_of(post)
+        if post.state == Post.State.PUBLISHED
+        else [],
     }
     return render(request, "posts/detail.html", context)
 
