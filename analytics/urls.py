@@ -28,6 +28,12 @@ urlpatterns = [
         reports.post_analytics,
         name="post",
     ),
+    # Fragment for compose's schedule field.
+    path(
+        "dashboard/@<str:handle>/analytics/suggested-times",
+        reports.suggested_times,
+        name="suggested-times",
+    ),
     path(
         "dashboard/@<str:handle>/campaigns/",
         campaigns.campaign_list,

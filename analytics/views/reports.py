@@ -190,9 +190,7 @@ def _creator_context(creator, form, period) -> dict:
             ),
             "heatmap": report_charts.when_engagement_arrives(dashboard.heatmap),
         },
-        "earned": insights.posts_that_earned_followers(
-            creator=creator, period=period
-        ),
+        "earned": insights.posts_that_earned_followers(creator=creator, period=period),
         "attribution_days": insights.attribution_days(),
         "best_times": insights.best_times_to_post(creator=creator),
         "generated_at": timezone.now(),
@@ -258,6 +256,18 @@ def post_analytics(request, handle: str, pk: int):
         "back_query": request.GET.urlencode(),
     }
     return render(request, "analytics/post.html", context)
+
+
+@require_GET
+def suggested_times(request, handle: str):
+    """Compose's "Suggested times" (an htmx fragment): the creator's best
+    weekday+hour slots, each at its next occurrence on their clock."""
+    creator = permissions.get_visible_creator_or_404(request.user, handle)
+    return render(
+        request,
+        "analytics/partials/suggested_times.html",
+        {"best_times": insights.best_times_to_post(creator=creator)},
+    )
 
 
 # Agencies ------------------------------------------------------------------
