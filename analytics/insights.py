@@ -261,22 +261,25 @@ class Reach:
     boosters: int = 0
     known: bool = True
     domains: list[str] = field(default_factory=list)
+    posts: int = 1  # of how many posts together
 
     @property
     def explanation(self) -> str:
         if not self.known:
             return "Reach is not known here: deliveries are not recorded."
+        it = "it was" if self.posts == 1 else f"its {self.posts:,} posts were"
         text = (
             f"An estimate: the {self.followers:,} followers of yours on the "
-            f"{self.servers:,} server{'s' if self.servers != 1 else ''} it "
-            "was delivered to"
+            f"{self.servers:,} server{'s' if self.servers != 1 else ''} {it} "
+            "delivered to"
         )
         if self.boosters:
             people = "person" if self.boosters == 1 else "people"
+            them = "it" if self.posts == 1 else "them"
             text += (
-                f". The {self.boosters:,} {people} who boosted it carried it "
-                "further, but their own followers are not counted: their "
-                "servers' follower counts are not recorded here"
+                f". The {self.boosters:,} {people} who boosted {them} carried "
+                f"{them} further, but their own followers are not counted: "
+                "their servers' follower counts are not recorded here"
             )
         return text + "."
 
@@ -313,7 +316,11 @@ def reach_of_posts(*, post_ids: list[int]) -> dict[int | None, Reach]:
     boosters = _boosters(post_ids) if post_ids else {None: 0}
     if not _reach_source:
         return {
-            key: Reach(known=False, boosters=boosters.get(key, 0))
+            key: Reach(
+                known=False,
+                boosters=boosters.get(key, 0),
+                posts=len(post_ids) if key is None else 1,
+            )
             for key in [*post_ids, None]
         }
     counted = _reach_source[0](post_ids)
@@ -325,6 +332,7 @@ def reach_of_posts(*, post_ids: list[int]) -> dict[int | None, Reach]:
             followers=followers,
             boosters=boosters.get(key, 0),
             domains=domains,
+            posts=len(post_ids) if key is None else 1,
         )
     return result
 
