@@ -297,6 +297,15 @@ class AgencyAccess(models.Model):
     def scope_labels(self) -> list[str]:
         return [AgencyScope(scope).label for scope in self.scopes]
 
+    @property
+    def scope_summary(self) -> str:
+        """ "Read only", "No access to anything", or the scopes in words."""
+        if not self.scopes:
+            return "No access to anything"
+        if self.scopes == [AgencyScope.READ_ANALYTICS]:
+            return "Read only"
+        return ", ".join(self.scope_labels)
+
 
 def hash_token_secret(secret: str) -> str:
     """The stored form of an API token's secret.

@@ -6,6 +6,7 @@ from .views import agencies, auth, dashboard, security, settings
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("switch-creator/", dashboard.switch_creator, name="switch_creator"),
     # Accounts
     path("signup/", auth.signup, name="signup"),
     path("signup/handle/", auth.handle_check, name="handle_check"),

@@ -15,7 +15,7 @@ from django.http import Http404
 from accounts.models import CreatorProfile, User
 from accounts.permissions import creators_visible_to
 
-from .models import Post
+from .models import Post, PostAction
 
 
 def _with_relations(queryset: QuerySet[Post]) -> QuerySet[Post]:
@@ -101,3 +101,43 @@ def post_get_visible(*, user: User, pk: int) -> Post:
     if post is None:
         raise Http404("No such post.")
     return post
+
+
+def posts_awaiting_approval(*, creator: CreatorProfile) -> QuerySet[Post]:
+    """Posts written for the creator that wait for their approval, oldest
+    request first."""
+    posts = Post.objects.filter(creator=creator, state=Post.State.PENDING_APPROVAL)
+    return (
+        _with_relations(posts)
+        .select_related("approval_requested_by")
+        .order_by("approval_requested_at", "pk")
+    )
+
+
+def team_actions_of(*, creator: CreatorProfile, limit: int = 20):
+    """What people at agencies did for the creator lately, newest first."""
+    return (
+        PostAction.objects.filter(creator=creator)
+        .select_related("creator", "post")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def agency_calendar_posts(
+    *, creators: QuerySet[CreatorProfile], start: datetime, end: datetime
+) -> QuerySet[Post]:
+    """Scheduled posts, and posts waiting for approval with a time, of
+    `creators` in [start, end), for the agency calendar."""
+    posts = Post.objects.filter(
+        creator__in=creators,
+        state__in=[Post.State.SCHEDULED, Post.State.PENDING_APPROVAL],
+        scheduled_at__gte=start,
+        scheduled_at__lt=end,
+    )
+    return _with_relations(posts).order_by("scheduled_at", "pk")
+
+
+def posts_awaiting_approval_of(*, creators: QuerySet[CreatorProfile]) -> QuerySet[Post]:
+    """Posts waiting for approval across several creators (agency views)."""
+    posts = Post.objects.filter(creator__in=creators, state=Post.State.PENDING_APPROVAL)
+    return _with_relations(posts).order_by("approval_requested_at", "pk")

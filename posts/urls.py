@@ -6,7 +6,7 @@ sees at a glance whose posts they are handling; a post's own pages by id.
 
 from django.urls import path
 
-from posts.views import compose, lists, post
+from posts.views import compose, lists, post, team
 from posts.views import quotes as quote_views
 
 app_name = "posts"
@@ -41,4 +41,10 @@ urlpatterns = [
     path("posts/<int:pk>/submit/", post.post_submit, name="submit"),
     path("posts/<int:pk>/approve/", post.post_approve, name="approve"),
     path("posts/<int:pk>/send-back/", post.post_send_back, name="send-back"),
+    path("posts/team-activity/", team.team_activity, name="team-activity"),
+    path(
+        "posts/agency/<slug:slug>/calendar/",
+        team.agency_calendar,
+        name="agency-calendar",
+    ),
 ]

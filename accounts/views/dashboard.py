@@ -1,12 +1,15 @@
 """The landing page and the signed-in home page."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_GET
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
-from accounts import permissions
+from accounts import permissions, switching
 
 
 @login_not_required
@@ -50,6 +53,40 @@ def dashboard(request):
         "agencies": agencies,
         "is_admin": is_admin,
         "creator_home_url": _section_url("home-creator") if creator else "",
+        "team_url": _section_url("posts:team-activity") if creator else "",
         "admin_home_url": _section_url("home-admin") if is_admin else "",
     }
     return render(request, "accounts/dashboard.html", context)
+
+
+@require_POST
+def switch_creator(request):
+    """The header's creator menu: work for another creator from now on.
+
+    Back to the page it was sent from; a page about one creator (its URL
+    names a handle) opens as the same page of the new one.
+    """
+    creator = switching.switch_creator(request, request.POST.get("handle", ""))
+    if creator is None:
+        raise Http404("No such creator.")
+    messages.success(request, f"Now working for {creator.name} (@{creator.handle}).")
+    return redirect(_same_page_for(request, creator.handle))
+
+
+def _same_page_for(request, handle: str) -> str:
+    target = request.POST.get("next", "")
+    if not target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return reverse("dashboard")
+    path = target.split("?", 1)[0]
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return reverse("dashboard")
+    if "handle" not in match.kwargs:
+        return target
+    try:
+        return reverse(match.view_name, kwargs={**match.kwargs, "handle": handle})
+    except NoReverseMatch:
+        return reverse("dashboard")

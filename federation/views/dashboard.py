@@ -33,6 +33,7 @@ from federation.models import RemoteInstance
 from federation.protocol import ids
 from followers import services as follower_services
 from followers.models import Follow
+from posts import selectors as post_selectors
 from posts.models import Post
 
 FOLLOWERS_PAGE_SIZE = 50
@@ -219,6 +220,12 @@ def notifications(request, handle: str):
     if kind in ("", NotificationKind.FOLLOW):
         context["requests"] = list(
             _pending_requests(creator)[:REQUESTS_ON_NOTIFICATIONS]
+        )
+    if not kind and permissions.can_approve_posts_of(request.user, creator):
+        # Posts an agency wrote for the creator wait on top, like follow
+        # requests: only the creator approves them.
+        context["approvals"] = list(
+            post_selectors.posts_awaiting_approval(creator=creator)
         )
     return render(request, "inbox/notifications.html", context)
 

@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts import permissions
+from accounts import permissions, switching
 from posts import selectors
 from posts.forms import ScheduleForm
 from posts.models import Post
@@ -23,9 +23,12 @@ CALENDAR_VIEWS = ("month", "week")
 def posts_index(request):
     """The creator's own queue; people at agencies pick a creator first."""
     user = request.user
-    creator = getattr(user, "creator", None)
-    if creator is not None:
-        return redirect("posts:queue", handle=creator.handle)
+    current = switching.current_creator(request)
+    if current is not None and (
+        switching.SESSION_KEY in request.session or current.user_id == user.pk
+    ):
+        # The creator chosen in the header (or one's own).
+        return redirect("posts:queue", handle=current.handle)
     visible = list(permissions.creators_visible_to(user).order_by("handle"))
     if len(visible) == 1:
         return redirect("posts:queue", handle=visible[0].handle)

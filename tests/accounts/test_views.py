@@ -464,7 +464,7 @@ def test_grant_then_revoke_changes_what_the_analyst_sees(client, creator):
     client.force_login(analyst)
     text = page_text(client.get(reverse("agency_detail", args=["orbit"])))
     assert "@alice@hub.test" in text
-    assert "May manage posts" in text
+    assert "Publish and schedule" in text
     assert client.get(creator_page).status_code == 200
 
     client.force_login(creator.user)

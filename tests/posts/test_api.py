@@ -73,7 +73,7 @@ def test_an_analyst_reads_but_gets_403_for_writes(creator, analyst):
     assert client.get("/api/v1/creators/alice/posts").status_code == 200
     assert client.get(f"/api/v1/posts/{post.pk}").status_code == 200
     error = assert_error(create(client, body="hi"), 403, "permission_denied")
-    assert error["message"] == "You may not manage this creator's posts."
+    assert error["message"] == "You may not write posts for this creator."
     assert_error(client.post(f"/api/v1/posts/{post.pk}/publish"), 403)
     assert_error(client.delete(f"/api/v1/posts/{post.pk}"), 403)
     assert Post.objects.count() == 1
