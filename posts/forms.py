@@ -155,7 +155,7 @@ class PostForm(forms.Form):
         choices=ReplyPolicy.choices,
         initial=ReplyPolicy.ANYONE,
         required=False,
-        help_text="Replies from anyone else wait for you under Held, and are "
+        help_text="Replies from anyone else are held for you in Moderation, and "
         "not counted until you approve them.",
     )
     schedule_date = forms.DateField(

@@ -303,11 +303,11 @@ def _store(notes: list, actors: Actors) -> dict[str, Outcome]:
 
 
 REPLY_POLICY_REASONS = {
-    ReplyPolicy.FOLLOWERS: "held: this post only takes replies from followers",
-    ReplyPolicy.MENTIONED: "held: this post only takes replies from people it mentions",
+    ReplyPolicy.FOLLOWERS: "this post only takes replies from followers",
+    ReplyPolicy.MENTIONED: "this post only takes replies from people it mentions",
 }
-UNGIVEN_QUOTE = "held: it claims your permission to quote, which you never gave"
-WITHDRAWN_QUOTE = "held: it claims your permission to quote, which you withdrew"
+UNGIVEN_QUOTE = "it claims your permission to quote, which you never gave"
+WITHDRAWN_QUOTE = "it claims your permission to quote, which you withdrew"
 
 
 def _consent_holds(placed: list) -> dict[str, str]:

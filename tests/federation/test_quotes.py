@@ -356,7 +356,7 @@ def test_a_quote_claiming_a_permission_never_given_is_held_and_not_counted(
     assert reply.is_quote
     assert reply.status == Reply.Status.HELD
     assert reply.hold_reason == (
-        "held: it claims your permission to quote, which you never gave"
+        "it claims your permission to quote, which you never gave"
     )
     assert quotes_counted(post) == 0
     assert quotes.authorized_quote_uris(post) == set()
@@ -444,7 +444,7 @@ def test_a_stranger_replying_to_a_followers_only_replies_post_is_held_with_why(
     reply = reply_to(client, bob, post, 1)
 
     assert reply.status == Reply.Status.HELD
-    assert reply.hold_reason == "held: this post only takes replies from followers"
+    assert reply.hold_reason == "this post only takes replies from followers"
     assert replies_counted(post) == 0
 
 
@@ -477,7 +477,7 @@ def test_on_a_mentioned_only_post_only_mentioned_accounts_replies_show(
 
     assert from_bob.status == Reply.Status.HELD
     assert from_bob.hold_reason == (
-        "held: this post only takes replies from people it mentions"
+        "this post only takes replies from people it mentions"
     )
     assert from_carol.status == Reply.Status.VISIBLE
     assert replies_counted(post) == 1
