@@ -110,6 +110,14 @@ class Interaction(RemoteAuthor):
                 condition=Q(kind__in=["reply", "quote"]),
                 name="interaction_recent_reply_idx",
             ),
+            # Follower attribution reads a creator's follows over a period
+            # without the likes around them (analytics.insights); only
+            # follow rows are written to it.
+            models.Index(
+                fields=["creator", "occurred_at"],
+                condition=Q(kind="follow"),
+                name="interaction_follow_idx",
+            ),
         ]
 
     def __str__(self) -> str:
