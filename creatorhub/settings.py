@@ -198,6 +198,10 @@ CREATORHUB_REQUIRE_TWO_FACTOR_FOR_STAFF = env.bool(
 )
 OTP_TOTP_ISSUER = CREATORHUB_NAME
 
+# Analytics: a new follower who liked, boosted or replied to a post this
+# many days before following counts for that post (analytics.insights).
+ANALYTICS_ATTRIBUTION_DAYS = env.int("CREATORHUB_ATTRIBUTION_DAYS", default=7)
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
