@@ -187,6 +187,31 @@ def get_agency_for_member_or_404(user: User, slug: str) -> Agency:
     return agency
 
 
+def get_creator_analytics_or_404(user: User, handle: str) -> CreatorProfile:
+    """A creator whose analytics the user may read (the read analytics
+    scope), or 404: an agency the creator let draft posts but not read
+    their numbers does not learn they exist from the reports."""
+    creator = (
+        creators_with_scope(user, AgencyScope.READ_ANALYTICS)
+        .filter(handle=handle.lower())
+        .first()
+    )
+    if creator is None:
+        raise Http404("No such creator.")
+    return creator
+
+
+def creators_of_agency_with_analytics(
+    user: User, agency: Agency
+) -> QuerySet[CreatorProfile]:
+    """Creators who let `agency` read their analytics, if the user is in it."""
+    return creators_of_agency_visible_to(user, agency).filter(
+        pk__in=AgencyAccess.objects.active()
+        .filter(agency=agency, read_analytics=True)
+        .values("creator")
+    )
+
+
 def get_visible_creator_or_404(user: User, handle: str) -> CreatorProfile:
     creator = creators_visible_to(user).filter(handle=handle.lower()).first()
     if creator is None:

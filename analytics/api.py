@@ -248,7 +248,7 @@ class CreatorReportView(ApiView):
         responses={200: OutputSerializer, **error_responses(400, 401, 404)},
     )
     def get(self, request, handle: str):
-        creator = permissions.get_visible_creator_or_404(request.user, handle)
+        creator = permissions.get_creator_analytics_or_404(request.user, handle)
         period = _period(request, reports.creator_time_zone(creator))
         dashboard = reports.creator_dashboard(creator=creator, period=period)
         return Response(self.OutputSerializer(dashboard).data)
@@ -321,7 +321,7 @@ class CreatorInsightsView(ApiView):
         responses={200: OutputSerializer, **error_responses(400, 401, 404)},
     )
     def get(self, request, handle: str):
-        creator = permissions.get_visible_creator_or_404(request.user, handle)
+        creator = permissions.get_creator_analytics_or_404(request.user, handle)
         period = _period(request, reports.creator_time_zone(creator))
         data = {
             "period": period,

@@ -38,7 +38,7 @@ from django.db.models.functions import Coalesce, ExtractHour, TruncDate
 from django.utils import timezone
 
 from accounts.models import Agency, CreatorProfile, User
-from accounts.permissions import creators_of_agency_visible_to
+from accounts.permissions import creators_of_agency_with_analytics
 from posts.models import Post
 
 from .models import (
@@ -705,7 +705,7 @@ def agency_report(
     Four queries, plus two to find the creators."""
     if sort not in AGENCY_SORTS:
         raise ValueError(f"unknown sort {sort!r}")
-    creators = list(creators_of_agency_visible_to(user, agency).order_by("handle"))
+    creators = list(creators_of_agency_with_analytics(user, agency).order_by("handle"))
     if not creators:
         return []
     current, previous = _summaries(

@@ -65,7 +65,7 @@ def _query(period, form) -> str:
 @require_GET
 def creator_analytics(request, handle: str):
     """What worked, where and when, for one creator and period."""
-    creator = permissions.get_visible_creator_or_404(request.user, handle)
+    creator = permissions.get_creator_analytics_or_404(request.user, handle)
     form, period = _period(request, reports.creator_time_zone(creator))
     context = _creator_context(creator, form, period)
     template = (
@@ -90,7 +90,7 @@ def _csv_response(filename: str):
 def creator_analytics_days_csv(request, handle: str):
     """One row per day of the period, on the creator's clock: interactions by
     kind, follows, unfollows and followers at the end of the day."""
-    creator = permissions.get_visible_creator_or_404(request.user, handle)
+    creator = permissions.get_creator_analytics_or_404(request.user, handle)
     _, period = _period(request, reports.creator_time_zone(creator))
     dashboard = reports.creator_dashboard(creator=creator, period=period)
     response, writer = _csv_response(
@@ -125,7 +125,7 @@ def creator_analytics_days_csv(request, handle: str):
 def creator_analytics_posts_csv(request, handle: str):
     """One row per post that received engagement in the period (the page
     shows the top ten of these), busiest first."""
-    creator = permissions.get_visible_creator_or_404(request.user, handle)
+    creator = permissions.get_creator_analytics_or_404(request.user, handle)
     _, period = _period(request, reports.creator_time_zone(creator))
     rows = reports.creator_top_posts(creator=creator, period=period, limit=None)
     response, writer = _csv_response(
@@ -235,7 +235,7 @@ def _cards(dashboard) -> list[dict]:
 @require_GET
 def post_analytics(request, handle: str, pk: int):
     """One post's engagement: its own timeline and the servers it came from."""
-    creator = permissions.get_visible_creator_or_404(request.user, handle)
+    creator = permissions.get_creator_analytics_or_404(request.user, handle)
     post = get_object_or_404(
         Post.objects.exclude(state=Post.State.DRAFT), pk=pk, creator=creator
     )
@@ -262,7 +262,7 @@ def post_analytics(request, handle: str, pk: int):
 def suggested_times(request, handle: str):
     """Compose's "Suggested times" (an htmx fragment): the creator's best
     weekday+hour slots, each at its next occurrence on their clock."""
-    creator = permissions.get_visible_creator_or_404(request.user, handle)
+    creator = permissions.get_creator_analytics_or_404(request.user, handle)
     return render(
         request,
         "analytics/partials/suggested_times.html",

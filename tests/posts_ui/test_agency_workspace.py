@@ -259,7 +259,7 @@ def test_switching_creators_from_the_header(creator, other_creator, northwind):
     client.force_login(creator.user)
     text = text_of(client.get(reverse("dashboard")))
     assert 'name="handle" id="id_current_creator"' in text
-    assert '<option value="alice" selected>You (@alice)</option>' in text
+    assert f'<option value="alice" selected>{creator.name} (you)</option>' in text
 
     response = client.post(
         reverse("switch_creator"),
@@ -310,3 +310,17 @@ def test_the_agency_calendar_shows_every_creators_posts_and_filters(
     )
     assert "Bob's scheduled post" in text
     assert "Alice's pending post" not in text
+
+
+def test_without_the_read_analytics_scope_the_reports_are_closed(
+    creator, sam, sam_client, grant
+):
+    """Alice lets Northwind draft, not read her numbers: Sam still writes
+    for her, and her reports answer 404."""
+    report = reverse("analytics:creator", kwargs={"handle": "alice"})
+    assert sam_client.get(report).status_code == 200
+    grant.read_analytics = False
+    grant.save()
+    assert sam_client.get(report).status_code == 404
+    compose = reverse("posts:compose", kwargs={"handle": "alice"})
+    assert sam_client.get(compose).status_code == 200
