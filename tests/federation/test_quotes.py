@@ -12,11 +12,12 @@ import pytest
 from accounts.models import QuotePolicy, ReplyPolicy
 from analytics.models import Interaction, Reply
 from federation.models import OutboundActivity
-from federation.outbound import delivery
+from federation.outbound import delivery, publishing
 from federation.protocol import ids, keys
 from followers.models import Follow
 from posts import quotes
 from posts.models import Post, QuoteRequest
+from posts.services import PostInput, post_edit, post_publish, post_save_draft
 from tests import factories
 from tests.federation.delivery_sink import DeliverySink
 from tests.federation.inbox_support import Remote, process_queued
@@ -527,3 +528,37 @@ def test_the_note_publishes_its_interaction_policy(
     assert terms["quoteAuthorization"]["@id"] == (
         "https://w3id.org/fep/044f#quoteAuthorization"
     )
+
+
+# Choosing the policies ---------------------------------------------------------
+
+
+def test_a_new_post_starts_from_the_creators_defaults(creator):
+    creator.default_quote_policy = QuotePolicy.FOLLOWERS
+    creator.default_reply_policy = ReplyPolicy.MENTIONED
+    creator.save()
+
+    post = post_save_draft(creator=creator, by=creator.user, data=PostInput(body="Hi"))
+
+    assert post.quote_policy == QuotePolicy.FOLLOWERS
+    assert post.reply_policy == ReplyPolicy.MENTIONED
+
+
+def test_changing_a_published_posts_quote_policy_tells_servers_with_an_update(
+    creator,
+):
+    post = post_save_draft(creator=creator, by=creator.user, data=PostInput(body="Hi"))
+    post = post_publish(post=post, by=creator.user)
+    publishing.federate_post(post_id=post.pk, action="create")
+
+    post = post_edit(
+        post=post,
+        by=creator.user,
+        data=PostInput(body="Hi", quote_policy=QuotePolicy.NOBODY),
+    )
+    update = publishing.federate_post(post_id=post.pk, action="update")
+
+    assert post.edited_at is not None
+    assert update.activity_type == "Update"
+    policy = update.payload["object"]["interactionPolicy"]
+    assert policy["canQuote"] == {"automaticApproval": [ids.actor_id("alice")]}
