@@ -88,9 +88,7 @@ class Migration(migrations.Migration):
                     models.Index(
                         fields=["post", "state"], name="quote_request_post_idx"
                     ),
-                    models.Index(
-                        fields=["quote_uri"], name="quote_request_quote_idx"
-                    ),
+                    models.Index(fields=["quote_uri"], name="quote_request_quote_idx"),
                 ],
             },
         ),

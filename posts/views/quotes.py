@@ -57,6 +57,5 @@ def quote_withdraw(request, pk: int):
         request,
         pk,
         quotes.quote_authorization_revoke,
-        "Permission withdrawn: servers are told {who} may no longer quote this "
-        "post.",
+        "Permission withdrawn: servers are told {who} may no longer quote this post.",
     )
