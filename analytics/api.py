@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from accounts import permissions
 from accounts.api import ApiView, ListApiView, error_responses
+from accounts.models import AgencyScope
 from analytics import campaigns, insights, reports
 from analytics.forms import PeriodForm
 from posts.models import Post
@@ -268,7 +269,9 @@ class PostReportView(ApiView):
         post = get_object_or_404(
             Post.objects.exclude(state=Post.State.DRAFT).select_related("creator"),
             pk=pk,
-            creator__in=permissions.creators_visible_to(request.user),
+            creator__in=permissions.creators_with_scope(
+                request.user, AgencyScope.READ_ANALYTICS
+            ),
         )
         drilldown = reports.post_drilldown(
             post=post, tz=reports.creator_time_zone(post.creator)
@@ -442,7 +445,7 @@ class CampaignListView(ListApiView):
         responses={200: OutputSerializer(many=True), **error_responses(401, 404)},
     )
     def get(self, request, handle: str):
-        creator = permissions.get_visible_creator_or_404(request.user, handle)
+        creator = permissions.get_creator_analytics_or_404(request.user, handle)
         rows = _visible_campaigns(request.user).filter(creator=creator)
         return self.paginated_response(rows, self.OutputSerializer)
 
@@ -453,7 +456,7 @@ class CampaignListView(ListApiView):
         responses={201: OutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, handle: str):
-        creator = permissions.get_visible_creator_or_404(request.user, handle)
+        creator = permissions.get_creator_analytics_or_404(request.user, handle)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

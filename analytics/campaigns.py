@@ -2,7 +2,8 @@
 
 A campaign belongs to one creator and, when an agency runs it, to that
 agency: the creator and the agency's members see it (as long as the creator
-grants the agency access); other agencies of the same creator do not. The
+lets the agency read their analytics); other agencies of the same creator
+do not. The
 creator, and the running agency's owners and managers, change it; analysts
 read. Anyone else is answered 404, as everywhere.
 
@@ -24,7 +25,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts import permissions
-from accounts.models import Agency, AgencyRole, CreatorProfile, User
+from accounts.models import Agency, AgencyRole, AgencyScope, CreatorProfile, User
 from posts.models import Post
 
 from .insights import (
@@ -62,9 +63,8 @@ def campaigns_visible_to(user: User) -> QuerySet[Campaign]:
     of the user's agencies (not another agency's)."""
     if not user.is_authenticated:
         return Campaign.objects.none()
-    return Campaign.objects.filter(
-        creator__in=permissions.creators_visible_to(user)
-    ).filter(
+    readable = permissions.creators_with_scope(user, AgencyScope.READ_ANALYTICS)
+    return Campaign.objects.filter(creator__in=readable).filter(
         Q(creator__user=user)
         | Q(agency__isnull=True)
         | Q(agency__in=permissions.agencies_of(user))
@@ -86,15 +86,15 @@ def get_visible_campaign_or_404(user: User, pk: int) -> Campaign:
 def can_run_campaigns_for(
     user: User, creator: CreatorProfile, agency: Agency | None
 ) -> bool:
-    """The creator; or an owner or manager of `agency` the creator grants
-    access to (the creator's consent). Analysts only read."""
+    """The creator; or an owner or manager of `agency` the creator lets read
+    their analytics (the creator's consent). Analysts only read."""
     if not user.is_authenticated or not user.is_active:
         return False
     if agency is None:
         return creator.user_id == user.pk
     return (
         permissions.role_in_agency(user, agency) in MANAGING_ROLES
-        and permissions.creators_of_agency_visible_to(user, agency)
+        and permissions.creators_of_agency_with_analytics(user, agency)
         .filter(pk=creator.pk)
         .exists()
     )

@@ -47,7 +47,7 @@ def _agency_from(form, user, creator):
 @require_http_methods(["GET", "POST"])
 def campaign_list(request, handle: str):
     """The creator's campaigns this user may see, and a form to start one."""
-    creator = permissions.get_visible_creator_or_404(request.user, handle)
+    creator = permissions.get_creator_analytics_or_404(request.user, handle)
     may_start = creator.user_id == request.user.pk or bool(
         campaigns.agencies_running_for(request.user, creator)
     )

@@ -218,7 +218,11 @@ def audience(creator):
 def test_reach_is_the_followers_on_the_servers_the_post_reached(creator, audience):
     post = make_post(creator)
     _delivered(
-        post, "mastodon.social", "threads.net", "misskey.io", failed=("pixelfed.social",)
+        post,
+        "mastodon.social",
+        "threads.net",
+        "misskey.io",
+        failed=("pixelfed.social",),
     )
     record(creator, "boost", "bob", post=post, when="2025-03-02 10:00")
     record(creator, "boost", "zoe", post=post, when="2025-03-02 10:00")

@@ -259,3 +259,24 @@ def test_an_unrelated_post_cannot_join_a_campaign_through_the_form(
     )
     assert response.status_code == 200
     assert not Campaign.objects.exists()
+
+
+def test_an_agency_not_allowed_to_read_analytics_sees_no_campaign(
+    client, creator, launch
+):
+    drafting = factories.AgencyFactory(slug="drafting")
+    member = factories.MembershipFactory(agency=drafting, role="owner").user
+    factories.AgencyAccessFactory(
+        creator=creator, agency=drafting, read_analytics=False, draft_posts=True
+    )
+    client.force_login(member)
+    assert (
+        client.get(reverse("analytics:campaign", kwargs={"pk": launch.pk})).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            reverse("analytics:campaigns", kwargs={"handle": creator.handle})
+        ).status_code
+        == 404
+    )
