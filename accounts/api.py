@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import permissions, selectors, services
-from .models import MAX_PROFILE_LINKS, AgencyRole, CreatorProfile
+from .models import MAX_PROFILE_LINKS, AgencyRole, AgencyScope, CreatorProfile
 from .tokens import ApiTokenAuthentication, TokenScopeAllows
 
 # Shared pieces -------------------------------------------------------------
@@ -316,3 +316,79 @@ class AgencyCreatorListView(ListApiView):
         agency = permissions.get_agency_for_member_or_404(request.user, slug)
         creators = selectors.agency_creator_list(user=request.user, agency=agency)
         return self.paginated_response(creators, self.OutputSerializer)
+
+
+# Agency access (the creator's consent) ---------------------------------------
+
+
+class AgencyAccessSerializer(serializers.Serializer):
+    """An agency the creator let in, and what its owners and managers may do."""
+
+    id = serializers.IntegerField()
+    agency = serializers.SlugField(source="agency.slug")
+    agency_name = serializers.CharField(source="agency.name")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=AgencyScope.choices),
+        help_text="read_analytics: see followers, engagement and reports; "
+        "draft_posts: write and schedule posts for approval; publish_posts: "
+        "publish, schedule, edit and delete posts; answer_replies: answer "
+        "replies in the creator's name; moderate_replies: approve, hide or "
+        "remove replies and answer follow requests. Analysts only ever read.",
+    )
+    granted_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "AgencyAccess"
+
+
+class AgencyAccessListView(ListApiView):
+    """The agencies the signed-in creator let in, with their scopes."""
+
+    OutputSerializer = AgencyAccessSerializer
+
+    @extend_schema(
+        operation_id="me_agency_access_list",
+        summary="Agencies with access to the signed-in creator, and their scopes",
+        responses={200: OutputSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request):
+        creator = selectors.creator_of_user(user=request.user)
+        if creator is None:
+            raise NotFound("You have no creator profile.")
+        grants = creator.agency_grants.active().select_related("agency")
+        return self.paginated_response(grants, self.OutputSerializer)
+
+
+class AgencyAccessScopesView(ApiView):
+    """Change what an agency may do for the signed-in creator, at once."""
+
+    class InputSerializer(serializers.Serializer):
+        scopes = serializers.ListField(
+            child=serializers.ChoiceField(choices=AgencyScope.choices),
+            allow_empty=True,
+            help_text="Every scope the agency keeps; the others are taken back.",
+        )
+
+        class Meta:
+            ref_name = "AgencyAccessScopes"
+
+    OutputSerializer = AgencyAccessSerializer
+
+    @extend_schema(
+        operation_id="me_agency_access_partial_update",
+        summary="Change an agency's scopes (effective at once)",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request, pk: int):
+        access = permissions.get_own_agency_access_or_404(request.user, pk)
+        if not access.is_active:
+            raise NotFound("That access was taken back.")
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        access = services.change_agency_scopes(
+            access=access,
+            scopes=serializer.validated_data["scopes"],
+            changed_by=request.user,
+        )
+        return Response(self.OutputSerializer(access).data)

@@ -5,6 +5,16 @@ from . import api
 urlpatterns = [
     path("me", api.MeView.as_view(), name="api-me"),
     path("me/profile", api.ProfileUpdateView.as_view(), name="api-me-profile"),
+    path(
+        "me/agency-access",
+        api.AgencyAccessListView.as_view(),
+        name="api-agency-access-list",
+    ),
+    path(
+        "me/agency-access/<int:pk>",
+        api.AgencyAccessScopesView.as_view(),
+        name="api-agency-access-scopes",
+    ),
     path("creators", api.CreatorListView.as_view(), name="api-creator-list"),
     path(
         "creators/<str:handle>",

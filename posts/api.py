@@ -2,8 +2,10 @@
 
 One APIView per operation, as in accounts.api. Reading needs the right to
 view the creator (accounts.permissions): anything else answers 404. Changes
-go through posts.services, which asks can_manage_creator_posts: a reader
-who may not manage posts gets 403.
+go through posts.services, which asks accounts.permissions what the user
+may do for the creator (can_draft_for, can_publish_for, ...): a reader
+without the scope gets 403. Agency members send posts for approval; only
+the creator approves them, naming the version they read.
 """
 
 import dataclasses
@@ -117,6 +119,18 @@ class PostSerializer(serializers.Serializer):
     pinned_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField(
+        help_text="Counts changes; approving names the version read."
+    )
+    author = serializers.CharField(
+        source="author.username", allow_null=True, default=None
+    )
+    approval_requested_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it was last sent for approval."
+    )
+    approval_comment = serializers.CharField(
+        help_text="The creator's words when they sent it back."
+    )
 
     class Meta:
         ref_name = "Post"
@@ -440,6 +454,119 @@ class PostScheduleView(ApiView):
             post=post,
             by=request.user,
             publish_at=serializer.validated_data["publish_at"],
+        )
+        output = self.OutputSerializer(
+            _fresh(request, post), context={"request": request}
+        )
+        return Response(output.data)
+
+
+# Approval --------------------------------------------------------------------
+
+
+class PostSubmitView(ApiView):
+    """Send a draft to the creator for approval (the draft posts scope)."""
+
+    class InputSerializer(serializers.Serializer):
+        publish_at = CreatorLocalDateTimeField(
+            required=False,
+            allow_null=True,
+            help_text="When it goes out once approved; null or absent: as "
+            "soon as it is approved. Without an offset it is read in the "
+            "creator's time zone.",
+        )
+
+        class Meta:
+            ref_name = "PostSubmit"
+
+    OutputSerializer = PostSerializer
+
+    @extend_schema(
+        operation_id="posts_submit",
+        summary="Send a post to the creator for approval",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, pk: int):
+        post = _visible_post(request, pk)
+        serializer = self.InputSerializer(
+            data=request.data, context={"time_zone": post.creator.time_zone}
+        )
+        serializer.is_valid(raise_exception=True)
+        post = _service_call(
+            services.post_submit_for_approval,
+            post=post,
+            by=request.user,
+            publish_at=serializer.validated_data.get("publish_at"),
+        )
+        output = self.OutputSerializer(
+            _fresh(request, post), context={"request": request}
+        )
+        return Response(output.data)
+
+
+class PostApproveView(ApiView):
+    """The creator approves the version they read; a later one is refused."""
+
+    class InputSerializer(serializers.Serializer):
+        version = serializers.IntegerField(
+            help_text="The post's version as read (GET /posts/{id}). If it "
+            "changed since, the answer is 400 and nothing goes out."
+        )
+
+        class Meta:
+            ref_name = "PostApprove"
+
+    OutputSerializer = PostSerializer
+
+    @extend_schema(
+        operation_id="posts_approve",
+        summary="Approve a post written for the creator",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, pk: int):
+        post = _visible_post(request, pk)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        post = _service_call(
+            services.post_approve,
+            post=post,
+            by=request.user,
+            version=serializer.validated_data["version"],
+        )
+        output = self.OutputSerializer(
+            _fresh(request, post), context={"request": request}
+        )
+        return Response(output.data)
+
+
+class PostSendBackView(ApiView):
+    """The creator returns a post to its writer with a comment."""
+
+    class InputSerializer(serializers.Serializer):
+        comment = serializers.CharField(max_length=2000)
+
+        class Meta:
+            ref_name = "PostSendBack"
+
+    OutputSerializer = PostSerializer
+
+    @extend_schema(
+        operation_id="posts_send_back",
+        summary="Send a post back to its writer, saying what should change",
+        request=InputSerializer,
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, pk: int):
+        post = _visible_post(request, pk)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        post = _service_call(
+            services.post_send_back,
+            post=post,
+            by=request.user,
+            comment=serializer.validated_data["comment"],
         )
         output = self.OutputSerializer(
             _fresh(request, post), context={"request": request}

@@ -22,6 +22,15 @@ urlpatterns = [
         api.PostUnscheduleView.as_view(),
         name="api-post-unschedule",
     ),
+    path("posts/<int:pk>/submit", api.PostSubmitView.as_view(), name="api-post-submit"),
+    path(
+        "posts/<int:pk>/approve", api.PostApproveView.as_view(), name="api-post-approve"
+    ),
+    path(
+        "posts/<int:pk>/send-back",
+        api.PostSendBackView.as_view(),
+        name="api-post-send-back",
+    ),
     path("posts/<int:pk>/pin", api.PostPinView.as_view(), name="api-post-pin"),
     path("posts/<int:pk>/unpin", api.PostUnpinView.as_view(), name="api-post-unpin"),
     path(

@@ -124,6 +124,7 @@ KWARG_KINDS = {
 ROUTE_KWARG_KINDS = {
     "revoke_agency_access": {"pk": "grant_pk"},
     "agency_access_scopes": {"pk": "grant_pk"},
+    "api-agency-access-scopes": {"pk": "grant_pk"},
     "api_token_revoke": {"pk": "api_token_pk"},
     "agency_member_update": {"pk": "membership_pk"},
     "agency_member_remove": {"pk": "membership_pk"},
@@ -154,6 +155,9 @@ ROUTE_KWARG_KINDS = {
             "api-post-unschedule",
             "api-post-pin",
             "api-post-unpin",
+            "api-post-submit",
+            "api-post-approve",
+            "api-post-send-back",
             "api-post-media-create",
             "api-post-media-detail",
         )
