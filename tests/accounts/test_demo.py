@@ -20,7 +20,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-DEMO_USERS = {"demo", "other", "owner", "analyst", "admin"}
+DEMO_USERS = {"demo", "other", "nova", "owner", "analyst", "manager", "admin"}
 
 
 def run_demo(**options) -> str:
@@ -63,16 +63,24 @@ def test_creates_exactly_the_described_logins_and_roles():
     assert set(CreatorProfile.objects.values_list("handle", flat=True)) == {
         "demo",
         "other",
+        "nova",
     }
 
     agency = Agency.objects.get()
     assert (agency.name, agency.slug) == ("Demo Agency", "demo-agency")
     roles = dict(agency.memberships.values_list("user__username", "role"))
-    assert roles == {"owner": "owner", "analyst": "analyst"}
-    grants = AgencyAccess.objects.active()
-    assert [(g.creator.handle, g.agency.slug) for g in grants] == [
-        ("demo", "demo-agency")
-    ]
+    assert roles == {"owner": "owner", "analyst": "analyst", "manager": "manager"}
+    grants = {g.creator.handle: g for g in AgencyAccess.objects.active()}
+    assert set(grants) == {"demo", "nova"}
+    assert grants["demo"].publish_posts
+    # Nova's agency drafts for her approval and cannot publish.
+    assert grants["nova"].scopes == ["read_analytics", "draft_posts"]
+    manager = User.objects.get(username="manager")
+    assert {c.handle for c in permissions.creators_visible_to(manager)} == {
+        "demo",
+        "nova",
+    }
+    assert "manager" in output and "nova" in output
 
     admin = User.objects.get(username="admin")
     assert admin.is_staff and admin.is_superuser
@@ -133,18 +141,18 @@ def test_the_analyst_sees_the_demo_creator_and_not_other():
     run_demo()
     analyst = User.objects.get(username="analyst")
     visible = permissions.creators_visible_to(analyst)
-    assert list(visible.values_list("handle", flat=True)) == ["demo"]
+    assert list(visible.values_list("handle", flat=True)) == ["demo", "nova"]
 
     client = APIClient()
     assert client.login(
         request=HttpRequest(), username="analyst", password="demo-password"
     )
     body = client.get("/api/v1/creators").json()
-    assert [c["handle"] for c in body["results"]] == ["demo"]
+    assert [c["handle"] for c in body["results"]] == ["demo", "nova"]
     assert client.get("/api/v1/creators/demo").status_code == 200
     assert client.get("/api/v1/creators/other").status_code == 404
     agency_creators = client.get("/api/v1/agencies/demo-agency/creators").json()
-    assert [c["handle"] for c in agency_creators["results"]] == ["demo"]
+    assert [c["handle"] for c in agency_creators["results"]] == ["demo", "nova"]
 
 
 def test_the_printed_api_token_works():

@@ -18,6 +18,7 @@ from accounts.models import (
     AgencyAccess,
     AgencyMembership,
     AgencyRole,
+    AgencyScope,
     ApiToken,
     ApiTokenScope,
     CreatorProfile,
@@ -53,7 +54,18 @@ LOGINS = (
     Login(
         "analyst",
         f"analyst at {AGENCY_NAME}",
-        "@demo read-only (granted access), not @other",
+        "@demo and @nova read-only (granted access), not @other",
+    ),
+    Login(
+        "manager",
+        f"manager at {AGENCY_NAME}",
+        "@demo (may publish) and @nova (drafts for approval); switches "
+        "between them in the header",
+    ),
+    Login(
+        "nova",
+        "creator @nova",
+        f"posts {AGENCY_NAME} wrote for their approval (dashboard, notifications)",
     ),
     Login("admin", "instance admin (staff)", "the admin site"),
 )
@@ -114,19 +126,44 @@ class Command(BaseCommand):
             bio="A creator who works with no agency.",
             links=[],
         )
+        nova = _ensure_creator(
+            username="nova",
+            handle="nova",
+            password=password,
+            display_name="Nova Studio",
+            bio="A second demo creator: the agency drafts, Nova approves.",
+            links=[],
+        )
         owner = _ensure_user(username="owner", password=password)
         analyst = _ensure_user(username="analyst", password=password)
+        manager = _ensure_user(username="manager", password=password, first_name="Sam")
         admin = _ensure_user(username="admin", password=password, admin=True)
 
         agency, _ = Agency.objects.update_or_create(
             slug=AGENCY_SLUG, defaults={"name": AGENCY_NAME}
         )
-        for user, role in ((owner, AgencyRole.OWNER), (analyst, AgencyRole.ANALYST)):
+        for user, role in (
+            (owner, AgencyRole.OWNER),
+            (analyst, AgencyRole.ANALYST),
+            (manager, AgencyRole.MANAGER),
+        ):
             AgencyMembership.objects.update_or_create(
                 agency=agency, user=user, defaults={"role": role}
             )
+        # @demo trusts the agency with everything; @nova lets it read and
+        # draft posts that wait for Nova's approval (manage.py demo_approvals
+        # writes a few).
         services.grant_agency_access(
-            creator=demo.creator, agency=agency, granted_by=demo
+            creator=demo.creator,
+            agency=agency,
+            scopes=AgencyScope.values,
+            granted_by=demo,
+        )
+        services.grant_agency_access(
+            creator=nova.creator,
+            agency=agency,
+            scopes=[AgencyScope.READ_ANALYTICS, AgencyScope.DRAFT_POSTS],
+            granted_by=nova,
         )
         # `other` must stay invisible to the agency, even if someone granted
         # access while trying things out.
@@ -135,7 +172,7 @@ class Command(BaseCommand):
         ):
             services.revoke_agency_access(access=access, revoked_by=other)
 
-        users = (demo, other, owner, analyst, admin)
+        users = (demo, other, nova, owner, analyst, manager, admin)
         # Secrets are not stored, so each run prints fresh ones: the
         # previous run's demo tokens go, never piling up.
         ApiToken.objects.filter(user__in=users, name=DEMO_TOKEN_NAME).delete()
@@ -172,10 +209,14 @@ class Command(BaseCommand):
         self.stdout.write(self.style.WARNING("\n".join(lines)))
 
 
-def _ensure_user(*, username: str, password: str, admin: bool = False) -> User:
+def _ensure_user(
+    *, username: str, password: str, admin: bool = False, first_name: str = ""
+) -> User:
     user, _ = User.objects.get_or_create(
         username=username, defaults={"email": f"{username}@{DEMO_EMAIL_DOMAIN}"}
     )
+    if first_name:
+        user.first_name = first_name
     user.set_password(password)
     user.is_active = True
     user.is_staff = user.is_superuser = admin
