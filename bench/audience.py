@@ -148,10 +148,12 @@ def seed_servers(cursor, *, servers: int) -> None:
         INSERT INTO federation_remoteinstance (
             domain, software, software_name, software_version,
             nodeinfo_fetched_at, first_seen_at, last_heard_from_at,
-            unavailable_since, delivery_failure_days)
+            unavailable_since, delivery_failure_days, inbox_limited_times,
+            signature_standard)
         SELECT 's' || g.n || '.example',
             CASE WHEN g.n %% 10 < 7 THEN 'mastodon' WHEN g.n %% 10 = 7 THEN 'misskey'
-                ELSE 'pleroma' END, '', '', now(), now(), NULL, NULL, '[]'::jsonb
+                ELSE 'pleroma' END, '', '', now(), now(), NULL, NULL, '[]'::jsonb,
+            0, 'unknown'
         FROM generate_series(0, %s - 1) AS g(n)
         ORDER BY g.n
         """,
@@ -217,7 +219,7 @@ def seed_followers(
     # tenth actor also following the other creator just after.
     cursor.execute(
         """
-        INSERT INTO federation_follow (
+        INSERT INTO followers_follow (
             creator_id, actor_id, follow_activity_id, state, created_at,
             accepted_at)
         SELECT c.creator_id, g.i,
@@ -236,7 +238,7 @@ def seed_followers(
         # The warm-up creator's few followers (live actors).
         cursor.execute(
             """
-            INSERT INTO federation_follow (
+            INSERT INTO followers_follow (
                 creator_id, actor_id, follow_activity_id, state, created_at,
                 accepted_at)
             SELECT %s, g.i, 'https://remote.example/follows/warmup/' || g.i,
@@ -260,7 +262,7 @@ def seed(*, first: int, last: int, servers: int, people: dict) -> float:
             seed_servers(cursor, servers=servers)
         restore = [
             *without_indexes(cursor, "federation_remoteactor"),
-            *without_indexes(cursor, "federation_follow"),
+            *without_indexes(cursor, "followers_follow"),
         ]
         seed_followers(cursor, first=first, last=last, servers=servers, people=people)
         for statement in restore:
@@ -269,7 +271,7 @@ def seed(*, first: int, last: int, servers: int, people: dict) -> float:
         for table in (
             "federation_remoteinstance",
             "federation_remoteactor",
-            "federation_follow",
+            "followers_follow",
         ):
             cursor.execute(f"VACUUM ANALYZE {table}")
     return time.perf_counter() - started
@@ -290,7 +292,7 @@ def expected_inboxes(creator_id: int) -> int:
 
 EXPECTED_SQL = """
     SELECT DISTINCT coalesce(nullif(a.shared_inbox_url, ''), a.inbox_url) AS inbox
-    FROM federation_follow AS f
+    FROM followers_follow AS f
     JOIN federation_remoteactor AS a ON a.id = f.actor_id
     JOIN federation_remoteinstance AS s ON s.id = a.instance_id
     WHERE f.creator_id = %s AND f.state = 'accepted' AND a.gone_at IS NULL
@@ -607,7 +609,7 @@ def grow_follows(people: dict, *, count: int) -> float:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO federation_follow (
+            INSERT INTO followers_follow (
                 creator_id, actor_id, follow_activity_id, state, created_at,
                 accepted_at)
             SELECT %s, g.i, 'https://remote.example/follows/new/' || g.i,
@@ -616,7 +618,7 @@ def grow_follows(people: dict, *, count: int) -> float:
             """,
             [people["newcomer"].pk, count],
         )
-        cursor.execute("VACUUM ANALYZE federation_follow")
+        cursor.execute("VACUUM ANALYZE followers_follow")
     return time.perf_counter() - started
 
 
@@ -627,8 +629,10 @@ def with_partial_index_only(call):
 
     with transaction.atomic():
         with connection.cursor() as cursor:
+            # The key keeps the name it had before the table moved to
+            # the followers app (a rename leaves constraint names alone).
             cursor.execute(
-                "ALTER TABLE federation_follow DROP CONSTRAINT "
+                "ALTER TABLE followers_follow DROP CONSTRAINT "
                 "federation_follow_pkey CASCADE"
             )
         outcome = call()
