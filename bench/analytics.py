@@ -20,6 +20,13 @@ reports are timed:
   a few runs. Printed for reference too: the agency report's numbers
   straight from the raw rows (30 days, GROUP BY creator and kind), and one
   post's drill-down (which reads that post's raw rows);
+- follower attribution: `insights.posts_that_earned_followers` for the
+  busiest creator over 30 days (each follow's latest earlier like, boost or
+  reply by the same person), and a campaign report
+  (`campaigns.campaign_report`) of that creator's 20 busiest posts over
+  those 30 days (interactions by post and platform, attribution, best
+  replies, reach): the median of many runs. Seeded actors act once each, so
+  attribution finds few matches; the timing is of the lookups;
 - the pages themselves, served over HTTP by the WSGI application to a
   signed-in creator and analyst (analytics page, drill-down, agency report):
   a page that answers anything but 200 stops the bench.
@@ -40,6 +47,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -87,6 +95,9 @@ def configure_environment() -> None:
             "LOG_LEVEL": "WARNING",
             "CREATORHUB_DOMAIN": "hub.bench.example",
             "DATABASE_URL": database,
+            # The pages are served as in production (hashed static files):
+            # collected afresh into a scratch directory for each run.
+            "STATIC_ROOT": tempfile.mkdtemp(prefix="bench-static-"),
         }
     )
 
@@ -136,15 +147,30 @@ def make_people(*, creators: int):
 
 def seed_posts(cursor, *, posts: int) -> None:
     """`posts` published over the past year, dealt round the creators."""
+    from posts.models import Post
+
+    listed = {
+        "id", "creator_id", "body", "content_html", "summary", "sensitive",
+        "language", "visibility", "state", "published_at", "in_reply_to_uri",
+        "created_at", "updated_at",
+    }  # fmt: skip
+    # Columns added to posts since this was written take their defaults.
+    extra = [
+        (field.column, field.get_default())
+        for field in Post._meta.concrete_fields
+        if field.column not in listed and not field.null
+    ]
+    columns = "".join(f", {column}" for column, _ in extra)
+    values = ", %s" * len(extra)
     cursor.execute("SELECT setseed(0.17)")
     cursor.execute(
-        """
+        f"""
         INSERT INTO posts_post (
             creator_id, body, content_html, summary, sensitive, language,
             visibility, state, published_at, in_reply_to_uri, created_at,
-            updated_at)
+            updated_at{columns})
         SELECT c.id, 'post ' || g.n, '<p>post ' || g.n || '</p>', '', false, 'en',
-            'public', 'published', t.at, '', t.at, t.at
+            'public', 'published', t.at, '', t.at, t.at{values}
         FROM generate_series(0, %s - 1) AS g(n)
         JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
               FROM accounts_creatorprofile) AS c
@@ -152,8 +178,8 @@ def seed_posts(cursor, *, posts: int) -> None:
         CROSS JOIN LATERAL (
             SELECT now() - interval '365 days' * random() + interval '0' * g.n AS at
         ) AS t
-        """,
-        [posts],
+        """,  # noqa: S608 - column names from the model, values as parameters
+        [*(value for _, value in extra), posts],
     )
     # Numbered, for picking posts by number while seeding interactions.
     cursor.execute(
@@ -304,8 +330,8 @@ def measure(agency, analyst, *, repeat: int) -> dict:
     from django.db import connection
 
     from accounts.models import CreatorProfile
-    from analytics import reports
-    from analytics.models import CreatorTotalRollup, PostDailyRollup
+    from analytics import campaigns, insights, reports
+    from analytics.models import Campaign, CreatorTotalRollup, PostDailyRollup
     from posts.models import Post
 
     busiest = (
@@ -339,6 +365,27 @@ def measure(agency, analyst, *, repeat: int) -> dict:
     def drilldown():
         return reports.post_drilldown(post=top_post, tz=period.tz)
 
+    def attribution():
+        return insights.posts_that_earned_followers(creator=creator, period=period)
+
+    Campaign.objects.filter(name="bench").delete()
+    campaign = Campaign.objects.create(
+        name="bench",
+        creator=creator,
+        starts_on=period.first,
+        ends_on=period.last,
+    )
+    campaign.posts.set(
+        PostDailyRollup.objects.filter(creator=creator, day__gte=period.first)
+        .values("post_id")
+        .annotate(n=sum_of("likes", "boosts", "reactions", "replies", "quotes"))
+        .order_by("-n")
+        .values_list("post_id", flat=True)[:20]
+    )
+
+    def campaign_report():
+        return campaigns.campaign_report(campaign=campaign)
+
     def raw(sql, params=()):
         def run():
             with connection.cursor() as cursor:
@@ -354,6 +401,9 @@ def measure(agency, analyst, *, repeat: int) -> dict:
         "dashboard": median_seconds(dashboard, times=repeat),
         "agency": median_seconds(agency_report, times=repeat),
         "drilldown": median_seconds(drilldown, times=max(repeat // 3, 3)),
+        "attribution": median_seconds(attribution, times=repeat),
+        "campaign": median_seconds(campaign_report, times=repeat),
+        "campaign_interactions": campaign_report().counts.interactions,
         "floor": median_seconds(
             raw(
                 "SELECT creator_id, kind, count(*) FROM analytics_interaction "
@@ -480,6 +530,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     agency, analyst = make_people(creators=creators)
     print(
         f"analytics bench: PostgreSQL, {os.cpu_count()} cores; {creators} creators, "
@@ -507,6 +558,12 @@ def main() -> None:
             f"{result['drilldown'] * 1000:.1f} ms"
         )
         print(
+            f"  follower attribution (30 days): {result['attribution'] * 1000:.1f} ms; "
+            f"campaign report (20 posts, "
+            f"{result['campaign_interactions']:,} interactions): "
+            f"{result['campaign'] * 1000:.1f} ms"
+        )
+        print(
             "  over HTTP, signed in: "
             + "; ".join(
                 f"{name} {seconds * 1000:.0f} ms"
@@ -524,6 +581,8 @@ def main() -> None:
     for name, label in (
         ("dashboard", "creator dashboard"),
         ("agency", "agency report"),
+        ("attribution", "follower attribution"),
+        ("campaign", "campaign report"),
     ):
         ratio = full[name] / full["floor"]
         growth = full[name] / small[name]
