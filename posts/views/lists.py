@@ -67,6 +67,7 @@ def posts_queue(request, handle: str):
     drafts = list(
         mine(creator=creator, states=[states.DRAFT]).order_by("-updated_at", "-pk")
     )
+    pending = list(selectors.posts_awaiting_approval(creator=creator))
     published = list(
         mine(creator=creator, states=[states.PUBLISHED]).order_by(
             "-published_at", "-pk"
@@ -84,6 +85,7 @@ def posts_queue(request, handle: str):
         **_creator_context(request, creator),
         "scheduled": scheduled,
         "drafts": drafts,
+        "pending": pending,
         "published": published,
         "pinned_count": sum(1 for p in published if p.pinned_at),
         "overview_url": _overview_url(published),

@@ -174,6 +174,9 @@ def test_approval_end_to_end(
         alice_client.get(reverse("inbox:notifications", kwargs={"handle": "alice"}))
     )
     assert "Posts waiting for your approval" in notes
+    queue = text_of(alice_client.get(reverse("posts:queue", args=["alice"])))
+    assert "Waiting for approval" in queue
+    assert "written for you by your agencies" in queue
     page = text_of(alice_client.get(detail(post)))
     assert "Waiting for your approval" in page
     assert "Sam at Northwind sent it" in page
