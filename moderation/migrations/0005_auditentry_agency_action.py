@@ -4,20 +4,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('moderation', '0004_auditentry_account_security'),
+        ("moderation", "0004_auditentry_account_security"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('reply_approve', 'Approved a reply'), ('reply_hide', 'Hid a reply'), ('reply_remove', 'Removed a reply'), ('actor_block', 'Blocked an account'), ('actor_unblock', 'Unblocked an account'), ('domain_policy_save', "Set a server's policy"), ('domain_policy_delete', "Lifted a server's policy"), ('domain_policies_import', 'Imported server policies'), ('report_file', 'Filed a report'), ('report_forward', 'Forwarded a report'), ('report_resolve', 'Resolved a report'), ('rules_update', 'Changed screening rules'), ('login_lockout', 'Log-in locked after failed attempts'), ('login_unlock', 'Unlocked a log-in'), ('two_factor_reset', 'Removed two-factor sign-in'), ('agency_action', 'Acted for a creator')], max_length=32),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("reply_approve", "Approved a reply"),
+                    ("reply_hide", "Hid a reply"),
+                    ("reply_remove", "Removed a reply"),
+                    ("actor_block", "Blocked an account"),
+                    ("actor_unblock", "Unblocked an account"),
+                    ("domain_policy_save", "Set a server's policy"),
+                    ("domain_policy_delete", "Lifted a server's policy"),
+                    ("domain_policies_import", "Imported server policies"),
+                    ("report_file", "Filed a report"),
+                    ("report_forward", "Forwarded a report"),
+                    ("report_resolve", "Resolved a report"),
+                    ("rules_update", "Changed screening rules"),
+                    ("login_lockout", "Log-in locked after failed attempts"),
+                    ("login_unlock", "Unlocked a log-in"),
+                    ("two_factor_reset", "Removed two-factor sign-in"),
+                    ("agency_action", "Acted for a creator"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='auditentry',
-            name='target_type',
-            field=models.CharField(choices=[('reply', 'Reply'), ('account', 'Remote account'), ('domain', 'Server'), ('report', 'Report'), ('rules', 'Screening rules'), ('user', 'Local account'), ('post', 'Post')], max_length=16),
+            model_name="auditentry",
+            name="target_type",
+            field=models.CharField(
+                choices=[
+                    ("reply", "Reply"),
+                    ("account", "Remote account"),
+                    ("domain", "Server"),
+                    ("report", "Report"),
+                    ("rules", "Screening rules"),
+                    ("user", "Local account"),
+                    ("post", "Post"),
+                ],
+                max_length=16,
+            ),
         ),
     ]
