@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from accounts.admin import HTTPS_URLS
 
-from .models import Hashtag, Mention, Post, PostMedia
+from .models import Hashtag, Mention, Post, PostMedia, QuoteRequest
 
 
 class PostMediaInline(admin.TabularInline):
@@ -49,6 +49,19 @@ class MentionAdmin(admin.ModelAdmin):
     list_display = ("handle", "post", "actor_uri")
     search_fields = ("handle", "actor_uri")
     raw_id_fields = ("post",)
+
+
+@admin.register(QuoteRequest)
+class QuoteRequestAdmin(admin.ModelAdmin):
+    """Requests to quote creators' posts and their answers (read-only: the
+    creator answers, and each answer is sent to the quoter's server)."""
+
+    formfield_overrides = HTTPS_URLS
+    list_display = ("__str__", "actor_handle", "state", "received_at", "decided_at")
+    list_filter = ("state",)
+    search_fields = ("actor_uri", "actor_handle", "quote_uri")
+    raw_id_fields = ("post",)
+    readonly_fields = ("state", "reason", "decided_at")
 
 
 @admin.register(Hashtag)

@@ -48,7 +48,7 @@ from moderation.models import (
     Report,
     ScreeningRules,
 )
-from posts.models import Post, PostMedia
+from posts.models import Post, PostMedia, QuoteRequest
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +101,9 @@ PUBLIC_URL_NAMES = {
     # signed, expiring, revocable token; anything else is 404.
     "sponsor-report",
     "sponsor-report-csv",
+    # A QuoteAuthorization stamp: servers check a quote against it (FEP-044f);
+    # 404 unless the creator allowed that quote, 410 once withdrawn.
+    "quote-authorization",
 }
 
 # Namespaces the walker does not enter, and why.
@@ -191,6 +194,12 @@ ROUTE_KWARG_KINDS = {
     "moderation:policy-delete": {"pk": "domain_policy_pk"},
     "moderation:report": {"pk": "report_pk"},
     "moderation:report-forward": {"pk": "report_pk"},
+    # Requests to quote a creator's post: answered on the post's page.
+    **{
+        f"posts:{name}": {"pk": "quote_request_pk"}
+        for name in ("quote-approve", "quote-refuse", "quote-withdraw")
+    },
+    "quote-authorization": {"pk": "quote_request_pk"},
 }
 
 # Statuses that tell a signed-in stranger nothing.
@@ -414,6 +423,16 @@ def tenants(db):
         )
         tenant.ids["campaign_pk"] = [campaign.pk]
         tenant.ids["sponsor_link_pk"] = [link.pk]
+    # A request to quote each tenant's post, held for its creator.
+    for tenant, post, pk in ((tenant_a, post_a, None), (tenant_b, post_b, 900_801)):
+        quote_request = QuoteRequest.objects.create(
+            id=pk,
+            post=post,
+            request_id=f"https://remote.example/users/q#quote_requests/{post.pk}",
+            actor_uri="https://remote.example/users/q",
+            quote_uri=f"https://remote.example/users/q/statuses/{post.pk}",
+        )
+        tenant.ids["quote_request_pk"] = [quote_request.pk]
     actors = {
         "creator A": alice.user,
         "analyst A": analyst_a.user,
