@@ -317,7 +317,7 @@ def quote_request(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
     post = next(iter(posts.values()), None)
     if post is None:
         return ignored("asks to quote nothing of ours")
-    if post.state != Post.State.PUBLISHED:
+    if post.state != Post.State.PUBLISHED or not post.creator.share_to_fediverse:
         return ignored("asks to quote a post that is not published")
     instrument = item.payload.get("instrument")
     quote_uri = id_of(instrument)

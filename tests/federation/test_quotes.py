@@ -294,6 +294,21 @@ def test_a_request_whose_quote_post_quotes_something_else_is_not_answered(
     assert answers_at(server) == []
 
 
+def test_a_request_to_quote_a_draft_or_a_creator_not_sharing_is_not_answered(
+    client, creator, server, bob
+):
+    draft = factories.PostFactory(creator=creator)
+    ask_to_quote(client, bob, draft, 1)
+    post = published(creator)
+    creator.share_to_fediverse = False
+    creator.save()
+    ask_to_quote(client, bob, post, 2)
+    deliver_everything()
+
+    assert not QuoteRequest.objects.exists()
+    assert answers_at(server) == []
+
+
 # Quotes arriving: a claimed permission must be one in force -----------------
 
 
