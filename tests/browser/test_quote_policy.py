@@ -50,10 +50,21 @@ def test_setting_the_quote_policy_in_compose_and_approving_a_held_quote(
     page = new_page(width=width, height=900)
     log_in(page)
 
+    # The defaults new posts start from, on the profile page.
+    page.goto("/settings/profile/")
+    page.get_by_label("Who can quote your posts").select_option(label="My followers")
+    page.get_by_role("heading", name="Quotes and replies").scroll_into_view_if_needed()
+    assert fits(page)
+    screenshot(page, f"quote-policy-profile-{name}")
+    page.get_by_role("button", name="Save profile").click()
+    page.wait_for_load_state()
+    alice.refresh_from_db()
+    assert alice.default_quote_policy == QuotePolicy.FOLLOWERS
+
     page.goto("/posts/@alice/new/")
     page.get_by_label("Post", exact=True).fill("New painting series, out today!")
     quote_choice = page.get_by_label("Who can quote it")
-    expect(quote_choice).to_have_value(QuotePolicy.ANYONE)
+    expect(quote_choice).to_have_value(QuotePolicy.FOLLOWERS)
     quote_choice.select_option(label="Anyone, once I approve")
     page.get_by_label("Whose replies show").select_option(label="My followers")
     assert fits(page)
