@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from accounts.admin import HTTPS_URLS
 
-from .models import Hashtag, Mention, Post, PostMedia, QuoteRequest
+from .models import Hashtag, Mention, Post, PostAction, PostMedia, QuoteRequest
 
 
 class PostMediaInline(admin.TabularInline):
@@ -67,3 +67,20 @@ class QuoteRequestAdmin(admin.ModelAdmin):
 @admin.register(Hashtag)
 class HashtagAdmin(admin.ModelAdmin):
     search_fields = ("name",)
+
+
+@admin.register(PostAction)
+class PostActionAdmin(admin.ModelAdmin):
+    """What agency members did for creators (read-only: written by
+    posts.services as it happens, like the audit log)."""
+
+    list_display = ("created_at", "creator", "by_label", "agency_label", "action")
+    list_filter = ("action",)
+    search_fields = ("creator__handle", "by_label", "agency_label", "post_label")
+    list_select_related = ("creator",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
