@@ -116,6 +116,12 @@ def test_a_manager_drafts_for_approval_and_the_creator_approves(new_page, people
     assert post.scheduled_at == datetime.datetime.combine(
         day, datetime.time(10, 0), tzinfo=PARIS
     )
+    # What Northwind may do, in words, as checkboxes Alice can change.
+    alice_page.goto("/settings/agencies/")
+    northwind = alice_page.get_by_role("group", name="What Northwind's owners")
+    expect(northwind.get_by_label("Publish and schedule")).not_to_be_checked()
+    expect(northwind.get_by_label("Draft posts for my approval")).to_be_checked()
+    screenshot(alice_page, "agency-access-desktop")
     assert errors == [] and alice_errors == []
 
 
@@ -154,4 +160,8 @@ def test_the_workspace_fits_a_phone(new_page, people):
     )
     alice_page.get_by_role("button", name="Send back").click()
     alice_page.get_by_text("Sent back with your comment.").wait_for()
+    alice_page.goto("/settings/agencies/")
+    alice_page.get_by_role("button", name="Save what Northwind may do").wait_for()
+    screenshot(alice_page, "agency-access-phone")
+    assert alice_page.evaluate("document.documentElement.scrollWidth") <= 375
     assert errors == [] and alice_errors == []

@@ -327,3 +327,44 @@ def test_without_the_read_analytics_scope_the_reports_are_closed(
     assert sam_client.get(report).status_code == 404
     compose = reverse("posts:compose", kwargs={"handle": "alice"})
     assert sam_client.get(compose).status_code == 200
+
+
+def test_answering_and_moderating_replies_show_in_team_activity(
+    alice_client, creator, sam, grant
+):
+    """With those scopes Sam answers one reply and hides another; Alice reads
+    both in her Team activity. Without them he is refused."""
+    from django.core.exceptions import PermissionDenied
+
+    from moderation import services as moderation
+    from tests.moderation.conftest import make_reply, published
+
+    post = published(creator, "New prints are up")
+    question = make_reply(post, "Do you ship to Canada?", who="ann")
+    spam = make_reply(post, "Buy followers now", who="eve")
+    with pytest.raises(PermissionDenied):
+        services.post_answer_reply(
+            creator=creator,
+            by=sam,
+            in_reply_to_uri=question.ap_id,
+            reply_author_handle="ann@spam.example",
+            body="Yes!",
+        )
+    with pytest.raises(PermissionDenied):
+        moderation.reply_hide(reply=spam, by=sam)
+
+    grant.answer_replies = grant.moderate_replies = True
+    grant.save()
+    services.post_answer_reply(
+        creator=creator,
+        by=sam,
+        in_reply_to_uri=question.ap_id,
+        reply_author_handle="ann@spam.example",
+        body="Yes, we ship worldwide!",
+    )
+    moderation.reply_hide(reply=spam, by=sam)
+
+    team = text_of(alice_client.get(reverse("posts:team-activity")))
+    assert "Answered a reply by Sam at Northwind for @alice" in team
+    assert "Moderated a reply by Sam at Northwind for @alice" in team
+    assert "hid a reply by @eve@spam.example" in team
