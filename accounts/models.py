@@ -106,6 +106,11 @@ class CreatorProfile(models.Model):
         help_text="Whose replies show on your new posts; the others wait for "
         "you to review them. You can change it on each post.",
     )
+    # Moving out (accounts.moves): the account the creator moved to (the
+    # actor's `movedTo`), and when the latest move was made. Undoing a move
+    # clears the URI but keeps the time: the cooldown counts from it.
+    moved_to_uri = models.URLField(max_length=500, blank=True)
+    moved_at = models.DateTimeField(null=True, blank=True)
     # When the creator last opened their notifications: newer ones are unread.
     last_seen_notifications_at = models.DateTimeField(
         null=True, blank=True, editable=False
@@ -134,6 +139,33 @@ class CreatorProfile(models.Model):
     def fediverse_address(self) -> str:
         domain = settings.CREATORHUB_DOMAIN
         return f"@{self.handle}@{domain}"
+
+
+class AccountAlias(models.Model):
+    """An account the creator had elsewhere (the actor's `alsoKnownAs`).
+
+    Listing it lets that account's server move its followers here; follows
+    that arrive after `added_at` are counted as moving in.
+    """
+
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="aliases"
+    )
+    uri = models.URLField(max_length=500)
+    # The address the creator typed (`@alice@mastodon.social`), to show.
+    address = models.CharField(max_length=300, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["creator", "added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator", "uri"], name="account_alias_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creator} also known as {self.uri}"
 
 
 class ProfileLink(models.Model):
