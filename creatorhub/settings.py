@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "analytics",
     "moderation",
     "followers",
+    "conversations",
     "federation",
 ]
 
