@@ -4,6 +4,7 @@ from accounts.admin import HTTPS_URLS
 
 from .models import (
     AgencyDigest,
+    Campaign,
     CreatorDailyRollup,
     CreatorHourlyRollup,
     CreatorTotalRollup,
@@ -12,6 +13,7 @@ from .models import (
     PlatformDailyRollup,
     PostDailyRollup,
     Reply,
+    SponsorLink,
 )
 
 
@@ -123,3 +125,20 @@ class AgencyDigestAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "creator", "agency", "starts_on", "ends_on")
+    search_fields = ("name", "creator__handle", "agency__name")
+    raw_id_fields = ("creator", "agency", "posts", "created_by")
+
+
+@admin.register(SponsorLink)
+class SponsorLinkAdmin(admin.ModelAdmin):
+    """Links are made and revoked from the campaign's page, where the
+    address is shown once; admins see when they expire and may revoke."""
+
+    list_display = ("campaign", "label", "created_at", "expires_at", "revoked_at")
+    search_fields = ("label", "campaign__name")
+    raw_id_fields = ("campaign", "created_by")
