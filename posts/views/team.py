@@ -5,7 +5,7 @@ import datetime
 import zoneinfo
 from collections import defaultdict
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,10 @@ def team_activity(request):
     if creator is None:
         raise Http404("Only creators have a team.")
     approvals = list(selectors.posts_awaiting_approval(creator=creator))
+    team_actions = list(selectors.team_actions_of(creator=creator))
+    if not (approvals or team_actions or creator.agency_grants.active().exists()):
+        # No agency works for this creator: the dashboard shows nothing.
+        return HttpResponse("")
     for post in approvals:
         post.requested_by_words = person_words(
             post.approval_requested_by, creator, viewer=request.user
@@ -32,7 +36,7 @@ def team_activity(request):
     context = {
         "creator": creator,
         "approvals": approvals,
-        "team_actions": list(selectors.team_actions_of(creator=creator)),
+        "team_actions": team_actions,
         "time_zone": creator.time_zone,
     }
     return render(request, "posts/partials/team_activity.html", context)

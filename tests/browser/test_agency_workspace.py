@@ -104,6 +104,8 @@ def test_a_manager_drafts_for_approval_and_the_creator_approves(new_page, people
     alice_errors = collect_console_errors(alice_page)
     log_in(alice_page, "alice")
     alice_page.get_by_role("heading", name="Waiting for your approval").wait_for()
+    alice_page.get_by_role("heading", name="Team activity").wait_for()
+    screenshot(alice_page, "agency-creator-dashboard-desktop")
     alice_page.get_by_role("link", name="Review this post").click()
     alice_page.get_by_text("Sam at Northwind sent it").wait_for()
     words = "Sent for approval by Sam at Northwind for @alice"

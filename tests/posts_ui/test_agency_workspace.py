@@ -280,6 +280,12 @@ def test_switching_creators_from_the_header(creator, other_creator, northwind):
     assert '<option value="alice" selected>' in text_of(response)
 
 
+def test_a_creator_without_agencies_has_no_team_section(alice_client):
+    response = alice_client.get(reverse("posts:team-activity"))
+    assert response.status_code == 200
+    assert response.content == b""
+
+
 def test_switching_to_a_creator_one_may_not_see_is_404(creator, other_creator):
     client = Client()
     client.force_login(creator.user)
