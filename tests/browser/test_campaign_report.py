@@ -130,6 +130,10 @@ def test_a_creator_shares_the_report_and_a_sponsor_opens_it(new_page, creator, l
     phone.goto(f"/dashboard/campaigns/{launch.pk}/")
     assert _fits(phone)
     screenshot(phone, "campaign-report-375")
+    phone.goto("/dashboard/@alice/campaigns/")
+    phone.get_by_role("heading", name="New campaign").wait_for()
+    assert _fits(phone)
+    screenshot(phone, "campaigns-375")
 
     # A sponsor: no account, a fresh browser.
     for width in (1280, 375):
