@@ -4,7 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 from django.core import signing
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics import campaigns
@@ -210,3 +212,17 @@ def test_a_tampered_sponsor_link_is_not_found(creator, tamper):
     _, token = campaigns.sponsor_link_create(by=creator.user, campaign=campaign)
     with pytest.raises(Http404):
         campaigns.sponsor_link_open(tamper(token))
+
+
+def test_the_report_takes_the_same_queries_for_two_posts_or_ten(creator):
+    def queries_for(n: int) -> int:
+        posts = [make_post(creator, published="2025-03-02 09:00") for _ in range(n)]
+        for post in posts:
+            record(creator, "like", "bob", post=post, when="2025-03-03 10:00")
+            record(creator, "boost", "zoe", post=post, when="2025-03-03 10:00")
+        campaign = _campaign(creator, posts)
+        with CaptureQueriesContext(connection) as captured:
+            campaigns.campaign_report(campaign=campaign)
+        return len(captured)
+
+    assert queries_for(2) == queries_for(10) <= 10
