@@ -25,3 +25,9 @@ login_unlocked = Signal()
 # track of the phone with them, or the command line. Arguments: user (User),
 # by (User or None).
 two_factor_reset = Signal()
+
+# A creator moved to another account (CreatorProfile.moved_to_uri is set):
+# followers' servers are to be told with a `Move`. Undoing a move, or
+# changing the accounts the creator had before (aliases), is a
+# public_profile_changed. Arguments: creator (CreatorProfile).
+creator_moved = Signal()

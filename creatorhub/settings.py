@@ -401,6 +401,16 @@ FEDERATION_INBOX_GATHER_SECONDS = env.float("FEDERATION_INBOX_GATHER_SECONDS", 1
 FEDERATION_INBOX_DRAIN_FLAG_SECONDS = env.int("FEDERATION_INBOX_DRAIN_FLAG_SECONDS", 30)
 FEDERATION_INBOX_RETENTION_DAYS = env.int("FEDERATION_INBOX_RETENTION_DAYS", 30)
 
+# Moving accounts (accounts/moves.py): one move per this many days, and a
+# move can be undone within them (Mastodon's cooldown is 30 days).
+ACCOUNT_MOVE_COOLDOWN_DAYS = env.int("ACCOUNT_MOVE_COOLDOWN_DAYS", 30)
+# Importing a Mastodon archive (posts/archive.py): the largest upload taken,
+# and the most its files may unpack to, in bytes.
+ARCHIVE_IMPORT_MAX_BYTES = env.int("ARCHIVE_IMPORT_MAX_BYTES", 512 * 1024 * 1024)
+ARCHIVE_IMPORT_MAX_UNPACKED_BYTES = env.int(
+    "ARCHIVE_IMPORT_MAX_UNPACKED_BYTES", 2 * 1024 * 1024 * 1024
+)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.tokens.ApiTokenAuthentication",

@@ -18,6 +18,9 @@ class FederationConfig(AppConfig):
         events.public_profile_changed.connect(
             handlers.on_public_profile_changed, dispatch_uid="profile-changed"
         )
+        events.creator_moved.connect(
+            handlers.on_creator_moved, dispatch_uid="creator-moved"
+        )
         for signal, handler in (
             (post_events.post_published, handlers.on_post_published),
             (post_events.post_edited, handlers.on_post_edited),

@@ -24,6 +24,10 @@ def on_public_profile_changed(sender, *, creator, **kwargs) -> None:
     outbox.record("profile.update", creator_id=creator.pk, stamp=time.time_ns())
 
 
+def on_creator_moved(sender, *, creator, **kwargs) -> None:
+    outbox.record("creator.move", creator_id=creator.pk, stamp=time.time_ns())
+
+
 def on_post_published(sender, *, post, **kwargs) -> None:
     outbox.record("post.create", post=post, post_id=post.pk)
 

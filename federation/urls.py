@@ -1,6 +1,14 @@
 from django.urls import path, register_converter
 
-from federation.views import actors, delivery, discovery, home, quotes, statuses
+from federation.views import (
+    actors,
+    delivery,
+    discovery,
+    home,
+    moves,
+    quotes,
+    statuses,
+)
 from federation.views import inbox as inbox_views
 
 
@@ -93,4 +101,14 @@ urlpatterns = [
     # Dashboard fragments (login required): the home page's sections.
     path("dashboard/home/creator", home.creator_home, name="home-creator"),
     path("dashboard/home/admin", home.admin_home, name="home-admin"),
+    # The creator's "Moving" page (login required).
+    path("dashboard/moving/", moves.moving, name="moving"),
+    path("dashboard/moving/out", moves.move_out, name="move-out"),
+    path("dashboard/moving/undo", moves.move_undo, name="move-undo"),
+    path("dashboard/moving/aliases", moves.alias_add, name="alias-add"),
+    path(
+        "dashboard/moving/aliases/<int:pk>/remove",
+        moves.alias_remove,
+        name="alias-remove",
+    ),
 ]

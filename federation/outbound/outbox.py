@@ -33,7 +33,7 @@ from django.utils import timezone
 from accounts.models import CreatorProfile
 from federation import queue
 from federation.models import OutboxJob
-from federation.outbound import enforcement, publishing, services
+from federation.outbound import enforcement, moves, publishing, services
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ ACTIONS: dict[str, Callable[..., object]] = {
     "report.forward": enforcement.report_forward_federate,
     "profile.update": _profile_update,
     "creator.withdraw": _withdraw,
+    "creator.move": moves.send_move,
 }
 
 

@@ -129,9 +129,13 @@ def actor_document(
             }
             for link in links
         ],
-        "alsoKnownAs": [],
+        # Accounts the creator had before (accounts.moves): their servers'
+        # `Move` to this actor is accepted only if it names them.
+        "alsoKnownAs": [alias.uri for alias in creator.aliases.all()],
         "tag": [],
     }
+    if creator.moved_to_uri:
+        document["movedTo"] = creator.moved_to_uri
     for name, field in (("icon", creator.avatar), ("image", creator.header)):
         image = _image(field)
         if image:

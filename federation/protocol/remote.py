@@ -124,6 +124,37 @@ def fetch_actor(url: str, *, refresh: bool = False) -> RemoteActor:
     return store_actor(document, fetched_from=final_url)
 
 
+def fetch_actor_document(url: str) -> tuple[dict, RemoteActor]:
+    """The actor document at `url`, fetched now (never from the cache: the
+    fields a move is decided on, `alsoKnownAs` and `movedTo`, are not
+    cached), checked and stored; with the stored actor."""
+    url = url.split("#", 1)[0]
+    document, final_url = _fetch_json(url)
+    document_id = document.get("id")
+    if (
+        isinstance(document_id, str)
+        and document_id != url
+        and _host(document_id) == _host(final_url)
+    ):
+        document, final_url = _fetch_json(document_id)
+    return document, store_actor(document, fetched_from=final_url)
+
+
+def resolve_account(text: str) -> tuple[dict, RemoteActor]:
+    """`@user@server` (WebFinger) or an actor or profile URL, fetched now."""
+    text = text.strip()
+    if text.startswith(("https://", "http://")):
+        client.check_url(text)
+        return fetch_actor_document(text)
+    match = _HANDLE.match(text)
+    if not match:
+        raise ResolveError(
+            f"{text!r} is neither an address like @user@server nor a link"
+        )
+    actor = resolve_handle(text)
+    return fetch_actor_document(actor.ap_id)
+
+
 def store_actor(document: dict, *, fetched_from: str) -> RemoteActor:
     """Validate an actor document fetched from `fetched_from` and cache it."""
     fields = parse_actor(document, fetched_from=fetched_from)
