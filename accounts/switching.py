@@ -51,6 +51,14 @@ def current_creator(request, choices=None) -> CreatorProfile | None:
     return choices[0]
 
 
+def chosen_creator(request) -> CreatorProfile | None:
+    """The creator chosen in the header's menu, if any and still visible."""
+    chosen = request.session.get(SESSION_KEY, "")
+    if not chosen or not request.user.is_authenticated:
+        return None
+    return creators_visible_to(request.user).filter(handle=chosen).first()
+
+
 def switch_creator(request, handle: str) -> CreatorProfile | None:
     """Make `handle` the current creator, if the user may see them."""
     creator = creators_visible_to(request.user).filter(handle=handle.lower()).first()

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts import permissions
+from accounts import permissions, switching
 from analytics import insights, report_charts, reports
 from analytics.forms import PeriodForm
 from posts.models import Post
@@ -27,6 +27,10 @@ UTC = zoneinfo.ZoneInfo("UTC")
 def analytics_index(request):
     """The creator's own analytics; agency people go to their agency's report."""
     user = request.user
+    chosen = switching.chosen_creator(request)
+    if chosen is not None and permissions.can_read_analytics_for(user, chosen):
+        # The creator chosen in the header's menu.
+        return redirect("analytics:creator", handle=chosen.handle)
     own = getattr(user, "creator", None)
     if own is not None:
         return redirect("analytics:creator", handle=own.handle)

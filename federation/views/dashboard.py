@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import permissions
+from accounts import permissions, switching
 from accounts.models import CreatorProfile
 from analytics import selectors as inbox
 from analytics.models import Reply
@@ -134,6 +134,9 @@ def _back(request, fallback: str):
 def inbox_index(request):
     """The creator's own notifications; people at agencies pick a creator."""
     user = request.user
+    chosen = switching.chosen_creator(request)
+    if chosen is not None:  # in the header's creator menu
+        return redirect("inbox:notifications", handle=chosen.handle)
     own = getattr(user, "creator", None)
     if own is not None:
         return redirect("inbox:notifications", handle=own.handle)

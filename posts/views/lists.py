@@ -23,12 +23,10 @@ CALENDAR_VIEWS = ("month", "week")
 def posts_index(request):
     """The creator's own queue; people at agencies pick a creator first."""
     user = request.user
-    current = switching.current_creator(request)
-    if current is not None and (
-        switching.SESSION_KEY in request.session or current.user_id == user.pk
-    ):
-        # The creator chosen in the header (or one's own).
-        return redirect("posts:queue", handle=current.handle)
+    chosen = switching.chosen_creator(request) or getattr(user, "creator", None)
+    if chosen is not None:
+        # The creator chosen in the header's menu, or one's own.
+        return redirect("posts:queue", handle=chosen.handle)
     visible = list(permissions.creators_visible_to(user).order_by("handle"))
     if len(visible) == 1:
         return redirect("posts:queue", handle=visible[0].handle)

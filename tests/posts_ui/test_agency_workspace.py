@@ -274,6 +274,13 @@ def test_switching_creators_from_the_header(creator, other_creator, northwind):
     )
     text = text_of(client.get(reverse("dashboard")))
     assert '<option value="bob" selected>' in text
+    # Notifications and analytics open on Bob too.
+    assert client.get(reverse("inbox:index")).url == reverse(
+        "inbox:notifications", kwargs={"handle": "bob"}
+    )
+    assert client.get(reverse("analytics:index")).url == reverse(
+        "analytics:creator", kwargs={"handle": "bob"}
+    )
     # A page about Alice is still about Alice, and says so in the header.
     response = client.get(reverse("posts:queue", kwargs={"handle": "alice"}))
     assert response.status_code == 200
