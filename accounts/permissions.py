@@ -148,11 +148,13 @@ def creators_with_scope(user: User, scope: str) -> QuerySet[CreatorProfile]:
     """The creators for whom the user holds `scope` (the creator included)."""
     if not user.is_authenticated or not user.is_active:
         return CreatorProfile.objects.none()
-    granted = AgencyAccess.objects.active().filter(
-        **{scope: True}, agency__memberships__user=user
-    )
+    # One filter() call, so the role is the user's own membership's: in a
+    # second call it would join the agency's memberships again and match any
+    # manager's, letting an analyst of that agency through.
+    membership = {"agency__memberships__user": user}
     if scope != AgencyScope.READ_ANALYTICS:
-        granted = granted.filter(agency__memberships__role__in=ACTING_ROLES)
+        membership["agency__memberships__role__in"] = ACTING_ROLES
+    granted = AgencyAccess.objects.active().filter(**{scope: True}, **membership)
     return CreatorProfile.objects.filter(
         Q(user=user) | Q(pk__in=granted.values("creator"))
     ).filter(user__is_active=True)

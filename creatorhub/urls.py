@@ -28,6 +28,7 @@ urlpatterns = [
     path("dashboard/", include("federation.dashboard_urls")),
     path("", include("moderation.urls")),
     path("", include("analytics.urls")),
+    path("", include("conversations.urls")),
     path("", include("accounts.urls")),
 ]
 
