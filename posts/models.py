@@ -92,12 +92,23 @@ class Post(models.Model):
     )
     # The creator's words when sending a post back; cleared on resubmitting.
     approval_comment = models.TextField(blank=True)
+    # A post brought over from the creator's old account (posts.archive):
+    # the id it had there, and when it arrived. Imported posts keep their
+    # original date and are never delivered as new.
+    imported_from = models.URLField(max_length=500, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            # Importing the same archive twice imports nothing new.
+            models.UniqueConstraint(
+                fields=["creator", "imported_from"],
+                condition=~Q(imported_from=""),
+                name="post_imported_once",
+            ),
             models.CheckConstraint(
                 condition=~Q(state="scheduled") | Q(scheduled_at__isnull=False),
                 name="scheduled_post_has_time",
@@ -299,3 +310,48 @@ class QuoteRequest(models.Model):
 
     def __str__(self) -> str:
         return f"quote of post {self.post_id} by {self.actor_uri} ({self.state})"
+
+
+class ArchiveImport(models.Model):
+    """A Mastodon archive a creator uploaded, imported by a Celery task
+    (posts.archive): its progress and, once done, what came of it."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="archive_imports"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Kept under a random name until the import ends, then deleted: it
+    # holds the creator's direct messages too.
+    archive = models.FileField(upload_to="archive-imports/", blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    # Items of outbox.json done so far, of `total`; the next run starts at
+    # `done_items`.
+    total_items = models.PositiveIntegerField(default=0)
+    done_items = models.PositiveIntegerField(default=0)
+    # What happened, counted: imported, already_there, replies, direct,
+    # followers_only, boosts, other, images_failed, videos.
+    counts = models.JSONField(default=dict, blank=True)
+    first_published_at = models.DateTimeField(null=True, blank=True)
+    last_published_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"archive import {self.pk} for {self.creator} ({self.state})"
