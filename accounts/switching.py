@@ -30,9 +30,10 @@ def creators_managed_by(user: User) -> QuerySet[CreatorProfile]:
     )
 
 
-def current_creator(request, choices=None) -> CreatorProfile | None:
-    """The creator named by the URL, else the one chosen in the session,
-    else the user's own, else the first they may see; None for nobody."""
+def current_creator(request, choices=None, about=None) -> CreatorProfile | None:
+    """The creator named by the URL (or `about`, the creator of the post or
+    reply the URL names), else the one chosen in the session, else the
+    user's own, else the first they may see; None for nobody."""
     user = request.user
     if not user.is_authenticated:
         return None
@@ -45,6 +46,9 @@ def current_creator(request, choices=None) -> CreatorProfile | None:
     named = named.lower()
     if named in by_handle:
         return by_handle[named]
+    pages_about_one = match is not None and "pk" in match.kwargs
+    if pages_about_one and about is not None and about.handle in by_handle:
+        return by_handle[about.handle]
     chosen = request.session.get(SESSION_KEY, "")
     if chosen in by_handle:
         return by_handle[chosen]

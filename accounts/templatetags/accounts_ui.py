@@ -3,6 +3,7 @@
 from django import template
 
 from accounts import switching
+from accounts.models import CreatorProfile
 
 register = template.Library()
 
@@ -14,7 +15,10 @@ def creator_switcher(context) -> dict:
     if request is None or not request.user.is_authenticated:
         return {"current": None, "choices": []}
     choices = list(switching.creators_managed_by(request.user))
+    about = context.get("creator")
     return {
-        "current": switching.current_creator(request, choices),
+        "current": switching.current_creator(
+            request, choices, about if isinstance(about, CreatorProfile) else None
+        ),
         "choices": choices,
     }

@@ -285,6 +285,9 @@ def test_switching_creators_from_the_header(creator, other_creator, northwind):
     response = client.get(reverse("posts:queue", kwargs={"handle": "alice"}))
     assert response.status_code == 200
     assert '<option value="alice" selected>' in text_of(response)
+    alices = factories.PostFactory(creator=creator)
+    response = client.get(detail(alices))
+    assert '<option value="alice" selected>' in text_of(response)
 
 
 def test_a_creator_without_agencies_has_no_team_section(alice_client):
