@@ -255,8 +255,6 @@ def grant_agency_access(
     return access
 
 
-def revoke_agency_access(*, access: AgencyAccess, revoked_by: User) -> AgencyAccess:
-    """Take an agency's access away at once; the row stays as history."""
 def change_agency_scopes(
     *, access: AgencyAccess, scopes: Iterable[str], changed_by: User
 ) -> AgencyAccess:
@@ -289,6 +287,8 @@ def _set_scopes(access: AgencyAccess, scopes: Iterable[str]) -> None:
         setattr(access, scope, scope in scopes)
 
 
+def revoke_agency_access(*, access: AgencyAccess, revoked_by: User) -> AgencyAccess:
+    """Take an agency's access away at once; the row stays as history."""
     if revoked_by.pk != access.creator.user_id:
         raise PermissionDenied("Only the creator can revoke an agency's access.")
     if access.revoked_at is None:
