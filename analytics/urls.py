@@ -51,6 +51,11 @@ urlpatterns = [
         name="campaign-csv",
     ),
     path(
+        "dashboard/campaigns/<int:pk>/report.pdf",
+        campaigns.campaign_pdf,
+        name="campaign-pdf",
+    ),
+    path(
         "dashboard/campaigns/<int:pk>/sponsor-links/",
         campaigns.sponsor_link_create,
         name="sponsor-link-create",
@@ -62,6 +67,11 @@ urlpatterns = [
     ),
     # Read-only copies for sponsors, without an account (signed, expiring).
     path("sponsor/<str:token>/", campaigns.sponsor_report, name="sponsor-report"),
+    path(
+        "sponsor/<str:token>/report.pdf",
+        campaigns.sponsor_report_pdf,
+        name="sponsor-report-pdf",
+    ),
     path(
         "sponsor/<str:token>/report.csv",
         campaigns.sponsor_report_csv,

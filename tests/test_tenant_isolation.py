@@ -101,6 +101,7 @@ PUBLIC_URL_NAMES = {
     # signed, expiring, revocable token; anything else is 404.
     "sponsor-report",
     "sponsor-report-csv",
+    "sponsor-report-pdf",
     # A QuoteAuthorization stamp: servers check a quote against it (FEP-044f);
     # 404 unless the creator allowed that quote, 410 once withdrawn.
     "quote-authorization",
@@ -170,7 +171,13 @@ ROUTE_KWARG_KINDS = {
     # Campaigns and their sponsor links.
     **{
         f"analytics:{name}": {"pk": "campaign_pk"}
-        for name in ("campaign", "campaign-edit", "campaign-csv", "sponsor-link-create")
+        for name in (
+            "campaign",
+            "campaign-edit",
+            "campaign-csv",
+            "campaign-pdf",
+            "sponsor-link-create",
+        )
     },
     "analytics:sponsor-link-revoke": {
         "pk": "campaign_pk",
@@ -185,10 +192,6 @@ ROUTE_KWARG_KINDS = {
     "inbox:post-replies": {"pk": "post_pk"},
     "post-delivery": {"pk": "post_pk"},  # a post's delivery progress fragment
     "inbox:reply-answer": {"pk": "reply_pk"},
-    # The one reply inbox across creators: a reply's conversation.
-    "conversations:assign": {"pk": "reply_pk"},
-    "conversations:done": {"pk": "reply_pk"},
-    "conversations:reopen": {"pk": "reply_pk"},
     # Moderation: replies, a creator's blocks, and (admins only) server
     # policies and reports.
     "moderation:reply-act": {"pk": "reply_pk"},

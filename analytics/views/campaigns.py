@@ -2,8 +2,9 @@
 print view to save as PDF), its sponsor links, and the sponsor's read-only
 copy opened without an account.
 
-The PDF is the browser's: the print view has a print stylesheet and a
-"Save as PDF" button (print.js). No PDF library is installed here.
+The PDF is the print view laid out by WeasyPrint (analytics.pdf); where it
+cannot run, the PDF link opens the print view, whose "Save as PDF" button
+(print.js) leaves it to the browser.
 """
 
 import csv
@@ -13,12 +14,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import permissions
-from analytics import campaigns, report_charts
+from analytics import campaigns, pdf, report_charts
 from analytics.forms import CampaignForm, SponsorLinkForm
 from analytics.models import SponsorLink
 
@@ -238,9 +240,27 @@ def _csv_safe(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _filename(campaign) -> str:
+def _filename(campaign, extension: str = "csv") -> str:
     slug = "".join(c if c.isalnum() else "-" for c in campaign.name.lower())
-    return f"campaign-{slug.strip('-')[:40] or campaign.pk}.csv"
+    return f"campaign-{slug.strip('-')[:40] or campaign.pk}.{extension}"
+
+
+def _pdf_response(request, context, filename: str):
+    html = render_to_string("analytics/campaign_print.html", context, request=request)
+    try:
+        document = pdf.html_to_pdf(html)
+    except pdf.PdfUnavailable:
+        return redirect(f"{request.path.rsplit('/', 1)[0]}/?print=1")
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def campaign_pdf(request, pk: int):
+    """The report as a PDF file (the print view, laid out by WeasyPrint)."""
+    campaign = campaigns.get_visible_campaign_or_404(request.user, pk)
+    return _pdf_response(request, _report_context(campaign), _filename(campaign, "pdf"))
 
 
 @require_GET
@@ -319,6 +339,19 @@ def sponsor_report(request, token: str):
     response = render(request, template, context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_not_required
+@require_GET
+def sponsor_report_pdf(request, token: str):
+    link, closed = _open_link(request, token)
+    if closed is not None:
+        return closed
+    context = _report_context(link.campaign)
+    context.update(sponsor=True, token=token, link=link)
+    response = _pdf_response(request, context, _filename(link.campaign, "pdf"))
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -280,3 +280,53 @@ def test_an_agency_not_allowed_to_read_analytics_sees_no_campaign(
         ).status_code
         == 404
     )
+
+
+def test_the_report_downloads_as_a_pdf(client, creator, launch):
+    client.force_login(creator.user)
+    response = client.get(reverse("analytics:campaign-pdf", kwargs={"pk": launch.pk}))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="campaign-mural-week.pdf"'
+    )
+    assert response.content.startswith(b"%PDF-")
+    assert len(response.content) > 5_000  # text, charts and tables, not a blank page
+
+
+def test_a_sponsor_downloads_the_pdf_until_the_link_ends(client, launch):
+    url = _sponsor_url(launch)
+    response = client.get(url + "report.pdf")
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
+    SponsorLink.objects.update(revoked_at=timezone.now())
+    assert client.get(url + "report.pdf").status_code == 410
+
+
+def test_without_weasyprint_the_pdf_link_opens_the_print_view(
+    client, creator, launch, monkeypatch
+):
+    from analytics import pdf
+
+    def unavailable(html):
+        raise pdf.PdfUnavailable("no Pango here")
+
+    monkeypatch.setattr(pdf, "html_to_pdf", unavailable)
+    client.force_login(creator.user)
+    response = client.get(reverse("analytics:campaign-pdf", kwargs={"pk": launch.pk}))
+    assert response.status_code == 302
+    assert response.url == f"/dashboard/campaigns/{launch.pk}/?print=1"
+
+
+def test_the_pdf_reads_only_static_files(settings):
+    from analytics import pdf
+
+    body, media_type = pdf._static_file(f"{pdf.BASE_URL}static/css/charts.css")
+    assert media_type == "text/css" and b".best-time-list" in body
+    for url in (
+        "https://mastodon.social/avatar.png",
+        f"{pdf.BASE_URL}static/../creatorhub/settings.py",
+        "file:///etc/passwd",
+    ):
+        with pytest.raises(ValueError):
+            pdf._static_file(url)
