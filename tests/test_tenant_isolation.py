@@ -192,6 +192,10 @@ ROUTE_KWARG_KINDS = {
     "inbox:post-replies": {"pk": "post_pk"},
     "post-delivery": {"pk": "post_pk"},  # a post's delivery progress fragment
     "inbox:reply-answer": {"pk": "reply_pk"},
+    # The one reply inbox across creators: a reply's conversation.
+    "conversations:assign": {"pk": "reply_pk"},
+    "conversations:done": {"pk": "reply_pk"},
+    "conversations:reopen": {"pk": "reply_pk"},
     # Moderation: replies, a creator's blocks, and (admins only) server
     # policies and reports.
     "moderation:reply-act": {"pk": "reply_pk"},
