@@ -197,3 +197,9 @@ def teammates_for(*, user: User, creator: CreatorProfile) -> QuerySet[User]:
         agency_memberships__role__in=permissions.ACTING_ROLES,
     ).distinct()
     return candidates.order_by("first_name", "username")
+
+
+def inbox_reply_get(*, user: User, access: InboxAccess, pk: int) -> Reply | None:
+    """One reply of the inbox, with its state, if the user may read it."""
+    rows = _rows(access=access, filters=InboxFilters(), user=user)
+    return rows.filter(pk=pk).first()

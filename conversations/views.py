@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from analytics.models import Reply, Software
-from analytics.selectors import SHOWN_REPLY_STATUSES
 from conversations import selectors, services
 
 PAGE_SIZE = 25
@@ -129,11 +128,7 @@ def reply_inbox_new(request):
 
 
 def _get_reply_or_404(user, access, pk: int) -> Reply:
-    reply = (
-        Reply.objects.select_related("creator", "post")
-        .filter(pk=pk, status__in=SHOWN_REPLY_STATUSES, creator__in=access.readable)
-        .first()
-    )
+    reply = selectors.inbox_reply_get(user=user, access=access, pk=pk)
     if reply is None:
         raise Http404("No such reply.")
     return reply

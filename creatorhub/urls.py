@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("posts.api_urls")),
     path("api/v1/", include("analytics.api_urls")),
+    path("api/v1/", include("conversations.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",
