@@ -196,6 +196,9 @@ ROUTE_KWARG_KINDS = {
     "conversations:assign": {"pk": "reply_pk"},
     "conversations:done": {"pk": "reply_pk"},
     "conversations:reopen": {"pk": "reply_pk"},
+    "api-reply-assign": {"pk": "reply_pk"},
+    "api-reply-done": {"pk": "reply_pk"},
+    "api-reply-reopen": {"pk": "reply_pk"},
     # Moderation: replies, a creator's blocks, and (admins only) server
     # policies and reports.
     "moderation:reply-act": {"pk": "reply_pk"},
