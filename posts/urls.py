@@ -6,13 +6,24 @@ sees at a glance whose posts they are handling; a post's own pages by id.
 
 from django.urls import path
 
-from posts.views import compose, lists, post, team
+from posts.views import compose, imports, lists, post, team
 from posts.views import quotes as quote_views
 
 app_name = "posts"
 
 urlpatterns = [
     path("posts/", lists.posts_index, name="index"),
+    path("posts/import/", imports.archive_import, name="import"),
+    path(
+        "posts/import/<int:pk>/",
+        imports.archive_import_status,
+        name="import-status",
+    ),
+    path(
+        "posts/import/<int:pk>/retry/",
+        imports.archive_import_retry,
+        name="import-retry",
+    ),
     path("posts/@<str:handle>/", lists.posts_queue, name="queue"),
     path("posts/@<str:handle>/calendar/", lists.posts_calendar, name="calendar"),
     path("posts/@<str:handle>/new/", compose.post_compose, name="compose"),

@@ -217,11 +217,17 @@ class DeliveryProgress:
         )
 
     @property
+    def imported(self) -> bool:
+        """Imported from the creator's old account: never sent as new."""
+        return bool(self.post.imported_from) and not self.activities
+
+    @property
     def waiting_to_start(self) -> bool:
         """Published, but the activity is not built and stored yet."""
         return (
             self.post.state == Post.State.PUBLISHED
             and not self.activities
+            and not self.imported
             and not self.not_shared
             and not self.stuck
             and not self.waiting_for_queue
@@ -234,6 +240,7 @@ class DeliveryProgress:
         return (
             self.post.state == Post.State.PUBLISHED
             and not self.activities
+            and not self.imported
             and not self.waiting_for_queue
             and not self.preparing_error
             and self.post.creator.share_to_fediverse
@@ -272,6 +279,8 @@ class DeliveryProgress:
             return "Getting ready to send…"
         if self.stuck:
             return "Not sent yet: no worker has taken it."
+        if self.imported:
+            return "Imported from your old account: not sent to anyone as new."
         if not self.activities:
             return "Not sent to any server."
         return self.activities[-1].summary
@@ -444,7 +453,9 @@ def delivery_badges(posts: list[Post]) -> dict[int, DeliveryBadge]:
 
 
 def _badge_before_sending(post: Post, *, preparing: bool, now) -> DeliveryBadge:
-    """No activity built yet: not shared, getting ready, or stuck."""
+    """No activity built yet: imported, not shared, getting ready, or stuck."""
+    if post.imported_from:
+        return DeliveryBadge("imported", "Imported", "badge-off")
     if not post.creator.share_to_fediverse:
         return DeliveryBadge("not-shared", "Not shared", "badge-off")
     late = post.published_at is not None and now - post.published_at > START_GRACE
