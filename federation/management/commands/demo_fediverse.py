@@ -22,10 +22,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Agency, CreatorProfile
+from accounts.models import Agency, CreatorProfile, User
+from accounts.permissions import can_answer_for
 from analytics import reports
 from analytics import services as analytics
-from analytics.models import Campaign, Interaction
+from analytics.models import Campaign, Interaction, Reply
+from conversations import services as conversations
+from conversations.models import Conversation
 from federation.models import (
     Delivery,
     OutboundActivity,
@@ -81,9 +84,11 @@ class Command(BaseCommand):
         if creator.posts.exists():
             self.stdout.write(f"@{handle} already has posts: left as they are.")
             _ensure_campaign(creator)
+            _ensure_conversations(creator)
             return
         counts = self.seed(creator)
         _ensure_campaign(creator)
+        _ensure_conversations(creator)
         self.stdout.write(
             self.style.SUCCESS(
                 f"@{handle}: {counts['posts']} posts, {counts['followers']} "
@@ -215,11 +220,53 @@ class Command(BaseCommand):
             ),
         )
         _screened_replies(creator, first_post, authors, now)
+        _more_questions(creator, posts[-2], authors, now)
         return {
             "posts": creator.posts.count(),
             "followers": creator.follows.filter(state=Follow.State.ACCEPTED).count(),
             "interactions": Interaction.objects.filter(creator=creator).count(),
         }
+
+
+QUESTIONS = (
+    "<p>Are you doing the studio tour on Sunday too?</p>",
+    "<p>Can I bring my kids? They love your paintings.</p>",
+)
+
+
+def _more_questions(creator, post: Post, authors, now) -> None:
+    """Two more open questions, so the reply inbox has work in it."""
+    for number, html in enumerate(QUESTIONS):
+        actor, author = authors[3 + 2 * number]
+        analytics.reply_store(
+            creator=creator,
+            post=post,
+            author=author,
+            note=analytics.NoteInput(
+                ap_id=f"{actor.ap_id}/statuses/demo-question-{number}",
+                in_reply_to_uri=note_id(post),
+                content=html,
+                published_at=now - timedelta(minutes=30 + 50 * number),
+            ),
+        )
+
+
+def _ensure_conversations(creator: CreatorProfile) -> None:
+    """In the reply inbox, one open question assigned to the demo manager
+    (Sam) and the quote marked done by them: the inbox shows each state at
+    once. Left alone once anything was assigned or done."""
+    manager = User.objects.filter(username="manager").first()
+    if manager is None or not can_answer_for(manager, creator):
+        return
+    replies = Reply.objects.filter(creator=creator, status=Reply.Status.VISIBLE)
+    if Conversation.objects.filter(reply__in=replies).exists():
+        return
+    question = replies.filter(ap_id__contains="demo-question-").order_by("pk").first()
+    if question is not None:
+        conversations.conversation_assign(reply=question, to=manager, by=manager)
+    quote = replies.filter(is_quote=True).first()
+    if quote is not None:
+        conversations.conversation_mark_done(reply=quote, by=manager)
 
 
 CAMPAIGN_NAME = "Ten paintings in ten days"

@@ -1,0 +1,43 @@
+"""The demo fills the reply inbox: the demo agency's manager opens it and
+finds open questions, one assigned to them and one done, at once."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from accounts.models import User
+from conversations.models import Conversation
+
+
+@pytest.fixture
+def demo_world(db, settings):
+    settings.DEBUG = True
+    call_command("demo", password="demo-pass-123", stdout=io.StringIO())
+    call_command("demo_fediverse", verbosity=0)
+
+
+def test_the_manager_finds_the_reply_inbox_full(demo_world, client):
+    assigned = Conversation.objects.get(assigned_to__username="manager")
+    done = Conversation.objects.get(done_at__isnull=False)
+    assert assigned.reply.creator.handle == "demo"
+    assert done.reply.is_quote and done.done_by.username == "manager"
+
+    client.force_login(User.objects.get(username="manager"))
+    page = client.get(reverse("conversations:inbox"))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Unanswered" in text and "Done" in text
+    assert "Assigned to Sam" in text
+    unanswered = client.get(reverse("conversations:inbox"), {"unanswered": "1"})
+    assert unanswered.content.decode().count('class="card replies-item') >= 3
+
+
+def test_running_it_again_changes_nothing(demo_world):
+    before = list(Conversation.objects.values_list("pk", "assigned_to", "done_at"))
+
+    call_command("demo_fediverse", verbosity=0)
+
+    after = list(Conversation.objects.values_list("pk", "assigned_to", "done_at"))
+    assert after == before
