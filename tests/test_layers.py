@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN_APPS = ("accounts", "posts", "analytics", "moderation", "followers")
+DOMAIN_APPS = (
+    "accounts",
+    "posts",
+    "analytics",
+    "moderation",
+    "followers",
+    "conversations",
+)
 
 
 def _federation_imports(path: Path) -> list[str]:
