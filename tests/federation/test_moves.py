@@ -203,3 +203,43 @@ def test_an_address_that_cannot_be_found_is_refused_in_words(
     assert "could not be found" in _messages(response)
     assert not alice.aliases.exists()
     assert not Follow.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_followers_mastodon_server_receives_the_move_signed_by_the_creator(hub):
+    """End to end on loopback: a follower's server gets the Update with
+    movedTo and the Move, and verifies both with our key."""
+    from federation.models import RemoteActor, RemoteInstance
+    from federation.outbound import delivery
+    from federation.outbound import moves as federation_moves
+    from tests import factories
+
+    alice = factories.CreatorFactory(handle="alice", user__username="alice")
+    with MastodonPeer() as follower_server, MastodonPeer(username="alice2") as new:
+        _lists(new, ids.actor_id("alice"))
+        bob = RemoteActor.objects.create(
+            ap_id=follower_server.actor_id,
+            instance=RemoteInstance.objects.create(domain=follower_server.host),
+            username="bob",
+            inbox_url=follower_server.inbox_url,
+            shared_inbox_url=follower_server.shared_inbox_url,
+            public_key_id=follower_server.key_id,
+            public_key_pem=follower_server.public_pem,
+        )
+        Follow.objects.create(
+            creator=alice, actor=bob, follow_activity_id="x", state="accepted"
+        )
+        federation_moves.creator_move_out(
+            creator=alice, target=new.handle, by=alice.user
+        )
+        run_outbox_jobs()
+        fan_out_all()
+        for activity in OutboundActivity.objects.order_by("pk"):
+            delivery.deliver_due(activity_id=activity.pk)
+
+        received = [post.json() for post in follower_server.inbox_posts()]
+        assert [r["type"] for r in received] == ["Update", "Move"]
+        assert all(post.verified for post in follower_server.inbox_posts())
+        assert received[0]["object"]["movedTo"] == new.actor_id
+        assert received[1]["target"] == new.actor_id
+        assert received[1]["object"] == ids.actor_id("alice")
