@@ -333,3 +333,30 @@ def test_a_waiting_import_can_be_handed_to_the_workers_again(logged_in):
     assert "Still waiting? Try again" in page
     response = logged_in.post(reverse("posts:import-retry", args=[job.pk]), follow=True)
     assert "The import is handed to the workers again" in messages_of(response)
+
+
+def test_a_file_named_png_that_is_no_image_is_counted_and_nothing_is_kept(
+    logged_in,
+):
+    """The post comes in without it; no file is left behind for it."""
+    before = media_files()
+    fake = "media_attachments/files/1/original/evil.png"
+    data = archive_bytes(
+        [
+            note(
+                7,
+                published="2020-05-05T05:05:05Z",
+                attachment=[
+                    {"type": "Document", "mediaType": "image/png", "url": f"/{fake}"}
+                ],
+            )
+        ],
+        files={fake: b"<?php system($_GET['c']); ?>"},
+    )
+    upload(logged_in, data)
+    job = run_import()
+    assert archive.summary(job) == (
+        "Imported 1 post from 2020; 1 image could not be read."
+    )
+    assert not Post.objects.get().media.exists()
+    assert media_files() == before
