@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
@@ -53,6 +54,13 @@ def _newest_marker(replies) -> str:
     return urlencode({"after": newest.received_at.isoformat(), "after_pk": newest.pk})
 
 
+def _first_page_marker(replies) -> str:
+    """From the newest item shown; an empty inbox counts from now."""
+    return _newest_marker(replies) or urlencode(
+        {"after": timezone.now().isoformat(), "after_pk": 0}
+    )
+
+
 def _base_context(request, access, filters) -> dict:
     return {
         "filters": filters,
@@ -81,7 +89,7 @@ def reply_inbox(request):
         "page": page,
         "items": _context_items(request, access, replies),
         # The poller asks only for what arrived after the newest shown.
-        "after_query": _newest_marker(replies) if page.number == 1 else "",
+        "after_query": _first_page_marker(replies) if page.number == 1 else "",
     }
     return render(request, "conversations/inbox.html", context)
 

@@ -13,6 +13,7 @@ PROJECT_APPS = (
     "posts",
     "analytics",
     "moderation",
+    "conversations",
     "federation",
 )
 

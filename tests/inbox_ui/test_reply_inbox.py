@@ -374,3 +374,27 @@ def test_an_analyst_beside_a_manager_holds_no_acting_scope(world):
             world["alice"],
             world["nova"],
         }
+
+
+def test_an_empty_inbox_still_listens_for_new_replies(client, db):
+    creator = factories.CreatorFactory(handle="quiet", user__username="quiet")
+    client.force_login(creator.user)
+
+    page = client.get(INBOX).content.decode()
+
+    assert reverse("conversations:new") in page
+    assert "No replies yet" in page
+
+
+def test_the_page_reads_a_fixed_number_of_queries(
+    client, world, django_assert_max_num_queries
+):
+    client = as_user(client, world["sam"])
+    client.get(INBOX)  # warm the session
+    post = world["alice"].posts.first()
+    for n in range(10):
+        make_reply(world["alice"], post, "lou", f"more {n}", at=NOW + timedelta(n))
+
+    with django_assert_max_num_queries(40):
+        response = client.get(INBOX)
+    assert len(shown_ids(response)) == 14
