@@ -3,7 +3,7 @@ the user may read, with filters in the URL, answering (through the inbox's
 answer form), assigning and marking done, and a fragment polled for new
 items."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -23,13 +23,17 @@ NEW_LIMIT = 50
 
 
 def _context_items(request, access, replies) -> list[dict]:
+    """Each reply with its state, and what the user may do with it: answer
+    and assign (to whom) only with the answer scope for its creator."""
     mine = {}
     items = []
     for reply in replies:
         creator = reply.creator
         if creator.pk not in mine:
-            mine[creator.pk] = list(
-                selectors.teammates_for(user=request.user, creator=creator)
+            mine[creator.pk] = (
+                list(selectors.teammates_for(user=request.user, creator=creator))
+                if creator.pk in access.answerable
+                else []
             )
         state = selectors.item_state(reply)
         items.append(
@@ -171,8 +175,6 @@ def _act(request, pk: int, action):
     reply = _get_reply_or_404(request.user, access, pk)
     try:
         action(reply)
-    except PermissionDenied:
-        raise
     except ValidationError as exc:
         return HttpResponseBadRequest(" ".join(exc.messages))
     return _item_response(request, access, reply)
