@@ -4,6 +4,7 @@ from django.db import models
 
 from .login_sessions import describe_user_agent, login_sessions_end
 from .models import (
+    AccountAlias,
     Agency,
     AgencyAccess,
     AgencyMembership,
@@ -84,8 +85,23 @@ class CreatorProfileAdmin(admin.ModelAdmin):
     list_display = ("handle", "display_name", "user", "share_to_fediverse")
     list_filter = ("share_to_fediverse", "approve_followers_manually")
     search_fields = ("handle", "display_name", "user__username", "user__email")
-    readonly_fields = ("handle", "created_at", "updated_at")
+    # A move is made and undone by the creator (accounts.moves), which tells
+    # followers' servers; an edit here would tell nobody.
+    readonly_fields = ("handle", "moved_to_uri", "moved_at", "created_at", "updated_at")
     inlines = [ProfileLinkInline]
+
+
+@admin.register(AccountAlias)
+class AccountAliasAdmin(admin.ModelAdmin):
+    """Old accounts creators list (alsoKnownAs): read-only, as only the
+    creator adds or removes them (accounts.moves)."""
+
+    list_display = ("creator", "address", "uri", "added_at")
+    search_fields = ("creator__handle", "address", "uri")
+    readonly_fields = ("creator", "uri", "address", "added_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 class MembershipInline(admin.TabularInline):

@@ -2,7 +2,15 @@ from django.contrib import admin
 
 from accounts.admin import HTTPS_URLS
 
-from .models import Hashtag, Mention, Post, PostAction, PostMedia, QuoteRequest
+from .models import (
+    ArchiveImport,
+    Hashtag,
+    Mention,
+    Post,
+    PostAction,
+    PostMedia,
+    QuoteRequest,
+)
 
 
 class PostMediaInline(admin.TabularInline):
@@ -78,6 +86,24 @@ class PostActionAdmin(admin.ModelAdmin):
     list_filter = ("action",)
     search_fields = ("creator__handle", "by_label", "agency_label", "post_label")
     list_select_related = ("creator",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ArchiveImport)
+class ArchiveImportAdmin(admin.ModelAdmin):
+    """Mastodon archives creators imported (posts.archive), read-only: how
+    far each got and what came of it."""
+
+    list_display = ("created_at", "creator", "state", "done_items", "total_items")
+    list_filter = ("state",)
+    search_fields = ("creator__handle", "original_name")
+    list_select_related = ("creator",)
+    exclude = ("archive",)  # the creator's direct messages are in it
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -48,7 +48,7 @@ from moderation.models import (
     Report,
     ScreeningRules,
 )
-from posts.models import Post, PostMedia, QuoteRequest
+from posts.models import ArchiveImport, Post, PostMedia, QuoteRequest
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +130,10 @@ ROUTE_KWARG_KINDS = {
     "agency_access_scopes": {"pk": "grant_pk"},
     "api-agency-access-scopes": {"pk": "grant_pk"},
     "api_token_revoke": {"pk": "api_token_pk"},
+    # Moving: an old account listed (alsoKnownAs); archive imports.
+    "alias-remove": {"pk": "alias_pk"},
+    "posts:import-status": {"pk": "archive_import_pk"},
+    "posts:import-retry": {"pk": "archive_import_pk"},
     "agency_member_update": {"pk": "membership_pk"},
     "agency_member_remove": {"pk": "membership_pk"},
     # The posts dashboard: namespace:name, its names being generic.
@@ -400,6 +404,15 @@ def tenants(db):
     tenant_b.ids["post_media_pk"] = [
         factories.PostMediaFactory(id=900_102, post=post_b).pk
     ]
+    # An old account listed and an archive import each, for Moving and
+    # Import old posts.
+    for tenant, creator, pk in ((tenant_a, alice, None), (tenant_b, bob, 900_701)):
+        alias = creator.aliases.create(
+            id=pk, uri=f"https://old.example/users/{creator.handle}"
+        )
+        job = ArchiveImport.objects.create(id=pk, creator=creator)
+        tenant.ids["alias_pk"] = [alias.pk]
+        tenant.ids["archive_import_pk"] = [job.pk]
     # A follow request and a reply for each, for the inbox pages.
     tenant_a.ids["follow_pk"] = [_follow_request(alice).pk]
     tenant_b.ids["follow_pk"] = [_follow_request(bob, id=900_201).pk]
