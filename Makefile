@@ -48,6 +48,7 @@ migrate: install
 demo: install
 	DEBUG=true $(BIN)/python manage.py demo
 	DEBUG=true $(BIN)/python manage.py demo_fediverse
+	DEBUG=true $(BIN)/python manage.py demo_fediverse --handle nova
 	DEBUG=true $(BIN)/python manage.py demo_approvals
 
 bench: install ## Every benchmark in bench/; each prints its figure and its floor.

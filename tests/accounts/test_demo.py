@@ -74,7 +74,7 @@ def test_creates_exactly_the_described_logins_and_roles():
     assert set(grants) == {"demo", "nova"}
     assert grants["demo"].publish_posts
     # Nova's agency drafts for her approval and cannot publish.
-    assert grants["nova"].scopes == ["read_analytics", "draft_posts"]
+    assert grants["nova"].scopes == ["read_analytics", "draft_posts", "answer_replies"]
     manager = User.objects.get(username="manager")
     assert {c.handle for c in permissions.creators_visible_to(manager)} == {
         "demo",

@@ -41,3 +41,20 @@ def test_running_it_again_changes_nothing(demo_world):
 
     after = list(Conversation.objects.values_list("pk", "assigned_to", "done_at"))
     assert after == before
+
+
+def test_the_manager_answers_both_creators_from_the_one_inbox(db, settings, client):
+    """With @nova's demo too (as `make run` seeds it), the manager's one
+    inbox offers Answer on replies to @demo and to @nova."""
+    settings.DEBUG = True
+    call_command("demo", password="demo-pass-123", stdout=io.StringIO())
+    call_command("demo_fediverse", verbosity=0)
+    call_command("demo_fediverse", handle="nova", verbosity=0)
+
+    client.force_login(User.objects.get(username="manager"))
+    for handle in ("demo", "nova"):
+        page = client.get(reverse("conversations:inbox"), {"creator": handle})
+        text = page.content.decode()
+        assert page.status_code == 200
+        assert f"For @{handle}" in text
+        assert ">Answer<" in text

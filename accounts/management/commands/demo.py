@@ -59,8 +59,9 @@ LOGINS = (
     Login(
         "manager",
         f"manager at {AGENCY_NAME}",
-        "@demo (may publish) and @nova (drafts for approval); switches "
-        "between them in the header",
+        "@demo (may publish) and @nova (drafts for approval, answers "
+        "replies); switches between them in the header; one reply inbox "
+        "for both",
     ),
     Login(
         "nova",
@@ -150,9 +151,10 @@ class Command(BaseCommand):
             AgencyMembership.objects.update_or_create(
                 agency=agency, user=user, defaults={"role": role}
             )
-        # @demo trusts the agency with everything; @nova lets it read and
-        # draft posts that wait for Nova's approval (manage.py demo_approvals
-        # writes a few).
+        # @demo trusts the agency with everything; @nova lets it read, answer
+        # replies and draft posts that wait for Nova's approval (manage.py
+        # demo_approvals writes a few), so the manager's one reply inbox
+        # holds both creators' replies.
         services.grant_agency_access(
             creator=demo.creator,
             agency=agency,
@@ -162,7 +164,11 @@ class Command(BaseCommand):
         services.grant_agency_access(
             creator=nova.creator,
             agency=agency,
-            scopes=[AgencyScope.READ_ANALYTICS, AgencyScope.DRAFT_POSTS],
+            scopes=[
+                AgencyScope.READ_ANALYTICS,
+                AgencyScope.DRAFT_POSTS,
+                AgencyScope.ANSWER_REPLIES,
+            ],
             granted_by=nova,
         )
         # `other` must stay invisible to the agency, even if someone granted

@@ -186,7 +186,7 @@ class Command(BaseCommand):
             post=first_post,
             author=bob_author,
             note=analytics.NoteInput(
-                ap_id=f"{bob.ap_id}/statuses/demo-1",
+                ap_id=f"{bob.ap_id}/statuses/{creator.handle}-1",
                 in_reply_to_uri=note_id(first_post),
                 content="<p>Day three, no contest. The colours! 😍</p>",
                 published_at=first_post.published_at + timedelta(minutes=40),
@@ -198,8 +198,8 @@ class Command(BaseCommand):
             author=carol_author,
             parent=question,
             note=analytics.NoteInput(
-                ap_id=f"{carol.ap_id}/statuses/demo-2",
-                in_reply_to_uri=f"{bob.ap_id}/statuses/demo-1",
+                ap_id=f"{carol.ap_id}/statuses/{creator.handle}-2",
+                in_reply_to_uri=f"{bob.ap_id}/statuses/{creator.handle}-1",
                 content="<p>Agreed — is it for sale?</p>",
                 published_at=first_post.published_at + timedelta(minutes=75),
             ),
@@ -212,7 +212,7 @@ class Command(BaseCommand):
             post=favourite,
             author=dan_author,
             note=analytics.NoteInput(
-                ap_id=f"{dan.ap_id}/statuses/demo-quote-1",
+                ap_id=f"{dan.ap_id}/statuses/{creator.handle}-quote-1",
                 in_reply_to_uri="",
                 content="<p>This is the one I would hang in my kitchen.</p>",
                 published_at=_soon_after(favourite, rng, now),
@@ -243,7 +243,7 @@ def _more_questions(creator, post: Post, authors, now) -> None:
             post=post,
             author=author,
             note=analytics.NoteInput(
-                ap_id=f"{actor.ap_id}/statuses/demo-question-{number}",
+                ap_id=f"{actor.ap_id}/statuses/{creator.handle}-question-{number}",
                 in_reply_to_uri=note_id(post),
                 content=html,
                 published_at=now - timedelta(minutes=30 + 50 * number),
@@ -261,7 +261,11 @@ def _ensure_conversations(creator: CreatorProfile) -> None:
     replies = Reply.objects.filter(creator=creator, status=Reply.Status.VISIBLE)
     if Conversation.objects.filter(reply__in=replies).exists():
         return
-    question = replies.filter(ap_id__contains="demo-question-").order_by("pk").first()
+    question = (
+        replies.filter(ap_id__contains=f"/{creator.handle}-question-")
+        .order_by("pk")
+        .first()
+    )
     if question is not None:
         conversations.conversation_assign(reply=question, to=manager, by=manager)
     quote = replies.filter(is_quote=True).first()
@@ -410,7 +414,7 @@ def _screened_replies(creator, post: Post, authors, now) -> None:
             (
                 author,
                 analytics.NoteInput(
-                    ap_id=f"{actor.ap_id}/statuses/demo-spam-{number}",
+                    ap_id=f"{actor.ap_id}/statuses/{creator.handle}-spam-{number}",
                     in_reply_to_uri=note_id(post),
                     content=html,
                     published_at=now - timedelta(hours=number + 1),
