@@ -94,3 +94,33 @@ def test_on_a_desktop_every_item_shows_without_a_menu(new_page, alice):
         expect(nav_link(page, name).first).to_be_in_viewport(ratio=1)
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     screenshot(page, "nav-1280")
+
+
+@pytest.fixture
+def busy_creator(db):
+    """A creator with over 99 unread notifications: the widest badge."""
+    creator = factories.CreatorFactory(handle="alice", user__username="alice")
+    analytics.interactions_record_many(
+        items=[
+            analytics.InteractionInput(
+                kind="follow",
+                activity_id=f"https://mastodon.social/follows/{n}",
+                creator_id=creator.pk,
+                author=Author(actor_uri=f"https://mastodon.social/users/u{n}"),
+            )
+            for n in range(120)
+        ]
+    )
+    return creator
+
+
+def test_a_creators_links_fit_one_row_at_1280(new_page, busy_creator):
+    page = new_page(width=1280)
+    log_in(page)
+    links = page.locator("#site-nav a")
+    expect(links.first).to_be_visible()
+    names = [text.split("\n")[0] for text in links.all_inner_texts()]
+    assert "Agency access" in names and "API" in names
+    rows = {round(link.bounding_box()["y"]) for link in links.all()}
+    assert len(rows) == 1, names
+    screenshot(page, "nav-1280-creator")
