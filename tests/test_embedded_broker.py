@@ -2,12 +2,10 @@
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from creatorhub import tasks
-from creatorhub.celery import app as celery_app
 from creatorhub.models import WorkerHeartbeat
-from tests.worker import start_worker, stop_worker, wait_for
+from tests.worker import start_embedded_worker, stop_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,16 +14,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def embedded_worker(tmp_path):
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         pytest.skip("this run uses Redis; the embedded broker runs in the SQLite pass")
-    # Tests before this one queued tasks nobody ran; the worker would work
-    # through all of them before reaching this test's.
-    celery_app.control.purge()
-    process = start_worker(
-        hostname="embedded@%h",
-        env={
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-            "CREATORHUB_VAR_DIR": str(settings.VAR_DIR),
-        },
-        log_path=tmp_path / "worker.log",
+    process = start_embedded_worker(
+        hostname="embedded@%h", log_path=tmp_path / "worker.log"
     )
     yield process
     stop_worker(process)

@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.db import connection
 
 from creatorhub.celery import app as celery_app
 
@@ -62,6 +64,26 @@ def start_worker(*, hostname: str, env: dict[str, str], log_path: Path):
     pytest.fail(
         "the Celery worker did not answer within a minute:\n" + log_path.read_text(),
         pytrace=False,
+    )
+
+
+def start_embedded_worker(*, hostname: str, log_path: Path, env=None):
+    """A worker on the embedded file broker and the test's SQLite database,
+    as `make run` starts one (the SQLite pass).
+
+    Earlier tests of the session left wake-ups in the broker's folder, for
+    rows long gone; a new worker would work through all of them first, so
+    they are purged before it starts.
+    """
+    celery_app.control.purge()
+    return start_worker(
+        hostname=hostname,
+        env={
+            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "CREATORHUB_VAR_DIR": str(settings.VAR_DIR),
+            **(env or {}),
+        },
+        log_path=log_path,
     )
 
 

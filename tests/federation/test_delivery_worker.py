@@ -8,13 +8,12 @@ in tests/integration/test_delivery_crash.py, with a worker killed midway.
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from federation.models import Delivery
 from federation.outbound import services
 from federation.protocol import ids, keys
 from tests.federation.delivery_sink import DeliverySink, create_payload, follower
-from tests.worker import start_worker, stop_worker, wait_for
+from tests.worker import log_tail, start_embedded_worker, stop_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,11 +22,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def embedded_worker(tmp_path):
     if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
         pytest.skip("this run uses Redis; the embedded broker runs in the SQLite pass")
-    process = start_worker(
+    process = start_embedded_worker(
         hostname="embedded-delivery@%h",
         env={
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-            "CREATORHUB_VAR_DIR": str(settings.VAR_DIR),
             "FEDERATION_ALLOW_HTTP": "true",
             "FEDERATION_ALLOW_PRIVATE_ADDRESSES": "true",
         },
@@ -54,7 +51,7 @@ def test_a_committed_activity_is_delivered_by_the_worker(creator, embedded_worke
             """both inboxes recorded delivered by the worker"""
             return activity.deliveries.filter(state="delivered").count() == 2
 
-        wait_for(delivered, timeout=60)
+        wait_for(delivered, timeout=60, explain=lambda: log_tail(embedded_worker))
         arrivals = sink.posts()
 
     assert sorted(a.path for a in arrivals) == ["/inbox", "/users/cat/inbox"]
