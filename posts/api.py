@@ -24,6 +24,7 @@ from rest_framework.settings import api_settings
 
 from accounts import permissions
 from accounts.api import ApiView, ListApiView, error_responses
+from accounts.models import QuotePolicy, ReplyPolicy
 
 from . import selectors, services
 from .forms import default_language
@@ -131,6 +132,13 @@ class PostSerializer(serializers.Serializer):
     approval_comment = serializers.CharField(
         help_text="The creator's words when they sent it back."
     )
+    quote_policy = serializers.ChoiceField(
+        choices=QuotePolicy.choices, help_text="Who may quote it (canQuote)."
+    )
+    reply_policy = serializers.ChoiceField(
+        choices=ReplyPolicy.choices,
+        help_text="Whose replies it takes (canReply); the others wait for review.",
+    )
 
     class Meta:
         ref_name = "Post"
@@ -191,6 +199,16 @@ class PostWriteSerializer(serializers.Serializer):
         max_length=50,
         help_text="Addresses (user@domain) to address even if the body does not "
         "name them.",
+    )
+    quote_policy = serializers.ChoiceField(
+        choices=QuotePolicy.choices,
+        required=False,
+        help_text="Who may quote it; left out, the creator's default.",
+    )
+    reply_policy = serializers.ChoiceField(
+        choices=ReplyPolicy.choices,
+        required=False,
+        help_text="Whose replies it takes; left out, the creator's default.",
     )
 
     class Meta:

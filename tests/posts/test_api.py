@@ -473,3 +473,38 @@ def test_the_openapi_schema_documents_the_posts_endpoints(client):
     assert list(upload) == ["multipart/form-data"]
     for action in ("publish", "schedule", "unschedule", "pin", "unpin"):
         assert "post" in paths[f"/api/v1/posts/{{id}}/{action}"]
+
+
+# Quote and reply policies ------------------------------------------------------
+
+
+def test_a_post_takes_the_creators_policies_unless_it_names_its_own(api, creator):
+    creator.default_quote_policy = "followers"
+    creator.default_reply_policy = "mentioned"
+    creator.save()
+
+    defaulted = create(api, body="Defaults").json()
+    own = create(
+        api, body="Own", quote_policy="nobody", reply_policy="followers"
+    ).json()
+
+    assert (defaulted["quote_policy"], defaulted["reply_policy"]) == (
+        "followers",
+        "mentioned",
+    )
+    assert (own["quote_policy"], own["reply_policy"]) == ("nobody", "followers")
+    post = Post.objects.get(pk=own["id"])
+    assert (post.quote_policy, post.reply_policy) == ("nobody", "followers")
+
+
+def test_a_policy_changes_by_patch_and_an_unknown_one_is_refused(api):
+    post = create(api, body="Hello").json()
+    url = f"/api/v1/posts/{post['id']}"
+
+    changed = api.patch(url, {"quote_policy": "approval"}, format="json")
+    refused = api.patch(url, {"reply_policy": "everyone"}, format="json")
+
+    assert changed.status_code == 200
+    assert changed.json()["quote_policy"] == "approval"
+    assert_error(refused, 400)
+    assert Post.objects.get(pk=post["id"]).reply_policy == post["reply_policy"]
