@@ -125,7 +125,20 @@ class Interaction(RemoteAuthor):
 
 
 class Reply(RemoteAuthor):
-    """A remote Note in the thread of a creator's post: a reply or a quote."""
+    """A remote Note for a creator: a reply or a quote in the thread of one
+    of their posts, or a mention of them outside any thread (no post).
+
+    Mentions live here rather than in a model of their own so the reply
+    inbox, assigning, answering, moderation, edits and deletions treat them
+    as they treat replies, with one ap_id constraint for all. They never
+    count as engagement: a mention is not an interaction on a post, so it
+    records no Interaction and leaves per-post and creator counts alone.
+    """
+
+    class Kind:
+        REPLY = "reply"
+        QUOTE = "quote"
+        MENTION = "mention"
 
     class Status(models.TextChoices):
         VISIBLE = "visible", "Visible"
@@ -141,10 +154,12 @@ class Reply(RemoteAuthor):
         related_name="replies",
         db_index=False,  # (creator, status, -received_at) leads with it
     )
-    # The creator's post at the root of the thread.
+    # The creator's post at the root of the thread; none for a mention.
     post = models.ForeignKey(
         Post,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="replies",
         db_index=False,  # (post, status, published_at) leads with it
     )
@@ -189,7 +204,17 @@ class Reply(RemoteAuthor):
         ]
 
     def __str__(self) -> str:
-        return f"reply {self.ap_id}"
+        return f"{self.kind} {self.ap_id}"
+
+    @property
+    def kind(self) -> str:
+        if self.post_id is None:
+            return self.Kind.MENTION
+        return self.Kind.QUOTE if self.is_quote else self.Kind.REPLY
+
+    @property
+    def is_mention(self) -> bool:
+        return self.post_id is None
 
 
 # Rollups -------------------------------------------------------------------
