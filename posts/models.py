@@ -12,6 +12,19 @@ from django.utils import timezone
 from accounts.models import Agency, CreatorProfile, QuotePolicy, ReplyPolicy
 
 
+class QuoteState(models.TextChoices):
+    """Where a creator's quote of a remote post stands."""
+
+    # Asked (or to be asked when the post goes out); shown as a quote.
+    PENDING = "pending", "Quote pending"
+    ACCEPTED = "accepted", "Quote accepted"
+    # The author said no: the post carries a plain link instead.
+    REFUSED = "refused", "Quote refused — sent as a link"
+    # The author's server does not ask for consent (no quote policy): a
+    # link only, as Mastodon shows such posts.
+    LINK = "link", "Sent as a link"
+
+
 class Post(models.Model):
     class Visibility(models.TextChoices):
         PUBLIC = "public", "Public"
@@ -60,6 +73,21 @@ class Post(models.Model):
     reply_policy = models.CharField(
         max_length=16, choices=ReplyPolicy.choices, default=ReplyPolicy.ANYONE
     )
+    # A remote post it quotes (FEP-044f): its ActivityPub id, its page and
+    # author, and what the author answered our QuoteRequest. Plain URIs, as
+    # for in_reply_to_uri; federation fills them (posts.quotes).
+    quote_of = models.URLField(max_length=500, blank=True)
+    quote_url = models.URLField(max_length=500, blank=True)
+    quote_author_uri = models.URLField(max_length=500, blank=True)
+    quote_author_handle = models.CharField(max_length=320, blank=True)
+    quote_state = models.CharField(
+        max_length=16, choices=QuoteState.choices, blank=True
+    )
+    # The author's QuoteAuthorization stamp, once they accepted.
+    quote_authorization = models.URLField(max_length=500, blank=True)
+    # What happened to the quote, in the creator's words.
+    quote_note = models.CharField(max_length=255, blank=True)
+    quote_decided_at = models.DateTimeField(null=True, blank=True)
     hashtags = models.ManyToManyField("Hashtag", blank=True, related_name="posts")
     # Who wrote the post and who last did something to it: the creator or
     # someone at an agency acting for them.
