@@ -307,6 +307,8 @@ def _interactions(*, creator, kinds: set[str], cursor, limit: int):
 
 
 def _reply_kind(reply: Reply) -> str:
+    if reply.is_mention:
+        return NotificationKind.MENTION
     if reply.is_quote:
         return NotificationKind.QUOTE
     if reply.parent_id is not None:
@@ -319,9 +321,10 @@ def _replies(*, creator, kinds: set[str], cursor, limit: int):
     if NotificationKind.QUOTE in kinds:
         wanted |= Q(is_quote=True)
     if NotificationKind.REPLY in kinds:
-        wanted |= Q(is_quote=False, parent__isnull=True)
+        wanted |= Q(is_quote=False, parent__isnull=True, post__isnull=False)
     if NotificationKind.MENTION in kinds:
-        wanted |= Q(is_quote=False, parent__isnull=False)
+        # Under a reply of someone else's, or outside the creator's threads.
+        wanted |= Q(is_quote=False, parent__isnull=False) | Q(post__isnull=True)
     if not wanted:
         return []
     rows = Reply.objects.filter(
@@ -426,6 +429,7 @@ def replies_awaiting_answer(
             status__in=NOTIFIED_REPLY_STATUSES,
             is_quote=False,
             parent__isnull=True,
+            post__isnull=False,  # mentions wait in the reply inbox
         )
         .filter(_live_post())
         .exclude(Exists(answered))

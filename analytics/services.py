@@ -343,7 +343,7 @@ class ReplyInput:
 
     note: NoteInput
     creator_id: int
-    post_id: int
+    post_id: int | None  # None: a mention outside the creator's threads
     author: Author
     # The ap_id of the reply it answers, when that reply is (or is about to
     # be) stored too; None for a reply to the post itself.
@@ -401,7 +401,7 @@ def _reply_interaction(reply: Reply, *, author: Author) -> InteractionInput:
 def reply_store(
     *,
     creator: CreatorProfile,
-    post: Post,
+    post: Post | None,
     note: NoteInput,
     author: Author,
     parent: Reply | None = None,
@@ -409,11 +409,12 @@ def reply_store(
     hold_reason: str = "",
 ) -> Reply | None:
     """Store a reply (or quote) in `post`'s thread and count it if it is
-    shown (COUNTED_REPLY_STATUSES); None if it is stored already."""
+    shown (COUNTED_REPLY_STATUSES), or with no post a mention (never
+    counted); None if it is stored already."""
     item = ReplyInput(
         note=note,
         creator_id=creator.pk,
-        post_id=post.pk,
+        post_id=post.pk if post is not None else None,
         author=author,
         status=status,
         hold_reason=hold_reason,
@@ -422,7 +423,7 @@ def reply_store(
         with transaction.atomic():
             reply = _reply(item, parent=parent, now=timezone.now())
             reply.save(force_insert=True)
-            if reply.status in COUNTED_REPLY_STATUSES:
+            if reply.status in COUNTED_REPLY_STATUSES and reply.post_id is not None:
                 interactions_record_many(
                     items=[_reply_interaction(reply, author=author)]
                 )
@@ -476,6 +477,7 @@ def replies_store_many(*, items: Sequence[ReplyInput]) -> list[str]:
             )
             for ap_id in created
             if by_id[ap_id].status in COUNTED_REPLY_STATUSES
+            and by_id[ap_id].post_id is not None  # a mention is no interaction
         ]
     )
     return list(created)
@@ -564,6 +566,7 @@ def replies_status_changed(*, replies: Iterable[Reply], status: str) -> None:
         reply
         for reply in replies
         if (reply.status in COUNTED_REPLY_STATUSES) != counted
+        and reply.post_id is not None  # a mention is never counted
     ]
     if not changing:
         return

@@ -1,5 +1,6 @@
-"""REST API (/api/v1/) for the one reply inbox: the list with the pages'
-filters, assigning a conversation, marking it done and reopening it.
+"""REST API (/api/v1/) for the one reply inbox (replies, quotes and
+mentions): the list with the pages' filters, assigning a conversation,
+marking it done and reopening it.
 
 Same rules as the pages (conversations.selectors.inbox_access_for): a reply
 the user may not read answers 404; acting on one needs the answer scope
@@ -21,6 +22,12 @@ FILTER_PARAMETERS = [
     OpenApiParameter("creator", str, description="A creator's handle"),
     OpenApiParameter("platform", str, enum=Software.values),
     OpenApiParameter("server", str, description="The author's server"),
+    OpenApiParameter(
+        "kind",
+        str,
+        enum=list(selectors.KINDS),
+        description="Only replies, quotes or mentions",
+    ),
     OpenApiParameter("unanswered", bool, description="Only those nobody answered"),
     OpenApiParameter(
         "held", bool, description="Only held replies (needs the moderate scope)"
@@ -32,13 +39,18 @@ FILTER_PARAMETERS = [
 class ReplyItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     creator = serializers.CharField(source="creator.handle")
-    kind = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(
+        choices=list(selectors.KINDS),
+        read_only=True,
+        help_text="reply or quote (on a post of the creator's), or mention "
+        "(outside their threads: no post_id)",
+    )
     author_handle = serializers.CharField(source="actor_handle")
     author_name = serializers.CharField(source="actor_name")
     author_url = serializers.CharField(source="actor_uri")
     server = serializers.CharField(source="instance_domain")
     platform = serializers.CharField(source="software")
-    post_id = serializers.IntegerField()
+    post_id = serializers.IntegerField(allow_null=True)
     ap_id = serializers.CharField()
     content_html = serializers.CharField(help_text="Sanitised on arrival")
     received_at = serializers.DateTimeField()
@@ -51,9 +63,6 @@ class ReplyItemSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "InboxReply"
-
-    def get_kind(self, reply) -> str:
-        return "quote" if reply.is_quote else "reply"
 
     def get_state(self, reply) -> str:
         return selectors.item_state(reply)
@@ -76,7 +85,8 @@ class ReplyItemSerializer(serializers.Serializer):
 class ReplyInboxView(ListApiView):
     @extend_schema(
         operation_id="replies_list",
-        summary="Replies and quotes to every creator you may read, newest first",
+        summary="Replies, quotes and mentions for every creator you may read, "
+        "newest first",
         parameters=FILTER_PARAMETERS,
         responses={200: ReplyItemSerializer(many=True), **error_responses(401)},
     )

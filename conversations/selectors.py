@@ -1,5 +1,5 @@
-"""The one reply inbox: replies and quotes to every creator the user may
-read, newest first, with each one's state.
+"""The one reply inbox: replies, quotes and mentions for every creator the
+user may read, newest first, with each one's state.
 
 Permissions decide which creators (accounts.permissions); this module only
 shapes the rows. Held replies are listed only for creators whose replies
@@ -33,6 +33,19 @@ STATE_LABELS = {
 }
 
 
+# Which items the "kind" filter keeps (analytics.models.Reply.kind).
+KINDS = {
+    Reply.Kind.REPLY: Q(post__isnull=False, is_quote=False),
+    Reply.Kind.QUOTE: Q(post__isnull=False, is_quote=True),
+    Reply.Kind.MENTION: Q(post__isnull=True),
+}
+KIND_CHOICES = (
+    (Reply.Kind.REPLY, "Replies"),
+    (Reply.Kind.QUOTE, "Quotes"),
+    (Reply.Kind.MENTION, "Mentions"),
+)
+
+
 @dataclass(frozen=True)
 class InboxFilters:
     """What the list is narrowed to; every field comes from the URL."""
@@ -40,6 +53,7 @@ class InboxFilters:
     creator: str = ""  # handle
     software: str = ""
     server: str = ""
+    kind: str = ""  # reply, quote or mention; "" for all
     unanswered: bool = False
     held: bool = False
     mine: bool = False
@@ -49,6 +63,7 @@ class InboxFilters:
             "creator": self.creator,
             "platform": self.software,
             "server": self.server,
+            "kind": self.kind,
             "unanswered": "1" if self.unanswered else "",
             "held": "1" if self.held else "",
             "mine": "1" if self.mine else "",
@@ -57,14 +72,19 @@ class InboxFilters:
 
 
 def inbox_filters_from(query) -> InboxFilters:
-    """Filters read from a query dict; unknown platforms are ignored."""
+    """Filters read from a query dict; unknown platforms and kinds are
+    ignored."""
     software = (query.get("platform") or "").strip().lower()
     if software not in Software.values:
         software = ""
+    kind = (query.get("kind") or "").strip().lower()
+    if kind not in KINDS:
+        kind = ""
     return InboxFilters(
         creator=(query.get("creator") or "").strip().lstrip("@").lower(),
         software=software,
         server=(query.get("server") or "").strip().lower(),
+        kind=kind,
         unanswered=query.get("unanswered") in ("1", "true", "on"),
         held=query.get("held") in ("1", "true", "on"),
         mine=query.get("mine") in ("1", "true", "on"),
@@ -122,8 +142,9 @@ def _rows(*, access: InboxAccess, filters: InboxFilters, user: User):
             visible,
             creator__in=access.readable,
             status__in=SHOWN_REPLY_STATUSES,
-            post__state=Post.State.PUBLISHED,
         )
+        # A mention has no post; a reply or quote shows while its post is up.
+        .filter(Q(post__isnull=True) | Q(post__state=Post.State.PUBLISHED))
         .select_related(
             "creator", "post", "conversation__assigned_to", "conversation__done_by"
         )
@@ -140,6 +161,8 @@ def _rows(*, access: InboxAccess, filters: InboxFilters, user: User):
         rows = rows.filter(software=filters.software)
     if filters.server:
         rows = rows.filter(instance_domain=filters.server)
+    if filters.kind:
+        rows = rows.filter(KINDS[filters.kind])
     if filters.unanswered:
         rows = rows.filter(
             status=Reply.Status.VISIBLE,
@@ -155,7 +178,8 @@ def _rows(*, access: InboxAccess, filters: InboxFilters, user: User):
 def reply_inbox(
     *, user: User, access: InboxAccess, filters: InboxFilters
 ) -> QuerySet[Reply]:
-    """Every reply and quote the user may read, newest first (page it)."""
+    """Every reply, quote and mention the user may read, newest first (page
+    it)."""
     return _rows(access=access, filters=filters, user=user)
 
 

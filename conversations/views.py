@@ -1,5 +1,5 @@
-"""The one reply inbox in the dashboard: every creator's replies and quotes
-the user may read, with filters in the URL, answering (through the inbox's
+"""The one reply inbox in the dashboard: every creator's replies, quotes and
+mentions the user may read, with filters in the URL, answering (through the inbox's
 answer form), assigning and marking done, and a fragment polled for new
 items."""
 
@@ -72,6 +72,7 @@ def _base_context(request, access, filters) -> dict:
         "access": access,
         "creators": access.creators(),
         "platforms": Software.choices,
+        "kinds": selectors.KIND_CHOICES,
         "may_see_held": bool(access.moderated),
         "may_act": bool(access.answerable),
     }

@@ -1,4 +1,4 @@
-"""Answering a remote reply from the dashboard.
+"""Answering a remote reply (or mention) from the dashboard.
 
 The thread pages that show replies live in federation.views.dashboard
 (they need ActivityPub ids); answering needs only the reply and posts.
@@ -46,7 +46,10 @@ def reply_answer(request, pk: int):
     creator = reply.creator
     if not permissions.can_answer_for(request.user, creator):
         raise PermissionDenied("Only the creator and the people they allowed may.")
-    thread_url = reverse("inbox:post-replies", kwargs={"pk": reply.post_id})
+    if reply.is_mention:  # no thread of the creator's: back to the inbox
+        thread_url = reverse("conversations:inbox")
+    else:
+        thread_url = reverse("inbox:post-replies", kwargs={"pk": reply.post_id})
     form = AnswerForm(request.POST or None, reply=reply, creator=creator)
     if request.method == "POST" and form.is_valid():
         try:

@@ -3,7 +3,10 @@
 A `Create(Note)` is kept when it replies to a creator's post, to a reply
 we hold (anywhere down the thread), or to one of the creator's own answers;
 or when it quotes a creator's post (`quote` (FEP-044f), `quoteUrl`,
-`quoteUri`, `_misskey_quote`, or a FEP-e232 `Link` tag). Its HTML is
+`quoteUri`, `_misskey_quote`, or a FEP-e232 `Link` tag); or, outside
+every thread of ours, when it mentions a creator (a `Mention` tag naming
+their actor): kept as a mention of the first such creator, never counted
+as engagement (analytics.models.Reply). Its HTML is
 cleaned by analytics (nh3) before it is stored; attachments are listed,
 never downloaded; visibility comes from the addressing as Mastodon reads it
 (docs/federation.md).
@@ -24,7 +27,7 @@ or withdrew, is held too and not counted (posts.quotes).
 from collections.abc import Sequence
 from dataclasses import replace
 
-from accounts.models import ReplyPolicy
+from accounts.models import CreatorProfile, ReplyPolicy
 from analytics import services as analytics
 from analytics.models import Reply
 from federation.inbound.activities import (
@@ -184,7 +187,7 @@ def read_note(note: dict, *, actor: str, actors: Actors) -> "analytics.NoteInput
 
 
 def process_creates(items: Sequence[Inbound], actors: Actors) -> dict[str, Outcome]:
-    """Store the replies and quotes among a batch of Creates."""
+    """Store the replies, quotes and mentions among a batch of Creates."""
     outcomes: dict[str, Outcome] = {}
     notes: list[tuple[Inbound, analytics.NoteInput, list[str], set[str]]] = []
     for item in items:
@@ -228,8 +231,9 @@ def _store(notes: list, actors: Actors) -> dict[str, Outcome]:
             "post"
         )
     }
+    creators = _mentioned_creators(note for _, note, _, _ in notes)
     # Replies stored earlier in this batch: ap_id -> (creator, post) pks.
-    in_batch: dict[str, tuple[int, int]] = {}
+    in_batch: dict[str, tuple[int, int | None]] = {}
     placed: list[tuple[Inbound, analytics.NoteInput, tuple, list[str]]] = []
     for item, note, quotes, authors in notes:
         # The sender's server first: screening names it in its reasons.
@@ -247,7 +251,14 @@ def _store(notes: list, actors: Actors) -> dict[str, Outcome]:
         if note.ap_id in stored:
             outcomes[item.ap_id] = DONE
             continue
-        place = _place(note, quotes, posts=posts, held=held, in_batch=in_batch)
+        place = _place(
+            note,
+            quotes,
+            posts=posts,
+            held=held,
+            in_batch=in_batch,
+            creators=creators,
+        )
         if isinstance(place, str):
             outcomes[item.ap_id] = ignored(place)
             continue
@@ -384,8 +395,28 @@ def _with_quote(note: analytics.NoteInput, is_quote: bool) -> analytics.NoteInpu
     return replace(note, is_quote=True) if is_quote else note
 
 
-def _place(note, quotes, *, posts, held, in_batch):
-    """(creator, root post, parent reply ap_id, is_quote), or why it has none."""
+def _mentioned_creators(notes) -> dict[str, int]:
+    """Handle -> creator pk for the active creators the notes mention."""
+    handles = {
+        handle
+        for note in notes
+        for mention in note.mentions
+        if (handle := local_handle(mention["href"]))
+    }
+    if not handles:
+        return {}
+    return dict(
+        CreatorProfile.objects.filter(
+            handle__in=handles, user__is_active=True
+        ).values_list("handle", "pk")
+    )
+
+
+def _place(note, quotes, *, posts, held, in_batch, creators):
+    """(creator, root post, parent reply ap_id, is_quote), or why it has none.
+
+    The root post is None for a mention outside the creator's threads.
+    """
     target = note.in_reply_to_uri
     if target:
         post = posts.get(target)
@@ -393,13 +424,15 @@ def _place(note, quotes, *, posts, held, in_batch):
             if not post_is_live(post):
                 return "replies to a deleted post"
             answered = held.get(post.in_reply_to_uri) if post.in_reply_to_uri else None
-            if answered is not None:  # an answer of the creator's, in a thread
+            # An answer of the creator's in a thread; an answer to a mention
+            # has no thread of ours above it, so it is the root itself.
+            if answered is not None and answered.post_id is not None:
                 return _in_thread(answered.post, parent=None)
             return post.creator_id, post.pk, None, False
         reply = held.get(target)
-        if reply is not None:
+        if reply is not None and reply.post_id is not None:
             return _in_thread(reply.post, parent=reply.ap_id)
-        if target in in_batch:
+        if target in in_batch and in_batch[target][1] is not None:
             creator_id, post_id = in_batch[target]
             return creator_id, post_id, target, False
     for uri in quotes:
@@ -408,9 +441,15 @@ def _place(note, quotes, *, posts, held, in_batch):
             if not post_is_live(post):
                 return "quotes a deleted post"
             return post.creator_id, post.pk, None, True
+    # A Note naming several creators is kept once (one row per Note id),
+    # for the first one it names.
+    for mention in note.mentions:
+        creator_id = creators.get(local_handle(mention["href"]) or "")
+        if creator_id is not None:
+            return creator_id, None, None, False
     if any(local_handle(m["href"]) for m in note.mentions):
-        return "mentions a creator outside their threads (not kept yet)"
-    return "not a reply to, or quote of, anything of ours"
+        return "mentions no creator of ours that is active"
+    return "not a reply to, quote of or mention of anything of ours"
 
 
 def _in_thread(root, *, parent):
