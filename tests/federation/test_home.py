@@ -1,5 +1,6 @@
 """The dashboard home's sections: a creator's week and an admin's queues."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -148,6 +149,27 @@ def test_the_creator_fragment_shows_the_week_and_links_to_act(alice, client):
     assert "Question number 1" in page
     assert f"{reverse('posts:detail', kwargs={'pk': post.pk})}#delivery-heading" in page
     assert "Not everywhere" in page
+
+
+def test_a_waiting_reply_shows_when_it_was_written_as_the_inbox_does(alice, client):
+    """One time for a reply everywhere (issue 15, item 3): the home shows
+    when it was written, as notifications and the thread do, not when it
+    reached us."""
+    post = factories.PostFactory(creator=alice, published=True, body="Hello")
+    waiting = reply(post, 1, received_ago=timedelta(minutes=1))
+    waiting.published_at = timezone.now() - timedelta(minutes=80)
+    waiting.save(update_fields=["published_at"])
+    client.force_login(alice.user)
+
+    home = client.get(reverse("home-creator")).content.decode()
+    notifications = client.get(
+        reverse("inbox:notifications", kwargs={"handle": alice.handle}) + "?kind=reply"
+    ).content.decode()
+
+    written = re.search(r"<time [^>]*>1 h ago · [^<]+</time>", home)
+    assert written, home
+    assert written.group(0) in notifications
+    assert "1 min ago" not in home
 
 
 def test_the_creator_fragment_is_for_creators_only(client, agency_with_analyst):
