@@ -23,6 +23,8 @@ def test_the_manager_has_posts_waiting_for_novas_approval_once():
     )
     assert waiting.count() == 2
     assert {post.author.username for post in waiting} == {"manager"}
+    # The language compose would start in, never none (issue 15, item 20).
+    assert {post.language for post in waiting} == {"en"}
     assert PostAction.objects.filter(creator__handle="nova").count() == 4
 
     call_command("demo", stdout=StringIO())

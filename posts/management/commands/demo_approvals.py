@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from posts import services
+from posts.forms import default_language
 from posts.models import Post
 
 PENDING = (
@@ -47,9 +48,12 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             for body, later in PENDING:
-                post = services.post_save_draft(
-                    creator=creator, by=manager, data=services.PostInput(body=body)
+                # In the language compose would start in (the creator's
+                # latest post's, else en), as the API does: never none.
+                data = services.PostInput(
+                    body=body, language=default_language(creator=creator)
                 )
+                post = services.post_save_draft(creator=creator, by=manager, data=data)
                 services.post_submit_for_approval(
                     post=post,
                     by=manager,
