@@ -8,9 +8,11 @@ class FederationConfig(AppConfig):
         from accounts import events
         from analytics import insights
         from federation import handlers, selectors
+        from federation.outbound import quote_requests
         from followers import events as follower_events
         from moderation import events as moderation_events
         from posts import events as post_events
+        from posts import quotes
 
         events.federation_toggled.connect(
             handlers.on_federation_toggled, dispatch_uid="federation-toggled"
@@ -43,3 +45,8 @@ class FederationConfig(AppConfig):
             signal.connect(handler, dispatch_uid=f"federation-{handler.__name__}")
         # The reach estimates on analytics pages count deliveries.
         insights.reach_source_set(selectors.posts_reach)
+        # Quoting a remote post: federation fetches it and asks its author.
+        quotes.quote_resolver_set(quote_requests.find_quoted_post)
+        post_events.post_published.connect(
+            quote_requests.on_post_published, dispatch_uid="federation-quote-request"
+        )

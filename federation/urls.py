@@ -10,6 +10,7 @@ from federation.views import (
     statuses,
 )
 from federation.views import inbox as inbox_views
+from federation.views import quote_requests as quote_request_views
 
 
 class HandleConverter:
@@ -84,6 +85,11 @@ urlpatterns = [
         "users/<handle:handle>/quote_authorizations/<int:pk>",
         quotes.quote_authorization,
         name="quote-authorization",
+    ),
+    path(
+        "users/<handle:handle>/quote_requests/<int:post_id>",
+        quote_request_views.quote_request,
+        name="quote-request",
     ),
     path("tags/<hashtag:tag>", statuses.tag, name="tag"),
     # Dashboard fragment (login required): how a post's delivery is going.

@@ -29,7 +29,7 @@ from accounts.models import QuotePolicy, ReplyPolicy
 from . import selectors, services
 from .forms import default_language
 from .media import ALT_TEXT_MAX_LENGTH
-from .models import Post, PostMedia
+from .models import Post, PostMedia, QuoteState
 from .rendering import POST_MAX_CHARACTERS, render_post_body
 
 
@@ -139,6 +139,26 @@ class PostSerializer(serializers.Serializer):
         choices=ReplyPolicy.choices,
         help_text="Whose replies it takes (canReply); the others wait for review.",
     )
+    quote_of = serializers.CharField(
+        help_text="The ActivityPub id of the remote post it quotes; empty for none."
+    )
+    quote_url = serializers.CharField(
+        help_text="The quoted post's page, for people; empty for none."
+    )
+    quote_author = serializers.CharField(
+        source="quote_author_handle", help_text="Who wrote it (@user@server)."
+    )
+    quote_state = serializers.ChoiceField(
+        choices=QuoteState.choices,
+        allow_blank=True,
+        help_text="pending: its author is asked (when the post goes out) and has "
+        "not answered; accepted; refused: the post went out with a plain link "
+        "instead; link: its server does not ask for consent, so the post carries "
+        "a link only. Empty when it quotes nothing.",
+    )
+    quote_note = serializers.CharField(
+        help_text="What happened to the quote, in words for the creator."
+    )
 
     class Meta:
         ref_name = "Post"
@@ -209,6 +229,16 @@ class PostWriteSerializer(serializers.Serializer):
         choices=ReplyPolicy.choices,
         required=False,
         help_text="Whose replies it takes; left out, the creator's default.",
+    )
+    quote_of = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        max_length=500,
+        help_text="The address of a remote post to quote (FEP-044f). It is "
+        "fetched and checked at once: a post that is not public, or whose "
+        "author does not allow you to quote it, is a 400 and nothing is saved. "
+        "Its author is asked when the post goes out. Empty quotes nothing; "
+        "cannot change once the post is published.",
     )
 
     class Meta:

@@ -158,6 +158,21 @@ class PostForm(forms.Form):
         help_text="Replies from anyone else are held for you in Moderation, and "
         "not counted until you approve them.",
     )
+    quote_of = forms.URLField(
+        label="Quote a post",
+        required=False,
+        max_length=Post._meta.get_field("quote_of").max_length,
+        assume_scheme="https",
+        widget=forms.URLInput(
+            attrs={
+                "placeholder": "https://mastodon.example/@someone/123",
+                "autocomplete": "off",
+            }
+        ),
+        help_text="Paste the address of a post on another server. Its author is "
+        "asked when your post goes out; until they answer it shows as pending, "
+        "and if they refuse it goes out as a plain link.",
+    )
     schedule_date = forms.DateField(
         label="Date",
         required=False,
@@ -202,6 +217,10 @@ class PostForm(forms.Form):
             visibility = self.fields["visibility"]
             visibility.disabled = True
             visibility.help_text = "Who can see a post is fixed once it is out."
+            # Its author was asked about this very post.
+            quote_of = self.fields["quote_of"]
+            quote_of.disabled = True
+            quote_of.help_text = "What a post quotes is fixed once it is out."
         if post is not None and post.language and post.language not in LANGUAGE_CODES:
             self.fields["language"].choices = [
                 *LANGUAGE_CHOICES,
@@ -219,6 +238,7 @@ class PostForm(forms.Form):
             "visibility": post.visibility,
             "quote_policy": post.quote_policy,
             "reply_policy": post.reply_policy,
+            "quote_of": post.quote_url or post.quote_of,
         }
         if post.scheduled_at and post.state == Post.State.SCHEDULED:
             local = post.scheduled_at.astimezone(zoneinfo.ZoneInfo(time_zone))
@@ -279,6 +299,7 @@ class PostForm(forms.Form):
             "visibility": data["visibility"],
             "quote_policy": data["quote_policy"],
             "reply_policy": data["reply_policy"],
+            "quote_of": data["quote_of"],
         }
 
 

@@ -11,16 +11,17 @@ Only the creator decides: consent to be quoted is theirs, not an
 agency's.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import QuotePolicy, User
+from accounts.models import CreatorProfile, QuotePolicy, User
 
 from . import events
-from .models import Post, QuoteRequest
+from .models import Post, QuoteRequest, QuoteState
 
 # Why a request was answered as it was, in the creator's words.
 REASONS = {
@@ -176,4 +177,100 @@ def authorized_quote_uris(post: Post) -> set[str]:
         post.quote_requests.filter(state=QuoteRequest.State.ACCEPTED).values_list(
             "quote_uri", flat=True
         )
+    )
+
+
+# Quoting a remote post -------------------------------------------------------
+#
+# A creator pastes the address of a post elsewhere. Federation fetches it
+# (posts never touches the network) through the resolver it installs when
+# it starts, and says whether its author's server asks for consent: then
+# the post is a quote, pending until the author answers our QuoteRequest;
+# if not, the post carries a link only. What the author answers comes back
+# through quote_of_answered.
+
+
+@dataclass(frozen=True)
+class QuotedPost:
+    """A remote post a creator may quote, as federation found it."""
+
+    uri: str
+    url: str
+    author_uri: str
+    author_handle: str
+    # QuoteState.PENDING (the author's server asks for consent) or
+    # QuoteState.LINK (it does not: a link only).
+    state: str
+    note: str
+
+
+# Set by federation when it starts: (address, creator) -> QuotedPost, or
+# ValidationError saying in the creator's words why it cannot be quoted.
+QuoteResolver = Callable[..., QuotedPost]
+_resolver: list[QuoteResolver] = []
+
+NO_RESOLVER = "Quoting posts from other servers is not available here."
+QUOTE_REFUSED_NOTE = (
+    "The author refused the quote: your post went out with a plain link to "
+    "their post instead."
+)
+QUOTE_ACCEPTED_NOTE = "The author accepted: your post shows as a quote."
+
+
+def quote_resolver_set(resolver: QuoteResolver | None) -> None:
+    """Install (or, with None, remove) the function that finds quoted posts."""
+    _resolver.clear()
+    if resolver is not None:
+        _resolver.append(resolver)
+
+
+def quoted_post_find(address: str, *, creator: CreatorProfile) -> QuotedPost:
+    """The remote post at `address`, checked; ValidationError if it cannot
+    be quoted (nothing is stored then)."""
+    if not _resolver:
+        raise ValidationError(NO_RESOLVER)
+    return _resolver[0](address, creator=creator)
+
+
+@transaction.atomic
+def quote_of_answered(
+    *, post: Post, accepted: bool, authorization: str = ""
+) -> Post | None:
+    """The quoted post's author answered: record it once. Federation, which
+    read the answer, sends the Update of the Note in the same transaction.
+
+    Only a pending quote of a published post changes; None otherwise.
+    """
+    post = (
+        Post.objects.select_for_update(of=("self",))
+        .select_related("creator")
+        .get(pk=post.pk)
+    )
+    if post.quote_state != QuoteState.PENDING or post.state != Post.State.PUBLISHED:
+        return None
+    post.quote_state = QuoteState.ACCEPTED if accepted else QuoteState.REFUSED
+    post.quote_authorization = authorization[:500] if accepted else ""
+    post.quote_note = QUOTE_ACCEPTED_NOTE if accepted else QUOTE_REFUSED_NOTE
+    post.quote_decided_at = timezone.now()
+    post.save(
+        update_fields=[
+            "quote_state",
+            "quote_authorization",
+            "quote_note",
+            "quote_decided_at",
+            "updated_at",
+        ]
+    )
+    return post
+
+
+def refused_quotes_of(creator: CreatorProfile, *, limit: int = 5) -> list[Post]:
+    """The creator's posts whose quote was refused, newest answer first:
+    the dashboard tells the creator about them."""
+    return list(
+        Post.objects.filter(
+            creator=creator,
+            quote_state=QuoteState.REFUSED,
+            state=Post.State.PUBLISHED,
+        ).order_by("-quote_decided_at")[:limit]
     )

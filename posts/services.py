@@ -49,7 +49,7 @@ from accounts.permissions import (
     can_publish_for,
 )
 
-from . import events
+from . import events, quotes
 from .media import clean_alt_text, clean_focal_point, prepare_post_image
 from .models import Hashtag, Mention, Post, PostAction, PostMedia
 from .rendering import (
@@ -105,6 +105,8 @@ class PostInput:
     reply_policy: str = ""
     # Handles "user@domain" addressed even if the body does not name them.
     extra_mentions: tuple[str, ...] = ()
+    # The address of a remote post to quote (FEP-044f); "" quotes nothing.
+    quote_of: str = ""
 
 
 def post_input_from(post: Post) -> PostInput:
@@ -125,6 +127,7 @@ def post_input_from(post: Post) -> PostInput:
         extra_mentions=extra,
         quote_policy=post.quote_policy,
         reply_policy=post.reply_policy,
+        quote_of=post.quote_of,
     )
 
 
@@ -148,6 +151,7 @@ def post_save_draft(
     _require(can_draft_for, by, creator)
     if post is not None and post.state == Post.State.SCHEDULED:
         _require(can_publish_for, by, creator)
+    quoted = _quoted_post(creator, data, post)
     with transaction.atomic():
         return _save_draft(
             creator=creator,
@@ -155,6 +159,7 @@ def post_save_draft(
             data=data,
             post=post,
             images_to_come=images_to_come,
+            quoted=quoted,
         )
 
 
@@ -165,6 +170,7 @@ def _save_draft(
     data: PostInput,
     post: Post | None,
     images_to_come: int = 0,
+    quoted: quotes.QuotedPost | None = None,
 ) -> Post:
     if post is None:
         if not data.body.strip() and not images_to_come:
@@ -179,7 +185,7 @@ def _save_draft(
             raise _state_error(post)
         action = PostAction.Action.EDIT
     before = _content_of(post) if post.pk else None
-    _write(post, data)
+    _write(post, data, quoted=quoted)
     if before is None:
         _record(post, by, action)
     elif _content_of(post) != before:
@@ -202,7 +208,10 @@ def post_edit(*, post: Post, by: User, data: PostInput) -> Post:
     with transaction.atomic():
         post = _locked(post)
         if post.state in EDITABLE_STATES:
-            return _save_draft(creator=post.creator, by=by, data=data, post=post)
+            quoted = _quoted_post(post.creator, data, post)
+            return _save_draft(
+                creator=post.creator, by=by, data=data, post=post, quoted=quoted
+            )
         if post.state != Post.State.PUBLISHED:
             raise _state_error(post)
         errors = {}
@@ -213,6 +222,9 @@ def post_edit(*, post: Post, by: User, data: PostInput) -> Post:
             )
         if data.in_reply_to_uri.strip() != post.in_reply_to_uri:
             errors["in_reply_to_uri"] = "A published reply cannot change its thread."
+        if not _same_quote(data.quote_of, post):
+            # Its author was asked about this post, and servers hold it so.
+            errors["quote_of"] = "A published post cannot change what it quotes."
         if errors:
             raise ValidationError(errors)
         before = _published_content(post)
@@ -224,8 +236,14 @@ def post_edit(*, post: Post, by: User, data: PostInput) -> Post:
     return post
 
 
-def _write(post: Post, data: PostInput) -> None:
-    """Validate `data`, store it on `post` with its mentions and hashtags."""
+def _write(
+    post: Post, data: PostInput, *, quoted: quotes.QuotedPost | None = None
+) -> None:
+    """Validate `data`, store it on `post` with its mentions and hashtags.
+
+    `quoted`: the remote post `data.quote_of` names, found before the
+    transaction (_quoted_post); None keeps the quote as it is.
+    """
     body, summary, rendered, mentions = _clean(data)
     if post.state != Post.State.DRAFT:
         _require_content(post, body)
@@ -239,6 +257,10 @@ def _write(post: Post, data: PostInput) -> None:
     post.in_reply_to_uri = data.in_reply_to_uri.strip()
     post.quote_policy = data.quote_policy or post.creator.default_quote_policy
     post.reply_policy = data.reply_policy or post.creator.default_reply_policy
+    if quoted is not None:
+        _store_quote(post, quoted)
+    elif not data.quote_of.strip():
+        _store_quote(post, None)
     post.save()
     _store_mentions(post, mentions)
     _store_hashtags(post, rendered.hashtags)
@@ -297,6 +319,52 @@ def _clean(data: PostInput) -> tuple[str, str, RenderedBody, list[str]]:
     return body, summary, rendered, mentions
 
 
+def _same_quote(address: str, post: Post) -> bool:
+    address = address.strip()
+    if not address:
+        return not post.quote_of
+    return address in (post.quote_of, post.quote_url)
+
+
+def _quoted_post(
+    creator: CreatorProfile, data: PostInput, post: Post | None
+) -> quotes.QuotedPost | None:
+    """The remote post to quote, fetched and checked when the address is new.
+
+    Outside the transaction where possible: fetching may take seconds. A
+    post that cannot be quoted is a ValidationError on `quote_of`, and
+    nothing is saved.
+    """
+    address = data.quote_of.strip()
+    if not address or (post is not None and _same_quote(address, post)):
+        return None
+    if post is not None and post.state not in EDITABLE_STATES:
+        return None  # post_edit refuses the change
+    try:
+        URLValidator(schemes=["http", "https"])(address)
+        if len(address) > 500:
+            raise ValidationError("too long")
+    except ValidationError:
+        raise ValidationError(
+            {"quote_of": "Give the https:// address of the post to quote."}
+        ) from None
+    try:
+        return quotes.quoted_post_find(address, creator=creator)
+    except ValidationError as exc:
+        raise ValidationError({"quote_of": exc.messages}) from None
+
+
+def _store_quote(post: Post, quoted: quotes.QuotedPost | None) -> None:
+    post.quote_of = quoted.uri if quoted else ""
+    post.quote_url = quoted.url if quoted else ""
+    post.quote_author_uri = quoted.author_uri if quoted else ""
+    post.quote_author_handle = quoted.author_handle if quoted else ""
+    post.quote_state = quoted.state if quoted else ""
+    post.quote_note = quoted.note if quoted else ""
+    post.quote_authorization = ""
+    post.quote_decided_at = None
+
+
 def _require_content(post: Post, body: str) -> None:
     if not body and (post.pk is None or not post.media.exists()):
         raise ValidationError({"body": EMPTY_POST})
@@ -325,6 +393,7 @@ def _content_of(post: Post) -> tuple:
         *_published_content(post),
         post.visibility,
         post.in_reply_to_uri,
+        post.quote_of,
     )
 
 

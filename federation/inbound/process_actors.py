@@ -5,8 +5,9 @@ the actor itself: refresh it, or forget everything they did); Move (the
 follow goes to the new account if it names the old one in `alsoKnownAs`);
 Block (their follow goes, so nothing more is delivered to them); Flag
 (a report for admins, moderation.Report); QuoteRequest (answered by the
-post's quote policy, or held for the creator: posts.quotes); Undo by
-reference. Anything else is stored and ignored with a note. Each runs in its
+post's quote policy, or held for the creator: posts.quotes); Accept and
+Reject of our own QuoteRequests (federation.outbound.quote_requests); Undo
+by reference. Anything else is stored and ignored with a note. Each runs in its
 own transaction (processing.process).
 """
 
@@ -39,6 +40,7 @@ from federation.inbound.process_replies import (
     quoted_uris,
 )
 from federation.models import EarlyCancellation, RemoteActor
+from federation.outbound import quote_requests
 from federation.protocol import client, ids, keys, remote
 from followers import services as followers
 from followers.models import Follow
@@ -359,6 +361,38 @@ def answered_elsewhere(item: Inbound, actor: RemoteActor, actors: Actors) -> Out
     return ignored(f"{item.type}: creators follow no one, so nothing to answer")
 
 
+def quote_answer(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
+    """Accept or Reject of a QuoteRequest of ours (a creator quoting a post
+    elsewhere); any other Accept or Reject answers nothing we asked.
+
+    Only the quoted post's author answers, from their own server; an Accept
+    names its QuoteAuthorization stamp (`result`) on that server. Checked
+    as Mastodon checks it (ActivityPub::Activity::Accept, Reject).
+    """
+    request = item.payload.get("object")
+    post = quote_requests.post_for_request_id(id_of(request))
+    if post is None:
+        return answered_elsewhere(item, actor, actors)
+    if actor.ap_id != post.quote_author_uri:
+        return ignored(f"{item.type} of a quote request from someone not asked")
+    if not same_host(item.ap_id, actor.ap_id):
+        return ignored(f"the {item.type} is not from the actor's server")
+    if isinstance(request, dict):
+        named = id_of(request.get("object"))
+        if named and named != post.quote_of:
+            return ignored(f"{item.type} of a request for another post")
+    if item.type == "Reject":
+        answered = quote_requests.answer_received(post, accepted=False)
+    else:
+        stamp = id_of(item.payload.get("result"))
+        if not quote_requests.stamp_ok(post, stamp):
+            return ignored("Accept of a quote without a stamp on the author's server")
+        answered = quote_requests.answer_received(post, accepted=True, stamp=stamp)
+    if answered is None:
+        return ignored(f"{item.type} of a quote already answered")
+    return _note(f"quote in post {post.pk}: {answered.get_quote_state_display()}")
+
+
 HANDLERS = {
     "Follow": follow,
     "Undo": undo,
@@ -367,8 +401,8 @@ HANDLERS = {
     "Delete": delete,
     "Flag": flag,
     "QuoteRequest": quote_request,
-    "Accept": answered_elsewhere,
-    "Reject": answered_elsewhere,
+    "Accept": quote_answer,
+    "Reject": quote_answer,
 }
 # Every type the inbox acts on (the rest is stored and ignored): likes and
 # the like in bulk, replies in bulk, Move and the handlers above one by one.

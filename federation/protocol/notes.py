@@ -16,7 +16,7 @@ from accounts.models import QuotePolicy, ReplyPolicy
 from federation import selectors
 from federation.protocol import ids
 from federation.protocol.activitypub import AS_CONTEXT
-from posts.models import Post
+from posts.models import Post, QuoteState
 from posts.rendering import hashtag_spellings
 
 # The terms Mastodon declares for statuses; peers read `sensitive`,
@@ -36,6 +36,10 @@ NOTE_CONTEXT = [
             "@id": "https://w3id.org/fep/044f#quoteAuthorization",
             "@type": "@id",
         },
+        # The older quote properties Mastodon sends too, for servers that
+        # read only those (Misskey and its forks, Fedibird).
+        "quoteUri": "http://fedibird.com/ns#quoteUri",
+        "_misskey_quote": "https://misskey-hub.net/ns#_misskey_quote",
         "gts": "https://gotosocial.org/ns#",
         "interactionPolicy": {"@id": "gts:interactionPolicy", "@type": "@id"},
         "canQuote": {"@id": "gts:canQuote", "@type": "@id"},
@@ -238,7 +242,7 @@ def note_document(
     if counts is None:
         counts = selectors.note_counts([post]).get(post.pk, selectors.NoteCounts())
     to, cc = addressing(post)
-    content = note_content(post)
+    content = note_content(post) + quote_fallback(post)
     note = {
         "id": ids.note_id(post),
         "type": "Note",
@@ -262,9 +266,47 @@ def note_document(
     note["likes"] = counted_collection(post, "likes", counts.likes)
     note["shares"] = counted_collection(post, "shares", counts.shares)
     note["interactionPolicy"] = interaction_policy(post)
+    note.update(quote_properties(post))
     if with_context:
         return {"@context": NOTE_CONTEXT, **note}
     return note
+
+
+def quote_properties(post: Post) -> dict:
+    """`quote` while the quote stands (pending or accepted), as Mastodon
+    4.5 sends it; the older `quoteUri` and `_misskey_quote`, which servers
+    show without asking anyone, and `quoteAuthorization` once the author
+    accepted. A refused quote, or one of a server that does not ask, has
+    none: the post carries a link instead (quote_fallback)."""
+    if post.quote_state == QuoteState.PENDING:
+        return {"quote": post.quote_of}
+    if post.quote_state == QuoteState.ACCEPTED:
+        properties = {
+            "quote": post.quote_of,
+            "quoteUri": post.quote_of,
+            "_misskey_quote": post.quote_of,
+        }
+        if post.quote_authorization:
+            properties["quoteAuthorization"] = post.quote_authorization
+        return properties
+    return {}
+
+
+def quote_fallback(post: Post) -> str:
+    """The link to the quoted post at the end of the content.
+
+    For a quote, in a `quote-inline` paragraph, which Mastodon hides where
+    it shows the quote itself and servers without quotes show as a link
+    (Mastodon adds the same "RE:" line). Refused or link-only: a plain
+    paragraph everyone sees.
+    """
+    if not post.quote_of or not post.quote_state:
+        return ""
+    href = escape(post.quote_url or post.quote_of)
+    link = f'RE: <a href="{href}">{href}</a>'
+    if post.quote_state in (QuoteState.PENDING, QuoteState.ACCEPTED):
+        return f'<p class="quote-inline">{link}</p>'
+    return f"<p>{link}</p>"
 
 
 def interaction_policy(post: Post) -> dict:
@@ -342,6 +384,17 @@ def update_activity(post: Post) -> dict:
         activity_id=update_id(post),
         published=post.edited_at,
         obj=note_document(post, with_context=False),
+    )
+
+
+def quote_update_activity(post: Post, *, activity_id: str, moment) -> dict:
+    """`Update(Note)` after the quoted author answered: the Note with or
+    without its quote. Not an edit, so `updated` is when the answer came
+    (peers ignore an Update without one)."""
+    note = note_document(post, with_context=False)
+    note["updated"] = _iso(moment)
+    return _wrap(
+        post, kind="Update", activity_id=activity_id, published=moment, obj=note
     )
 
 
