@@ -69,9 +69,10 @@ def test_it_gives_the_creator_posts_followers_and_engagement(demo, client):
 
 def test_a_second_run_leaves_the_demo_alone(demo):
     call_command("demo_fediverse", verbosity=0)
-    before = Interaction.objects.count()
+    before = Interaction.objects.count(), Reply.objects.count()
     call_command("demo_fediverse", verbosity=0)
-    assert Interaction.objects.count() == before
+    assert (Interaction.objects.count(), Reply.objects.count()) == before
+    assert Reply.objects.filter(creator=demo, post__isnull=True).count() == 2
 
 
 def test_it_refuses_to_run_in_production(demo, settings):

@@ -1,5 +1,6 @@
 """The demo fills the reply inbox: the demo agency's manager opens it and
-finds open questions, one assigned to them and one done, at once."""
+finds open questions, one assigned to them and one done, and mentions, at
+once."""
 
 import io
 
@@ -32,6 +33,11 @@ def test_the_manager_finds_the_reply_inbox_full(demo_world, client):
     assert "Assigned to Sam" in text
     unanswered = client.get(reverse("conversations:inbox"), {"unanswered": "1"})
     assert unanswered.content.decode().count('class="card replies-item') >= 3
+    # Mentions outside @demo's threads wait there too, labelled as such.
+    mentions = client.get(reverse("conversations:inbox"), {"kind": "mention"})
+    listed = mentions.content.decode()
+    assert listed.count('class="card replies-item') == 2
+    assert "Mentioned @demo" in listed and "commissions this spring" in listed
 
 
 def test_running_it_again_changes_nothing(demo_world):

@@ -2,15 +2,17 @@
 
 Posts (published, scheduled, a draft), followers on made-up Mastodon,
 Threads, Misskey and Pixelfed servers, a follow request, likes, boosts,
-emoji reactions, a reply thread, a quote, two spam replies the creator's screening rules
-hold for review, and the history of each post's delivery to its
+emoji reactions, a reply thread, a quote, two mentions outside the
+creator's threads, two spam replies the creator's screening rules hold for
+review, and the history of each post's delivery to its
 followers' servers — so the dashboard, notifications and public pages have
 something to show on a laptop. The remote servers live under
 `.example` (RFC 2606): nothing is ever delivered to a real server, and
 nothing here is sent at all (rows are written directly, no events fire).
 Runs once per database; a second run leaves existing demo posts alone. The
 demo campaign (the painting series, run by Demo Agency when it exists) is
-brought back on every run, for databases seeded before campaigns existed.
+brought back on every run, for databases seeded before campaigns existed,
+and so are the mentions.
 """
 
 import random
@@ -36,7 +38,7 @@ from federation.models import (
     RemoteInstance,
 )
 from federation.protocol import notes
-from federation.protocol.ids import note_id
+from federation.protocol.ids import actor_id, note_id
 from followers.models import Follow
 from moderation import screening
 from moderation.models import ScreeningRules
@@ -85,10 +87,12 @@ class Command(BaseCommand):
             self.stdout.write(f"@{handle} already has posts: left as they are.")
             _ensure_campaign(creator)
             _ensure_conversations(creator)
+            _ensure_mentions(creator)
             return
         counts = self.seed(creator)
         _ensure_campaign(creator)
         _ensure_conversations(creator)
+        _ensure_mentions(creator)
         self.stdout.write(
             self.style.SUCCESS(
                 f"@{handle}: {counts['posts']} posts, {counts['followers']} "
@@ -271,6 +275,48 @@ def _ensure_conversations(creator: CreatorProfile) -> None:
     quote = replies.filter(is_quote=True).first()
     if quote is not None:
         conversations.conversation_mark_done(reply=quote, by=manager)
+
+
+# People who mention the creator in conversations of their own, not under
+# any post of the creator's: the reply inbox shows them as mentions.
+MENTIONS = (
+    (
+        ("ivan", "Ivan Petrov", SERVERS[0]),
+        "https://mastodon.example/users/ivan/statuses/cafe-walls",
+        "Has anyone seen {who}'s sunrise series? I would love a print for "
+        "the café walls.",
+        timedelta(minutes=20),
+    ),
+    (
+        ("heidi", "Heidi Klum", SERVERS[2]),
+        "",
+        "{who} are you taking commissions this spring? A portrait of my dog!",
+        timedelta(hours=3),
+    ),
+)
+
+
+def _ensure_mentions(creator: CreatorProfile) -> None:
+    """The two mentions, stored as the inbox stores them (never counted as
+    engagement); a run that finds them stored changes nothing."""
+    ours = actor_id(creator.handle)
+    address = f"@{creator.handle}@{settings.CREATORHUB_DOMAIN}"
+    link = f'<a href="{ours}" class="u-url mention">@{creator.handle}</a>'
+    now = timezone.now()
+    for person, in_reply_to, text, ago in MENTIONS:
+        actor, author = _remote_person(*person)
+        analytics.reply_store(
+            creator=creator,
+            post=None,
+            author=author,
+            note=analytics.NoteInput(
+                ap_id=f"{actor.ap_id}/statuses/{creator.handle}-mention",
+                in_reply_to_uri=in_reply_to,
+                content=f"<p>{text.format(who=link)}</p>",
+                mentions=[{"href": ours, "name": address}],
+                published_at=now - ago,
+            ),
+        )
 
 
 CAMPAIGN_NAME = "Ten paintings in ten days"
