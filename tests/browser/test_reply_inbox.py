@@ -1,6 +1,7 @@
 """The one reply inbox in a real browser: an agency manager answers two
 replies to two different creators from the one list, sees a new reply
-arrive, and the page fits a laptop and a phone."""
+arrive, finds a mention with the kind filter and answers it, and the page
+fits a laptop and a phone."""
 
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from tests.browser.conftest import log_in, screenshot
 from tests.browser.test_console_clean import collect_console_errors
 from tests.chromium import ARTIFACTS
 from tests.inbox_ui.conftest import NOW, make_post, make_reply
+from tests.inbox_ui.test_reply_inbox_mentions import make_mention
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +55,10 @@ def agency():
     )
     make_reply(nova, song, "kai", "Look at this one", is_quote=True, at=NOW - 30 * MIN)
     make_reply(alice, mural, "ana", "Gorgeous colours", at=NOW - 60 * MIN)
+    # Outside alice's threads: someone names her in a conversation of theirs.
+    mention = make_mention(alice, "max", "Who painted the mural on Rua Augusta?")
     return {
+        "mention": mention,
         "alice": alice,
         "nova": nova,
         "sam": sam,
@@ -140,3 +145,33 @@ def test_the_reply_inbox_fits_a_phone(new_page, agency):
     item.get_by_label("Your answer").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     item.screenshot(path=str(screenshot_path("reply-inbox-answer-phone")))
+
+
+def test_a_manager_finds_and_answers_a_mention(new_page, agency):
+    page = new_page()
+    errors = collect_console_errors(page)
+    log_in(page, "sam")
+    page.goto("/dashboard/replies/")
+    mention = page.locator(f"#conversation-{agency['mention'].pk}")
+    expect(mention.locator(".replies-kind")).to_have_text("Mention")
+
+    page.get_by_label("Kind").select_option("mention")
+    page.wait_for_url("**/dashboard/replies/?*kind=mention*")
+    expect(page.locator(".replies-item")).to_have_count(1)
+    expect(mention).to_contain_text("Mentioned @alice")
+    shoot(page, "reply-inbox-mentions-desktop")
+
+    answer(page, agency["mention"], " That was me, thank you!")
+    sent = Post.objects.get(in_reply_to_uri=agency["mention"].ap_id)
+    assert sent.creator.handle == "alice" and sent.state == "published"
+    assert "@max@gts.example" in sent.body
+    page.reload()
+    expect(mention.locator(".replies-state")).to_have_text("Answered")
+    assert errors == []
+
+    phone = new_page(width=375, height=800)
+    log_in(phone, "sam")
+    phone.goto("/dashboard/replies/?kind=mention")
+    expect(phone.locator(".replies-kind")).to_have_text("Mention")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    shoot(phone, "reply-inbox-mentions-phone")
