@@ -132,6 +132,14 @@ def test_the_pages_around_the_inbox_show_a_mention(client, team):
     assert "A mention, outside their posts' threads" in text_of(queue)
     assert "Spam spam" in text_of(queue)
 
+    # The creator's answer to a mention has a page of its own replies.
+    answer = make_post(
+        alice, "Yes, this spring!", in_reply_to_uri=team["mention"].ap_id
+    )
+    thread = client.get(reverse("inbox:post-replies", kwargs={"pk": answer.pk}))
+    assert thread.status_code == 200
+    assert "Yes, this spring!" in text_of(thread)
+
     # Home lists replies awaiting an answer under their post; a mention has
     # none, so it waits in the reply inbox instead of breaking the page.
     home = client.get(reverse("home-creator"))
