@@ -8,13 +8,15 @@ technical "Page not found" page instead; `unmatched` is the last URL pattern,
 so a mistyped address shows the styled 404 there too, while errors keep
 their tracebacks. It redirects to the address with a slash where that one
 exists, which CommonMiddleware's APPEND_SLASH no longer does once every
-address matches a pattern.
+address matches a pattern. A view that finds nothing (Http404: a post, an
+inbox or a creator that is not there, or not this person's) gets the styled
+404 with DEBUG on too, from NotFoundPageMiddleware.
 """
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.http import HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django.views.decorators.cache import cache_control
@@ -45,3 +47,22 @@ def unmatched(request, path: str = ""):
 def favicon(request):
     """/favicon.ico, which browsers ask for whatever the page links."""
     return redirect(staticfiles_storage.url("favicon.ico"), permanent=True)
+
+
+class NotFoundPageMiddleware:
+    """With DEBUG on, as `make run` has it, a view raising Http404 answers
+    the styled 404 instead of Django's technical "Page not found" page (its
+    URL patterns and settings are no page for a person). With DEBUG off,
+    Django renders the same page itself; errors other than 404 keep their
+    tracebacks."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        return None

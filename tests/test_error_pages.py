@@ -40,6 +40,20 @@ def test_with_debug_on_an_unknown_address_is_not_the_debug_page(client):
     assert "Using the URLconf" not in html
 
 
+@override_settings(DEBUG=True)
+def test_with_debug_on_a_view_that_finds_nothing_is_not_the_debug_page(client):
+    """A post that is not there (Http404 from the view, not an unknown
+    address) is the styled 404 in `make run` too (issue 15, item 7)."""
+    client.force_login(factories.CreatorFactory(handle="alice").user)
+    response = client.get(reverse("posts:detail", kwargs={"pk": 999999}))
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "This page does not exist" in html
+    assert f'href="{reverse("dashboard")}"' in html
+    assert "Using the URLconf" not in html
+    assert "DEBUG = True" not in html
+
+
 def test_an_address_missing_its_slash_still_redirects(client):
     response = client.get("/login")
     assert response.status_code == 301
