@@ -8,17 +8,28 @@ answers are signed with its key and POSTed through our inbox. Nothing of
 ours is patched.
 """
 
+import dataclasses
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from federation.models import OutboundActivity
 from federation.outbound import delivery
-from federation.protocol import ids
+from federation.protocol import ids, keys
 from posts.models import Post, QuoteState
-from posts.services import PostInput, post_publish, post_save_draft
+from posts.services import (
+    PostInput,
+    post_edit,
+    post_input_from,
+    post_publish,
+    post_save_draft,
+    post_schedule,
+    publish_due_posts,
+)
 from tests.federation import delivery_sink
 from tests.federation.conftest import fan_out_all, run_outbox_jobs
 from tests.federation.delivery_sink import DeliverySink, follower
@@ -52,8 +63,6 @@ class QuotedServer(DeliverySink):
 
 @pytest.fixture
 def server(creator, loopback):
-    from federation.protocol import keys
-
     key = keys.key_for_creator(creator)
     with QuotedServer(keys={ids.key_id("alice"): key.public_key_pem}) as sink:
         yield sink
@@ -363,8 +372,6 @@ def test_an_address_inside_our_network_is_never_fetched_and_nothing_is_stored(
 
 
 def test_a_published_post_cannot_change_what_it_quotes(creator, server, bob):
-    from posts.services import post_edit, post_input_from
-
     post = quote(creator, remote_post(server))
     other = remote_post(server, 2)
 
@@ -373,9 +380,59 @@ def test_a_published_post_cannot_change_what_it_quotes(creator, server, bob):
         post_edit(
             post=post,
             by=creator.user,
-            data=PostInput(**{**data.__dict__, "quote_of": other}),
+            data=dataclasses.replace(data, quote_of=other),
         )
 
     assert "cannot change what it quotes" in str(refused.value)
     post.refresh_from_db()
     assert post.quote_of == server.url("/users/bob/statuses/1")
+
+
+def test_an_accept_naming_the_request_by_id_alone_is_enough(
+    client, creator, server, bob
+):
+    post = quote(creator, remote_post(server))
+    deliver_everything()
+    stamp = server.url("/users/bob/quote_authorizations/9")
+
+    bob.post(
+        client,
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{bob.actor_id}#accepts/quote_requests/9",
+            "type": "Accept",
+            "actor": bob.actor_id,
+            "object": f"{ids.actor_id('alice')}/quote_requests/{post.pk}",
+            "result": stamp,
+        },
+    )
+    process_queued()
+
+    post.refresh_from_db()
+    assert post.quote_state == QuoteState.ACCEPTED
+    assert post.quote_authorization == stamp
+
+
+def test_a_scheduled_quote_asks_the_author_when_it_goes_out(creator, server, bob):
+    post = quote(creator, remote_post(server), publish=False)
+    post_schedule(
+        post=post, by=creator.user, publish_at=timezone.now() + timedelta(hours=1)
+    )
+    deliver_everything()
+    assert arrived(server, "/users/bob/inbox") == []
+
+    publish_due_posts(now=timezone.now() + timedelta(hours=2))
+    deliver_everything()
+
+    [request] = arrived(server, "/users/bob/inbox")
+    assert request["type"] == "QuoteRequest"
+
+
+def test_a_post_of_this_hub_is_not_quoted_as_a_remote_one(creator):
+    address = ids.absolute("/users/alice/statuses/1")
+
+    with pytest.raises(ValidationError) as refused:
+        quote(creator, address, publish=False)
+
+    assert "other servers" in str(refused.value.message_dict["quote_of"])
+    assert not Post.objects.exists()
