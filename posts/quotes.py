@@ -1,4 +1,5 @@
-"""Quotes of a creator's posts: who asked, what the creator answered.
+"""Quotes of a creator's posts: who asked, what the creator answered; and
+a creator's quotes of posts elsewhere.
 
 A server whose user wants to quote a post sends a QuoteRequest
 (FEP-044f); federation reads it and calls `quote_request_receive`, which
@@ -9,6 +10,10 @@ the Accept, Reject or Delete federation sends commits with it.
 
 Only the creator decides: consent to be quoted is theirs, not an
 agency's.
+
+The other way round, a creator's post may quote a post elsewhere: the
+quoted post is found by federation (quoted_post_find), and its author's
+answer recorded here (quote_of_answered).
 """
 
 from collections.abc import Callable
