@@ -100,8 +100,6 @@ MIDDLEWARE = [
     # up two-factor sign-in when it is required (accounts/middleware.py).
     "accounts.middleware.LoginSessionMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
-    # A view's Http404 is the styled 404 with DEBUG on too (creatorhub/errors.py).
-    "creatorhub.errors.NotFoundPageMiddleware",
     # Last, as django-axes asks: turns a lock-out into the log-in page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -267,7 +265,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "creatorhub.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "creatorhub",
             # The request path asks it things (the inbox's wake-up flag,

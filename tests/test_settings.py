@@ -71,4 +71,4 @@ def test_database_and_redis_urls_select_postgresql_and_redis():
     assert engine == "django.db.backends.postgresql"
     assert name == "creatorhub"
     assert broker == "redis://cache.internal:6379/2"
-    assert cache == "django.core.cache.backends.redis.RedisCache"
+    assert cache == "creatorhub.cache.RedisCache"

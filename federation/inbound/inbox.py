@@ -295,6 +295,7 @@ def forget_cached_keys() -> None:
     """Empty this process's caches (tests; an admin blocking a key)."""
     moderation.forget_cached_policies()
     verification.forget_cached_keys()
+    rate_limit.forget_views()
     _inboxes.clear()
 
 

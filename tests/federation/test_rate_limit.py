@@ -9,10 +9,12 @@ in the cache, which outlives a test (and, with Redis, a run).
 
 import json
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from federation.inbound import rate_limit
@@ -173,6 +175,32 @@ def test_forged_requests_do_not_use_up_a_servers_allowance(client, server):
     answers = flood(client, bob, 5, start=100)
 
     assert [a.status_code for a in answers] == [202] * 5
+
+
+def test_another_web_process_counts_stop_this_one_within_a_request(client, server):
+    """Every web process counts in the same cache. One that last saw a
+    server far below its limit answers its next request without asking (at
+    most one past the limit), and learns the count from that request's
+    increment: the one after is refused."""
+    if time.time() % 60 > 55:  # all of it within one minute
+        time.sleep(60.5 - time.time() % 60)
+    bob = server()
+    assert bob.post(client, like(bob, 0)).status_code == 202
+    minute = rate_limit._window(time.time())[0]
+    for _ in range(6):  # another process's verified requests from bob
+        cache.incr(rate_limit._COUNT_KEY.format(bob.domain, minute))
+
+    answers = flood(client, bob, 2, start=1)
+
+    assert [a.status_code for a in answers] == [202, 429]
+
+
+def test_a_process_that_forgets_what_it_saw_reads_the_cache_again(client, server):
+    bob = server()
+    flood(client, bob, 5)
+    rate_limit.forget_views()  # a new web process, say
+
+    assert_slowed_down(bob.post(client, like(bob, 99)), bob.domain)
 
 
 def test_a_failing_cache_lets_activities_through_and_says_so(
