@@ -103,8 +103,10 @@ def find_quoted_post(address: str, *, creator: CreatorProfile) -> quotes.QuotedP
     if author.ap_id != author_uri or author.gone_at is not None:
         raise _refuse("The author of that post could not be found.")
     state, note = _decide(document.get("interactionPolicy"), creator)
-    url = id_of(document.get("url")) or uri
-    if not url.startswith(("https://", "http://")) or len(url) > 500:
+    # The page people open; a link to another server would put words in
+    # the author's mouth, so only one on theirs.
+    url = remote._url_of(document.get("url"))
+    if not url or not same_host(url, uri):
         url = uri
     handle = f"@{author.username}@{author.instance.domain}" if author.username else ""
     return quotes.QuotedPost(

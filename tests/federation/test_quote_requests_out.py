@@ -436,3 +436,29 @@ def test_a_post_of_this_hub_is_not_quoted_as_a_remote_one(creator):
 
     assert "other servers" in str(refused.value.message_dict["quote_of"])
     assert not Post.objects.exists()
+
+
+def test_a_page_that_names_a_post_on_another_server_is_refused(creator, server, bob):
+    address = remote_post(server)
+    server.documents["/@bob/1"] = {
+        **server.documents["/@bob/1"],
+        "id": "https://elsewhere.example/users/bob/statuses/1",
+    }
+
+    with pytest.raises(ValidationError) as refused:
+        quote(creator, address, publish=False)
+
+    assert "another server" in str(refused.value.message_dict["quote_of"])
+    assert not Post.objects.exists()
+
+
+def test_a_link_to_another_server_is_never_shown_as_the_quoted_post(
+    creator, server, bob
+):
+    post = quote(
+        creator,
+        remote_post(server, url="https://phishing.example/login"),
+        publish=False,
+    )
+
+    assert post.quote_url == server.url("/users/bob/statuses/1")
