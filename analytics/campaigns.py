@@ -118,6 +118,47 @@ def agencies_running_for(user: User, creator: CreatorProfile) -> list[Agency]:
     ]
 
 
+def agency_campaigns(*, user: User, agency: Agency) -> QuerySet[Campaign]:
+    """Every campaign of the creators who let `agency` read their analytics,
+    as far as the user (a member of it, in any role) may see them: those the
+    agency runs and the creators' own, never another agency's. Newest first,
+    each with `post_count`."""
+    creators = permissions.creators_of_agency_with_analytics(user, agency)
+    return (
+        campaigns_visible_to(user)
+        .filter(creator__in=creators)
+        .filter(Q(agency=agency) | Q(agency__isnull=True))
+        .select_related("creator", "agency")
+        .annotate(post_count=Count("posts", distinct=True))
+        .order_by("-starts_on", "-pk")
+    )
+
+
+def campaigns_interactions(campaigns: list[Campaign]) -> dict[int, int]:
+    """Campaign pk -> the interactions its posts received during its days,
+    as its report counts them; one query for the lot (a page of a list)."""
+    if not campaigns:
+        return {}
+    # One filter() call: every condition is on the same interaction row.
+    during = Q()
+    for campaign in campaigns:
+        start, end = campaign_bounds(campaign)
+        during |= Q(
+            campaign_id=campaign.pk,
+            post__interactions__occurred_at__gte=start,
+            post__interactions__occurred_at__lt=end,
+        )
+    rows = (
+        Campaign.posts.through.objects.filter(
+            during, post__interactions__kind__in=ENGAGEMENT_KINDS
+        )
+        .values("campaign_id")
+        .annotate(interactions=Count("post__interactions"))
+        .order_by()
+    )
+    return {row["campaign_id"]: row["interactions"] for row in rows}
+
+
 # Changes ------------------------------------------------------------------------
 
 

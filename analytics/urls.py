@@ -79,6 +79,11 @@ urlpatterns = [
     ),
     path("agencies/<slug:slug>/reports/", reports.agency_report, name="agency"),
     path(
+        "agencies/<slug:slug>/campaigns/",
+        campaigns.agency_campaign_list,
+        name="agency-campaigns",
+    ),
+    path(
         "agencies/<slug:slug>/reports/export.csv",
         reports.agency_report_csv,
         name="agency-csv",

@@ -1,6 +1,7 @@
-"""Campaign pages: the list on a creator's analytics, the report (page, CSV,
-print view to save as PDF), its sponsor links, and the sponsor's read-only
-copy opened without an account.
+"""Campaign pages: the list on a creator's analytics and an agency's list
+across its creators, the report (page, CSV, print view to save as PDF),
+its sponsor links, and the sponsor's read-only copy opened without an
+account.
 
 The PDF is the print view laid out by WeasyPrint (analytics.pdf); where it
 cannot run, the PDF link opens the print view, whose "Save as PDF" button
@@ -12,6 +13,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -83,6 +85,36 @@ def campaign_list(request, handle: str):
         request,
         "analytics/campaigns.html",
         {"creator": creator, "campaigns": rows, "form": form},
+    )
+
+
+AGENCY_PAGE_SIZE = 25
+
+
+@require_GET
+def agency_campaign_list(request, slug: str):
+    """Every campaign across the creators the agency reads, for its members
+    (owners, managers and analysts alike), with each one's posts and
+    interactions and a link to its report."""
+    agency = permissions.get_agency_for_member_or_404(request.user, slug)
+    rows = campaigns.agency_campaigns(user=request.user, agency=agency)
+    page = Paginator(rows, AGENCY_PAGE_SIZE).get_page(request.GET.get("page"))
+    listed = list(page.object_list)
+    interactions = campaigns.campaigns_interactions(listed)
+    return render(
+        request,
+        "analytics/agency_campaigns.html",
+        {
+            "agency": agency,
+            "page": page,
+            "rows": [
+                {"campaign": c, "interactions": interactions.get(c.pk, 0)}
+                for c in listed
+            ],
+            "creator_count": permissions.creators_of_agency_with_analytics(
+                request.user, agency
+            ).count(),
+        },
     )
 
 
