@@ -121,6 +121,11 @@ def queue_context(request, *, creator, filters: Filters) -> dict:
         "is_own": creator is not None and creator.user_id == user.pk,
         "instance_wide": creator is None,
         "is_admin": permissions.can_moderate(user),
+        # Creators whose threads this person may open: an admin moderates
+        # every reply but reads no creator's thread, so gets no link to one.
+        "thread_creators": frozenset(
+            permissions.creators_visible_to(user).values_list("pk", flat=True)
+        ),
         "time_zone": _time_zone(request, creator),
         "filters": filters,
         "filtered": bool(filters.server or filters.keyword),

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import permissions
 from moderation import policies, selectors, services
 from moderation.forms import ReportResolveForm
 from moderation.models import DomainPolicy, Report
@@ -113,6 +114,10 @@ def report_detail(request, pk: int):
         "report": report,
         "form": form,
         "replies": list(report.replies.select_related("post").order_by("published_at")),
+        # An admin reads no creator's thread: the post is named, not linked.
+        "thread_creators": frozenset(
+            permissions.creators_visible_to(request.user).values_list("pk", flat=True)
+        ),
         "posts": list(report.posts.order_by("-published_at")),
         "can_forward": _can_forward(report),
         "server_policy": server_policy,

@@ -223,6 +223,31 @@ def test_a_report_shows_who_what_why_and_the_content(as_user, admin_user, report
     assert "Forward to spam.example" in html
 
 
+def test_an_admin_is_not_sent_to_threads_only_the_creator_may_open(
+    as_user, admin_user, creator, post, report, replies
+):
+    """An admin moderates every reply but reads no creator's thread (404):
+    the queue and the report name the post without linking to it, and say
+    when the reply was written, as the inbox does. The creator's own queue
+    links the thread, which opens."""
+    thread = reverse("inbox:post-replies", kwargs={"pk": post.pk})
+    client = as_user(admin_user)
+    queue = text(client.get(reverse("moderation:instance-queue")))
+    detail = text(client.get(reverse("moderation:report", kwargs={"pk": report.pk})))
+    for html in (queue, detail):
+        assert "“Harbour at dusk”" in html
+        assert thread not in html
+    assert client.get(thread).status_code == 404
+    assert 'title="Written ' in detail
+
+    client = as_user(creator.user)
+    own = text(
+        client.get(reverse("moderation:queue", kwargs={"handle": creator.handle}))
+    )
+    assert f'href="{thread}#reply-{replies["spam"].pk}"' in own
+    assert client.get(thread).status_code == 200
+
+
 def test_resolving_a_report_carries_out_the_action(
     as_user, admin_user, report, replies
 ):
