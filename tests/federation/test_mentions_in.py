@@ -305,6 +305,22 @@ def test_a_reply_to_the_creators_answer_to_a_mention_is_a_reply_to_that_answer(
     assert (reply.post, reply.kind) == (answer, "reply")
 
 
+def test_a_reply_under_a_mention_is_kept_only_if_it_names_the_creator_again(
+    creator, send
+):
+    send(create(BOB, mention_note(BOB)))
+    first = Reply.objects.get()
+    carol = Remote("https://mastodon.example/users/carol")
+    again = mention_note(carol.actor_id, 2, inReplyTo=first.ap_id)
+    aside = mention_note(carol.actor_id, 3, inReplyTo=first.ap_id, tag=[])
+
+    assert send(create(carol.actor_id, again), remote=carol).state == State.PROCESSED
+    assert send(create(carol.actor_id, aside), remote=carol).state == State.IGNORED
+    kept = Reply.objects.get(ap_id=again["id"])
+    assert (kept.kind, kept.creator) == ("mention", creator)
+    assert not Reply.objects.filter(ap_id=aside["id"]).exists()
+
+
 # Answering from the one reply inbox -------------------------------------------------
 
 
