@@ -318,6 +318,22 @@ def test_an_admin_gets_a_home_of_their_own(client, admin_user):
     assert reverse("home-creator") not in text
 
 
+def test_the_replies_link_shows_only_to_those_with_a_reply_inbox(
+    client, creator, agency_with_analyst, admin_user
+):
+    """An admin with no creator profile and no agency reads no replies: the
+    header offers no Replies link that would answer 404."""
+    _, analyst = agency_with_analyst
+    replies = f'href="{reverse("conversations:inbox")}"'
+    for user in (creator.user, analyst):
+        client.force_login(user)
+        assert replies in page_text(client.get(reverse("dashboard")))
+        assert client.get(reverse("conversations:inbox")).status_code == 200
+    client.force_login(admin_user)
+    assert replies not in page_text(client.get(reverse("dashboard")))
+    assert client.get(reverse("conversations:inbox")).status_code == 404
+
+
 def test_a_creators_home_loads_their_week(client, creator):
     client.force_login(creator.user)
     text = page_text(client.get(reverse("dashboard")))
