@@ -100,6 +100,8 @@ MIDDLEWARE = [
     # up two-factor sign-in when it is required (accounts/middleware.py).
     "accounts.middleware.LoginSessionMiddleware",
     "accounts.middleware.TwoFactorRequiredMiddleware",
+    # A view's Http404 is the styled 404 with DEBUG on too (creatorhub/errors.py).
+    "creatorhub.errors.NotFoundPageMiddleware",
     # Last, as django-axes asks: turns a lock-out into the log-in page.
     "axes.middleware.AxesMiddleware",
 ]
