@@ -153,8 +153,10 @@ class PostSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="pending: its author is asked (when the post goes out) and has "
         "not answered; accepted; refused: the post went out with a plain link "
-        "instead; link: its server does not ask for consent, so the post carries "
-        "a link only. Empty when it quotes nothing.",
+        "instead; revoked: the author allowed it, then withdrew permission, so "
+        "the post was sent again as a plain link; link: its server does not ask "
+        "for consent, so the post carries a link only. Empty when it quotes "
+        "nothing.",
     )
     quote_note = serializers.CharField(
         help_text="What happened to the quote, in words for the creator."

@@ -20,6 +20,9 @@ class QuoteState(models.TextChoices):
     ACCEPTED = "accepted", "Quote accepted"
     # The author said no: the post carries a plain link instead.
     REFUSED = "refused", "Quote refused — sent as a link"
+    # The author accepted, then withdrew permission (a Delete of the
+    # stamp): the post carries a plain link again.
+    REVOKED = "revoked", "Quote withdrawn — sent as a link"
     # The author's server does not ask for consent (no quote policy): a
     # link only, as Mastodon shows such posts.
     LINK = "link", "Sent as a link"
@@ -153,6 +156,12 @@ class Post(models.Model):
                 name="post_due_idx",
             ),
             models.Index(fields=["creator", "state", "-published_at"]),
+            # A Delete of a stamp finds the quote it allowed.
+            models.Index(
+                fields=["quote_authorization"],
+                condition=~Q(quote_authorization=""),
+                name="post_quote_stamp_idx",
+            ),
         ]
 
     def __str__(self) -> str:

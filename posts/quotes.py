@@ -220,6 +220,10 @@ QUOTE_REFUSED_NOTE = (
     "their post instead."
 )
 QUOTE_ACCEPTED_NOTE = "The author accepted: your post shows as a quote."
+QUOTE_WITHDRAWN_NOTE = (
+    "The author withdrew permission; sent as a link: your post now carries a "
+    "plain link to their post instead of the quote."
+)
 
 
 def quote_resolver_set(resolver: QuoteResolver | None) -> None:
@@ -269,13 +273,48 @@ def quote_of_answered(
     return post
 
 
+@transaction.atomic
+def quote_of_withdrawn(*, authorization: str, author_uri: str) -> Post | None:
+    """The quoted post's author withdrew the permission the stamp
+    `authorization` gave (federation read a Delete of it, from them): the
+    quote is revoked and the post carries a plain link. Federation sends the
+    Update of the Note in the same transaction.
+
+    Only an accepted quote of a published post, by that author, changes;
+    None otherwise (a stamp of someone else's, or withdrawn already).
+    """
+    if not authorization or not author_uri:
+        return None
+    post = (
+        Post.objects.select_for_update(of=("self",))
+        .select_related("creator")
+        .filter(
+            quote_authorization=authorization[:500],
+            quote_author_uri=author_uri,
+            quote_state=QuoteState.ACCEPTED,
+            state=Post.State.PUBLISHED,
+        )
+        .first()
+    )
+    if post is None:
+        return None
+    post.quote_state = QuoteState.REVOKED
+    post.quote_note = QUOTE_WITHDRAWN_NOTE
+    post.quote_decided_at = timezone.now()
+    # The stamp stays recorded: it is what the author withdrew.
+    post.save(
+        update_fields=["quote_state", "quote_note", "quote_decided_at", "updated_at"]
+    )
+    return post
+
+
 def refused_quotes_of(creator: CreatorProfile, *, limit: int = 5) -> list[Post]:
-    """The creator's posts whose quote was refused, newest answer first:
-    the dashboard tells the creator about them."""
+    """The creator's posts whose quote was refused (or withdrawn later),
+    newest answer first: the dashboard tells the creator about them."""
     return list(
         Post.objects.filter(
             creator=creator,
-            quote_state=QuoteState.REFUSED,
+            quote_state__in=(QuoteState.REFUSED, QuoteState.REVOKED),
             state=Post.State.PUBLISHED,
         ).order_by("-quote_decided_at")[:limit]
     )

@@ -6,7 +6,8 @@ follow goes to the new account if it names the old one in `alsoKnownAs`);
 Block (their follow goes, so nothing more is delivered to them); Flag
 (a report for admins, moderation.Report); QuoteRequest (answered by the
 post's quote policy, or held for the creator: posts.quotes); Accept and
-Reject of our own QuoteRequests (federation.outbound.quote_requests); Undo
+Reject of our own QuoteRequests, and Delete of the stamp an Accept gave
+(federation.outbound.quote_requests); Undo
 by reference. Anything else is stored and ignored with a note. Each runs in its
 own transaction (processing.process).
 """
@@ -191,6 +192,12 @@ def delete(item: Inbound, actor: RemoteActor, actors: Actors) -> Outcome:
         return _delete_account(item, actor)
     if local_handle(target) or local_post_ref(target):
         return ignored("the object is ours, not the actor's")
+    withdrawn = quote_requests.withdrawal_received(stamp=target, author=actor)
+    if withdrawn is not None:
+        return _note(
+            f"quote in post {withdrawn.pk}: the author withdrew permission; "
+            "sent as a link"
+        )
     return process_delete_object(item, target)
 
 

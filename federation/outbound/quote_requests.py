@@ -16,7 +16,8 @@ delivery path. Its id is a URL of ours that serves it. The author's
 `Accept` (with the `QuoteAuthorization` stamp as `result`) or `Reject`
 arrives at our inbox (federation.inbound.process_actors) and becomes an
 `Update` of the Note here: with `quoteAuthorization`, or without the quote
-and with a plain link.
+and with a plain link. If the author later withdraws their permission (a
+`Delete` of the stamp), the Note is updated again without the quote.
 """
 
 import logging
@@ -244,6 +245,19 @@ def stamp_ok(post: Post, stamp: str) -> bool:
 def answer_received(post: Post, *, accepted: bool, stamp: str = "") -> Post | None:
     """Record the author's answer and tell everyone who has the Note."""
     post = quotes.quote_of_answered(post=post, accepted=accepted, authorization=stamp)
+    if post is not None:
+        send_update(post)
+    return post
+
+
+def withdrawal_received(*, stamp: str, author: RemoteActor) -> Post | None:
+    """The quoted author deleted the stamp they gave us (withdrew their
+    permission): the quote is revoked and everyone who has the Note gets it
+    again without the quote, with a plain link, as after a Reject. None if
+    the stamp allowed no quote of ours (or not theirs)."""
+    if not same_host(stamp, author.ap_id):
+        return None
+    post = quotes.quote_of_withdrawn(authorization=stamp, author_uri=author.ap_id)
     if post is not None:
         send_update(post)
     return post

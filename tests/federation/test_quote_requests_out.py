@@ -254,6 +254,84 @@ def test_a_reject_sends_the_post_as_a_plain_link_and_tells_the_creator(
     assert "refused your quote" in queue.decode()
 
 
+def delete_stamp(client, who: Remote, stamp: str, n: int = 1) -> None:
+    """Mastodon's RevokeQuoteService: a Delete whose object is the stamp."""
+    who.post(
+        client,
+        {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{stamp}#delete/{n}",
+            "type": "Delete",
+            "actor": who.actor_id,
+            "object": stamp,
+            "to": [PUBLIC],
+        },
+    )
+    process_queued()
+
+
+def accepted_quote(client, creator, server, bob, address: str):
+    """A post quoting bob's, accepted with a stamp, delivered to dave."""
+    post = quote(creator, address)
+    follower(creator, host=server.host, username="dave")
+    deliver_everything()
+    stamp = server.url(f"/users/bob/quote_authorizations/{post.pk}")
+    answer(client, bob, post, "Accept", result=stamp)
+    deliver_everything()
+    post.refresh_from_db()
+    assert post.quote_state == QuoteState.ACCEPTED
+    return post, stamp
+
+
+def test_the_author_withdrawing_permission_sends_the_post_as_a_plain_link(
+    client, creator, server, bob
+):
+    address = remote_post(server, policy="manual")
+    post, stamp = accepted_quote(client, creator, server, bob, address)
+
+    delete_stamp(client, bob, stamp)
+    deliver_everything()
+
+    post.refresh_from_db()
+    assert post.quote_state == QuoteState.REVOKED
+    assert "the author withdrew permission; sent as a link" in post.quote_note.lower()
+    [_create, _accepted, update] = arrived(server, "/users/dave/inbox")
+    assert update["type"] == "Update"
+    note = update["object"]
+    for field in ("quote", "quoteAuthorization", "quoteUri", "_misskey_quote"):
+        assert field not in note
+    assert f'<p>RE: <a href="{address}">{address}</a></p>' in note["content"]
+    # The quoted author is told too, as after their answer.
+    assert arrived(server, "/users/bob/inbox")[-1]["id"] == update["id"]
+    client.force_login(creator.user)
+    detail = client.get(reverse("posts:detail", kwargs={"pk": post.pk})).content
+    assert "Quote withdrawn — sent as a link" in detail.decode()
+    assert "The author withdrew permission; sent as a link" in detail.decode()
+    queue = client.get(reverse("posts:queue", kwargs={"handle": "alice"})).content
+    assert "withdrew permission for your quote" in queue.decode()
+
+    # Told twice, nothing more goes out.
+    sent = OutboundActivity.objects.count()
+    delete_stamp(client, bob, stamp, 2)
+    assert OutboundActivity.objects.count() == sent
+
+
+def test_a_delete_of_the_stamp_from_anyone_else_changes_nothing(
+    client, creator, server, bob, carol
+):
+    post, stamp = accepted_quote(client, creator, server, bob, remote_post(server))
+    sent = OutboundActivity.objects.count()
+
+    delete_stamp(client, carol, stamp)
+    # Nor does the author deleting a stamp this quote does not hold.
+    delete_stamp(client, bob, server.url("/users/bob/quote_authorizations/999"))
+
+    post.refresh_from_db()
+    assert post.quote_state == QuoteState.ACCEPTED
+    assert post.quote_authorization == stamp
+    assert OutboundActivity.objects.count() == sent
+
+
 # Answers that change nothing ----------------------------------------------------
 
 

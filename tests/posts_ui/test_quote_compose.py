@@ -170,5 +170,6 @@ def test_the_schema_documents_quote_of(client):
         "pending",
         "accepted",
         "refused",
+        "revoked",
         "link",
     ]
