@@ -105,6 +105,9 @@ PUBLIC_URL_NAMES = {
     # A QuoteAuthorization stamp: servers check a quote against it (FEP-044f);
     # 404 unless the creator allowed that quote, 410 once withdrawn.
     "quote-authorization",
+    # A creator's QuoteRequest (FEP-044f, the quoting side): the quoted
+    # author's server may fetch it by its id; 404 for any other post.
+    "quote-request",
 }
 
 # Namespaces the walker does not enter, and why.
