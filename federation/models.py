@@ -126,6 +126,15 @@ class RemoteActor(models.Model):
     last_fetched_at = models.DateTimeField(default=timezone.now)
     # Set when the actor answers 410 or sent a Delete of itself.
     gone_at = models.DateTimeField(null=True, blank=True)
+    # How many follow the actor on their server, as that server last said
+    # (the reach estimate counts boosters' audiences with it): from an actor
+    # document that inlines its followers collection, else its `followers`
+    # collection's totalItems (remote.refresh_followers_count). Empty when
+    # not known: never asked, or the server would not say (a hidden
+    # network). `followers_count_at` is when it was last asked and answered,
+    # a number or a refusal; asked again a day later at the earliest.
+    followers_count = models.PositiveIntegerField(null=True, blank=True)
+    followers_count_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["instance", "username"]
