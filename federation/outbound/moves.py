@@ -38,11 +38,33 @@ def _resolve(text: str) -> tuple[dict, RemoteActor]:
     if not text.strip():
         raise MoveRefused("Type the address of the account, like @you@mastodon.social.")
     try:
-        return remote.resolve_account(text)
+        return remote.resolve_account(_local_address_as_link(text))
     except remote.ActorGone:
         raise MoveRefused(f"{text} has been deleted on its server.") from None
-    except (remote.ResolveError, client.OutboundError) as exc:
+    except remote.ResolveError as exc:
         raise MoveRefused(f"{text} could not be found: {exc}") from None
+    except client.UnsafeURL:
+        raise MoveRefused(
+            f"{text} could not be found: it is not on an address this server may reach."
+        ) from None
+    except client.OutboundError as exc:
+        # The network's own words (connection pools, TLS errors) are for
+        # the log, not for the creator.
+        logger.info("account %s not reached: %s", text, exc)
+        raise MoveRefused(
+            f"{text} could not be found: its server did not answer. Check the "
+            "address, or try again later."
+        ) from None
+
+
+def _local_address_as_link(text: str) -> str:
+    """An address on this hub (one creator moving to another) as its
+    actor's link: no WebFinger to ourselves, which would ask over https
+    when the hub is served over plain http (`make run`)."""
+    match = remote._HANDLE.match(text.strip())
+    if match and match[2].lower() == settings.CREATORHUB_DOMAIN.lower():
+        return ids.actor_id(match[1].lower())
+    return text
 
 
 def _aliases(document: dict) -> set[str]:

@@ -243,3 +243,46 @@ def test_a_followers_mastodon_server_receives_the_move_signed_by_the_creator(hub
         assert received[0]["object"]["movedTo"] == new.actor_id
         assert received[1]["target"] == new.actor_id
         assert received[1]["object"] == ids.actor_id("alice")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_creator_moves_to_another_on_this_hub_by_address(hub, settings):
+    """`make run`: the hub on plain http, WebFinger elsewhere on https. An
+    address on this hub is its actor's link, fetched from the hub itself."""
+    from federation.outbound import moves as federation_moves
+    from tests import factories
+
+    settings.FEDERATION_WEBFINGER_SCHEME = "https"
+    demo = factories.CreatorFactory(handle="demo", user__username="demo")
+    other = factories.CreatorFactory(handle="other", user__username="other")
+    domain = settings.CREATORHUB_DOMAIN
+
+    federation_moves.creator_alias_add(
+        creator=demo, account=f"@other@{domain}", by=demo.user
+    )
+    target = federation_moves.creator_move_out(
+        creator=other, target=f"@Demo@{domain}", by=other.user
+    )
+
+    assert demo.aliases.get().uri == ids.actor_id("other")
+    assert target == ids.actor_id("demo")
+    other.refresh_from_db()
+    assert other.moved_to_uri == ids.actor_id("demo")
+
+
+def test_a_server_that_does_not_answer_is_said_in_words_not_the_networks(
+    logged_in, alice, loopback
+):
+    import socket
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        host = f"127.0.0.1:{unused.getsockname()[1]}"
+    response = logged_in.post(
+        reverse("alias-add"), {"account": f"@bob@{host}"}, follow=True
+    )
+
+    words = _messages(response)
+    assert f"@bob@{host} could not be found: its server did not answer" in words
+    assert "Pool" not in words and "Errno" not in words and "Max retries" not in words
+    assert not alice.aliases.exists()
