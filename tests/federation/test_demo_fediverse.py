@@ -67,6 +67,26 @@ def test_it_gives_the_creator_posts_followers_and_engagement(demo, client):
         assert f'"></span>{kind}</li>' in report.content.decode()
 
 
+def test_two_demo_creators_each_count_their_followers(demo, client):
+    """@demo and @nova share their made-up followers: each creator's
+    analytics counts every accepted follow, as the Followers tab does, not
+    0 for the second because the first took the follows' activity ids."""
+    nova = factories.CreatorFactory(handle="nova")
+    call_command("demo_fediverse", verbosity=0)
+    call_command("demo_fediverse", handle="nova", verbosity=0)
+
+    for creator in (demo, nova):
+        accepted = creator.follows.filter(state=Follow.State.ACCEPTED).count()
+        assert accepted > 5
+        follows = Interaction.objects.filter(creator=creator, kind="follow")
+        assert follows.count() == accepted
+        client.force_login(creator.user)
+        report = client.get(
+            reverse("analytics:creator", kwargs={"handle": creator.handle})
+        ).content.decode()
+        assert f"+{accepted} / −0" in report, creator.handle
+
+
 def test_a_second_run_leaves_the_demo_alone(demo):
     call_command("demo_fediverse", verbosity=0)
     before = Interaction.objects.count(), Reply.objects.count()

@@ -115,7 +115,10 @@ class Command(BaseCommand):
                 creator=creator,
                 actor=actor,
                 defaults={
-                    "follow_activity_id": f"{actor.ap_id}#follows/demo",
+                    # The creator's handle in the id: the made-up people
+                    # follow each demo creator, and an activity id counts
+                    # once on the whole server (the analytics follow).
+                    "follow_activity_id": f"{actor.ap_id}#follows/{creator.handle}",
                     "state": Follow.State.ACCEPTED,
                     "accepted_at": now - timedelta(days=rng.randint(1, 20)),
                 },
@@ -125,7 +128,7 @@ class Command(BaseCommand):
             creator=creator,
             actor=pending,
             defaults={
-                "follow_activity_id": f"{pending.ap_id}#follows/demo",
+                "follow_activity_id": f"{pending.ap_id}#follows/{creator.handle}",
                 "state": Follow.State.PENDING,
             },
         )
