@@ -31,6 +31,27 @@ def fetch_instance_info(domain: str) -> None:
         logger.info("no NodeInfo for %s: %s", domain, exc)
 
 
+@shared_task(
+    autoretry_for=(client.RemoteUnavailable,),
+    retry_backoff=60,
+    retry_backoff_max=600,
+    max_retries=2,
+)
+def fetch_followers_count(actor_uri: str) -> None:
+    """Learn how many follow someone who boosted a creator's post (the
+    reach estimate adds them); queued when the boost is processed, at most
+    once a day per actor (remote.refresh_followers_count skips a fresh one)."""
+    try:
+        remote.refresh_followers_count(actor_uri)
+    except (
+        remote.ResolveError,
+        client.UnsafeURL,
+        client.ResponseTooLarge,
+        client.TooManyRedirects,
+    ) as exc:
+        logger.info("no follower count for %s: %s", actor_uri, exc)
+
+
 # The outbox: jobs recorded with the changes that call for them. Resolving
 # a post's mentions may wait on slow servers (publishing.py budgets it).
 

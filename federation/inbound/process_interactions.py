@@ -15,20 +15,25 @@ original's id, then by who reacted to which post (Mastodon matches
 Undo(Like) by account and status only).
 """
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from analytics import services as analytics
 from analytics.models import Interaction
+from federation import queue
 from federation.inbound.activities import (
     DONE,
     Actors,
     Inbound,
     Outcome,
+    among,
     blocked_hosts,
     host_of,
     id_of,
@@ -37,11 +42,13 @@ from federation.inbound.activities import (
     parse_time,
     post_is_live,
 )
-from federation.models import EarlyCancellation
+from federation.models import EarlyCancellation, RemoteActor
+from federation.protocol.remote import FOLLOWERS_COUNT_MAX_AGE
 from moderation import selectors as moderation
 
 Kind = Interaction.Kind
 EMOJI_MAX = 100
+FETCH_FOLLOWERS_COUNT_TASK = "federation.tasks.fetch_followers_count"
 
 
 @dataclass(frozen=True)
@@ -295,6 +302,9 @@ def _apply(kept: list, actors: Actors) -> dict[str, Outcome]:
     ]
     analytics.interactions_remove_many(pks=removed)
     posts = {post.pk: post for _, post in kept}
+    recorded = [
+        (key, op) for key, op in new.items() if present.get(key) == op.target_id
+    ]
     analytics.interactions_record_many(
         items=[
             analytics.InteractionInput(
@@ -309,10 +319,36 @@ def _apply(kept: list, actors: Actors) -> dict[str, Outcome]:
                     not_before=posts[key[2]].published_at,
                 ),
             )
-            for key, op in new.items()
-            if present.get(key) == op.target_id
+            for key, op in recorded
         ]
     )
+    ask_followers_counts(key[1] for key, _ in recorded if key[0] == Kind.BOOST)
     if new_cancellations:
         EarlyCancellation.objects.bulk_create(new_cancellations, ignore_conflicts=True)
     return outcomes
+
+
+def ask_followers_counts(boosters: Iterable[str]) -> None:
+    """Queue a fetch of the follower count of each booster not asked for a
+    day (the reach estimate adds their audience), once the batch commits.
+    Each actor at most once a day: those asked since are skipped, a batch's
+    boosters are counted once, and a queued fetch is remembered for a day
+    (an answer that cannot be believed records nothing on the actor)."""
+    boosters = set(boosters)
+    if not boosters:
+        return
+    due = among(
+        RemoteActor.objects.filter(
+            Q(followers_count_at__isnull=True)
+            | Q(followers_count_at__lt=timezone.now() - FOLLOWERS_COUNT_MAX_AGE),
+            gone_at__isnull=True,
+        ),
+        "ap_id",
+        boosters,
+    ).values_list("ap_id", flat=True)
+    timeout = int(FOLLOWERS_COUNT_MAX_AGE.total_seconds())
+    for ap_id in sorted(due):
+        if cache.add(f"inbox:followers-count-asked:{ap_id}", 1, timeout=timeout):
+            transaction.on_commit(
+                functools.partial(queue.wake, FETCH_FOLLOWERS_COUNT_TASK, ap_id)
+            )

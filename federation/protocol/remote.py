@@ -62,8 +62,16 @@ class ActorGone(ResolveError):
 # Fetching JSON ------------------------------------------------------------------
 
 
-def _fetch_json(url: str, *, accept: str = client.AS2_ACCEPT, as2: bool = True):
-    response = client.get(url, accept=accept, signer=keys.instance_signer())
+def _fetch_json(
+    url: str,
+    *,
+    accept: str = client.AS2_ACCEPT,
+    as2: bool = True,
+    max_bytes: int | None = None,
+):
+    response = client.get(
+        url, accept=accept, signer=keys.instance_signer(), max_bytes=max_bytes
+    )
     if response.status == 410:
         raise ActorGone(f"{url} is gone")
     if not response.ok:
@@ -159,6 +167,12 @@ def store_actor(document: dict, *, fetched_from: str) -> RemoteActor:
     """Validate an actor document fetched from `fetched_from` and cache it."""
     fields = parse_actor(document, fetched_from=fetched_from)
     domain = _host(fields["ap_id"])
+    # Some servers inline the followers collection, count and all: learnt
+    # at no cost. Mastodon does not (refresh_followers_count asks).
+    count = inline_followers_count(document)
+    if count is not None:
+        fields["followers_count"] = count
+        fields["followers_count_at"] = timezone.now()
     with transaction.atomic():
         instance, created = RemoteInstance.objects.get_or_create(domain=domain)
         actor, _ = RemoteActor.objects.update_or_create(
@@ -230,10 +244,17 @@ def parse_actor(document: dict, *, fetched_from: str) -> dict:
         "shared_inbox_url": shared_inbox,
         "profile_url": _url_of(document.get("url")),
         "avatar_url": _url_of(document.get("icon")),
-        "followers_url": _text(document.get("followers")),
+        "followers_url": _followers_url(document.get("followers"))[:500],
         "public_key_id": key["id"],
         "public_key_pem": key["publicKeyPem"],
     }
+
+
+def _followers_url(value) -> str:
+    """The followers collection's URL: a string, or an inlined collection's id."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return _text(value)
 
 
 def _is_actor(document: dict) -> bool:
@@ -254,6 +275,132 @@ def _url_of(value) -> str:
         if isinstance(value, list | dict):
             return _url_of(value)
     return value[:500] if isinstance(value, str) and value.startswith("http") else ""
+
+
+# Follower counts ----------------------------------------------------------------
+
+# The reach estimate adds the followers of those who boosted a post: how many
+# follow a remote actor, as their server says. Asked at most once a day per
+# actor (followers_count_at), on the fetch queue, never on a request.
+FOLLOWERS_COUNT_MAX_AGE = timedelta(days=1)
+# More than any account anywhere has: a larger number is made up.
+FOLLOWERS_COUNT_MAX = 10**9
+# A collection's first page, inlined, is a few kilobytes; the count needs
+# none of it.
+FOLLOWERS_COLLECTION_MAX_BYTES = 64 * 1024
+FOLLOWERS_FETCH_SECONDS = 15
+COLLECTION_TYPES = {"Collection", "OrderedCollection"}
+# Answers meaning "not telling": the network is hidden, or authorized fetch
+# refuses us. Recorded as unknown, asked again a day later.
+REFUSALS = {401, 403, 404, 410}
+
+
+def followers_count_of(collection, *, host: str) -> int | None:
+    """A followers collection's totalItems, if it is a plausible count of a
+    collection on `host`; None otherwise (absent, wrong type, negative,
+    absurd, or the collection is another host's)."""
+    if not isinstance(collection, dict):
+        return None
+    kind = collection.get("type")
+    if not (isinstance(kind, str) and kind in COLLECTION_TYPES):
+        return None
+    collection_id = collection.get("id")
+    if not isinstance(collection_id, str) or _host(collection_id) != host.lower():
+        return None
+    total = collection.get("totalItems")
+    # bool is an int to Python, not to JSON.
+    if isinstance(total, bool) or not isinstance(total, int):
+        return None
+    if not 0 <= total <= FOLLOWERS_COUNT_MAX:
+        return None
+    return total
+
+
+def inline_followers_count(document: dict) -> int | None:
+    """The count in an actor document that inlines its followers
+    collection (`"followers": {"id": ..., "totalItems": n}`), or None."""
+    ap_id = document.get("id")
+    if not isinstance(ap_id, str):
+        return None
+    return followers_count_of(document.get("followers"), host=_host(ap_id))
+
+
+def followers_count_is_fresh(actor: RemoteActor) -> bool:
+    asked = actor.followers_count_at
+    return asked is not None and timezone.now() - asked < FOLLOWERS_COUNT_MAX_AGE
+
+
+class Untrusted(ResolveError):
+    """An answer that cannot be believed: nothing is stored."""
+
+
+def fetch_followers_count(actor: RemoteActor) -> int | None:
+    """How many follow `actor`, read from its followers collection's
+    totalItems: a number, or None when the server would not say (a hidden
+    network: no totalItems, or 401/403). Untrusted for an answer that cannot
+    be believed (not JSON, a made-up number, another host's collection);
+    client errors (unreachable, too large) pass through.
+
+    Signed by the instance actor: servers with authorized fetch refuse
+    unsigned requests. One request, a few redirects at most, within
+    FOLLOWERS_FETCH_SECONDS and FOLLOWERS_COLLECTION_MAX_BYTES.
+    """
+    host = _host(actor.ap_id)
+    url = actor.followers_url
+    if not url:
+        return None  # the actor publishes no followers collection
+    if _host(url) != host:
+        raise Untrusted(f"{actor.ap_id}'s followers collection is on another host")
+    try:
+        with client.deadline(FOLLOWERS_FETCH_SECONDS):
+            response = client.get(
+                url,
+                signer=keys.instance_signer(),
+                max_bytes=FOLLOWERS_COLLECTION_MAX_BYTES,
+            )
+    except client.TooManyRedirects as exc:
+        raise Untrusted(str(exc)) from exc
+    if response.status in REFUSALS:
+        return None
+    if not response.ok:
+        raise client.RemoteUnavailable(f"{url} answered {response.status}")
+    if _host(response.url) != host:
+        raise Untrusted(f"{url} redirected to another host")
+    if not _is_as2(response) and response.content_type != "application/json":
+        raise Untrusted(f"{url} is not ActivityPub JSON")
+    try:
+        collection = json.loads(response.body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Untrusted(f"{url} did not return valid JSON") from exc
+    if not isinstance(collection, dict):
+        raise Untrusted(f"{url} did not return a JSON object")
+    if "totalItems" not in collection:
+        return None  # Mastodon, for an account that hides its network
+    count = followers_count_of(collection, host=host)
+    if count is None:
+        raise Untrusted(f"{url} is not a believable followers collection")
+    return count
+
+
+def refresh_followers_count(actor_uri: str) -> RemoteActor | None:
+    """Learn how many follow the actor, unless known since less than a day
+    (FOLLOWERS_COUNT_MAX_AGE) or the actor is unknown or gone. A number or a
+    refusal is recorded with the time; an untrusted answer records nothing.
+    """
+    actor = RemoteActor.objects.filter(ap_id=actor_uri, gone_at__isnull=True).first()
+    if actor is None or followers_count_is_fresh(actor):
+        return actor
+    count = fetch_followers_count(actor)
+    RemoteActor.objects.filter(pk=actor.pk).update(
+        followers_count=count, followers_count_at=timezone.now()
+    )
+    actor.refresh_from_db(fields=["followers_count", "followers_count_at"])
+    logger.info(
+        "%s has %s followers",
+        actor_uri,
+        "an unknown number of" if count is None else f"{count:,}",
+    )
+    return actor
 
 
 # Handles ------------------------------------------------------------------------
