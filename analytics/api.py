@@ -143,12 +143,22 @@ class ReachSerializer(serializers.Serializer):
     known = serializers.BooleanField(
         help_text="False when deliveries are not recorded (no estimate)"
     )
+    total = serializers.IntegerField(
+        help_text="The estimate: followers plus booster_followers"
+    )
     servers = serializers.IntegerField(help_text="Servers the post was delivered to")
     followers = serializers.IntegerField(
-        help_text="The creator's followers on those servers today: the estimate"
+        help_text="The creator's followers on those servers today"
     )
-    boosters = serializers.IntegerField(
-        help_text="People who boosted it; their own followers are not counted"
+    boosters = serializers.IntegerField(help_text="People who boosted it")
+    booster_followers = serializers.IntegerField(
+        help_text=(
+            "The followers of the boosters whose servers said how many, summed "
+            "(as their servers last said); the others' are left out"
+        )
+    )
+    boosters_known = serializers.IntegerField(
+        help_text="Of the boosters, how many have a known follower count"
     )
     explanation = serializers.CharField(help_text="How the estimate is made, in words")
 

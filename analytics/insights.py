@@ -10,7 +10,8 @@ and how many people a post may have reached.
   when the creator's engagement arrived over the last weeks (the hourly
   rollups that draw the heatmap).
 - Reach estimate: followers of the creator on the servers a post was
-  delivered to. Deliveries belong to federation, which analytics never
+  delivered to, plus the followers of those who boosted it where their
+  servers said how many. Deliveries belong to federation, which analytics never
   imports: federation hands its counting function to `reach_source_set`
   when it starts (FederationConfig.ready), as it connects to the domain
   events. Without it (analytics alone) the estimate is unknown, not zero.
@@ -251,17 +252,26 @@ class Reach:
     `followers` are the creator's followers today on the `servers` servers
     the post was delivered to (one delivery to a server's shared inbox puts
     it in every local follower's home timeline). Boosts carry a post
-    further, but how far is not known here: remote servers' follower counts
-    of the people who boosted are not recorded, so `boosters` are counted
-    and their audience is left out rather than guessed.
+    further: `booster_followers` sums the follower counts of the
+    `boosters_known` people, of the `boosters` who boosted it, whose servers
+    said how many follow them (federation asks each booster's server once a
+    day at most). The others' audiences are left out rather than guessed.
+    `total` is the estimate; someone who follows both the creator and a
+    booster, or two boosters, is counted more than once.
     """
 
     servers: int = 0
     followers: int = 0
     boosters: int = 0
+    booster_followers: int = 0
+    boosters_known: int = 0
     known: bool = True
     domains: list[str] = field(default_factory=list)
     posts: int = 1  # of how many posts together
+
+    @property
+    def total(self) -> int:
+        return self.followers + self.booster_followers
 
     @property
     def explanation(self) -> str:
@@ -273,19 +283,34 @@ class Reach:
             f"{self.servers:,} server{'s' if self.servers != 1 else ''} {it} "
             "delivered to"
         )
-        if self.boosters:
-            people = "person" if self.boosters == 1 else "people"
-            them = "it" if self.posts == 1 else "them"
-            text += (
+        if not self.boosters:
+            return text + "."
+        people = "person" if self.boosters == 1 else "people"
+        them = "it" if self.posts == 1 else "them"
+        if not self.boosters_known:
+            return text + (
                 f". The {self.boosters:,} {people} who boosted {them} carried "
                 f"{them} further, but their own followers are not counted: "
-                "their servers' follower counts are not recorded here"
+                "their servers have not said how many follow them."
             )
-        return text + "."
+        text += (
+            f", plus about {self.booster_followers:,} "
+            f"follower{'s' if self.booster_followers != 1 else ''} of the "
+            f"{self.boosters:,} {people} who boosted {them}"
+        )
+        if self.boosters_known < self.boosters:
+            text += (
+                f" ({self.boosters_known:,} of them; the others' counts are not known)"
+            )
+        return text + (
+            ". A booster's followers are counted as their server last said; "
+            "someone who follows both you and a booster is counted twice."
+        )
 
 
-# Set by federation when it starts: post ids -> (servers, followers, domains)
-# for each post, and for all of them together.
+# Set by federation when it starts: post ids -> for each post, and for all of
+# them together (None), (servers, followers, domains, boosters,
+# booster_followers, boosters_known): federation.selectors.PostsReach.
 ReachSource = Callable[[list[int]], dict]
 _reach_source: list[ReachSource] = []
 
@@ -311,10 +336,11 @@ def _boosters(post_ids: list[int]) -> dict[int | None, int]:
 
 def reach_of_posts(*, post_ids: list[int]) -> dict[int | None, Reach]:
     """Each post's reach estimate, and (under None) that of all of them
-    together: followers on any server one of them reached, counted once."""
+    together: followers on any server one of them reached, and boosters,
+    each counted once."""
     post_ids = list(post_ids)
-    boosters = _boosters(post_ids) if post_ids else {None: 0}
     if not _reach_source:
+        boosters = _boosters(post_ids) if post_ids else {None: 0}
         return {
             key: Reach(
                 known=False,
@@ -326,11 +352,15 @@ def reach_of_posts(*, post_ids: list[int]) -> dict[int | None, Reach]:
     counted = _reach_source[0](post_ids)
     result = {}
     for key in [*post_ids, None]:
-        servers, followers, domains = counted.get(key, (0, 0, []))
+        servers, followers, domains, boosters, booster_followers, boosters_known = (
+            counted.get(key, (0, 0, [], 0, 0, 0))
+        )
         result[key] = Reach(
             servers=servers,
             followers=followers,
-            boosters=boosters.get(key, 0),
+            boosters=boosters,
+            booster_followers=booster_followers,
+            boosters_known=boosters_known,
             domains=domains,
             posts=len(post_ids) if key is None else 1,
         )

@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from django.db.models import Count, Min
+from django.db.models import Count, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
@@ -580,19 +581,33 @@ def admin_home(*, user: User, now: datetime | None = None) -> AdminHome:
 # Reach estimates ----------------------------------------------------------------
 
 
-def posts_reach(post_ids: list[int]) -> dict[int | None, tuple[int, int, list[str]]]:
-    """For each post, (servers its Create was delivered to, the author's
-    accepted followers on those servers today, the servers' domains), and
-    under None the same for all the posts together, each follower counted
-    once. Three queries whatever the number of posts: the delivered
-    servers, the posts' authors, the followers per author and server.
+class PostsReach(NamedTuple):
+    """What posts_reach counts for a post, or for several together."""
+
+    servers: int  # its Create was delivered to
+    followers: int  # the author's accepted followers on them today
+    domains: list[str]  # those servers
+    boosters: int  # distinct people who boosted it
+    booster_followers: int  # their follower counts summed, where known
+    boosters_known: int  # of the boosters, those whose count is known
+
+
+def posts_reach(post_ids: list[int]) -> dict[int | None, PostsReach]:
+    """For each post, the servers its Create was delivered to, the author's
+    accepted followers on those servers today, and the people who boosted
+    it with the summed follower counts of those whose count their server
+    gave (RemoteActor.followers_count); under None the same for all the
+    posts together, each follower and each booster counted once. Four
+    queries whatever the number of posts: the delivered servers, the posts'
+    authors, the followers per author and server, the boosters with their
+    counts.
 
     analytics.insights reads it through reach_source_set (FederationConfig
     .ready): analytics never imports federation.
     """
     post_ids = list(post_ids)
     if not post_ids:
-        return {None: (0, 0, [])}
+        return {None: PostsReach(0, 0, [], 0, 0, 0)}
     reached: dict[int, set[str]] = {pk: set() for pk in post_ids}
     for post_id, host in (
         Delivery.objects.filter(
@@ -620,21 +635,44 @@ def posts_reach(post_ids: list[int]) -> dict[int | None, tuple[int, int, list[st
             .order_by()
         ):
             followers[creator_id, domain] = n
-    result: dict[int | None, tuple[int, int, list[str]]] = {}
+    boosters: dict[int, set[str]] = {pk: set() for pk in post_ids}
+    counts: dict[str, int | None] = {}
+    for post_id, actor_uri, count in (
+        Interaction.objects.filter(post_id__in=post_ids, kind=Interaction.Kind.BOOST)
+        .annotate(
+            followers_count=Subquery(
+                RemoteActor.objects.filter(ap_id=OuterRef("actor_uri")).values(
+                    "followers_count"
+                )[:1]
+            )
+        )
+        .values_list("post_id", "actor_uri", "followers_count")
+        .order_by()
+    ):
+        boosters[post_id].add(actor_uri)
+        counts[actor_uri] = count
+
+    def boosted(people: set[str]) -> tuple[int, int, int]:
+        known = [counts[uri] for uri in people if counts.get(uri) is not None]
+        return len(people), sum(known), len(known)
+
+    result: dict[int | None, PostsReach] = {}
     together: set[tuple[int, str]] = set()
     for pk in post_ids:
         creator_id = authors.get(pk)
         pairs = {(creator_id, host) for host in reached[pk]}
         together |= pairs
-        result[pk] = (
+        result[pk] = PostsReach(
             len(reached[pk]),
             sum(followers.get(pair, 0) for pair in pairs),
             sorted(reached[pk]),
+            *boosted(boosters[pk]),
         )
     domains = sorted({host for _, host in together})
-    result[None] = (
+    result[None] = PostsReach(
         len(domains),
         sum(followers.get(pair, 0) for pair in together),
         domains,
+        *boosted(set().union(*boosters.values())),
     )
     return result

@@ -11,6 +11,7 @@ from creatorhub.celery import app as celery_app
     [
         ("creatorhub.tasks.record_worker_heartbeat", "default"),
         ("federation.tasks.fetch_instance_info", "fetch"),
+        ("federation.tasks.fetch_followers_count", "fetch"),
         ("federation.tasks.deliver_batch", "deliver"),
         ("federation.tasks.process_inbox_activity", "inbox"),
     ],

@@ -220,6 +220,10 @@ def _write_csv(report, filename: str) -> HttpResponse:
             "quotes",
             "followers_earned",
             "servers_reached",
+            "followers_on_servers",
+            "boosters",
+            "boosters_known",
+            "booster_followers",
             "reach_estimate",
         ]
     )
@@ -240,8 +244,7 @@ def _write_csv(report, filename: str) -> HttpResponse:
                 counts.reactions,
                 counts.quotes,
                 row.followers_earned,
-                row.reach.servers if row.reach.known else "",
-                row.reach.followers if row.reach.known else "",
+                *_reach_cells(row.reach),
             ]
         )
     counts, reach = report.counts, report.reach
@@ -260,11 +263,25 @@ def _write_csv(report, filename: str) -> HttpResponse:
             counts.reactions,
             counts.quotes,
             report.followers_earned,
-            reach.servers if reach.known else "",
-            reach.followers if reach.known else "",
+            *_reach_cells(reach),
         ]
     )
     return response
+
+
+def _reach_cells(reach) -> list:
+    """servers_reached .. reach_estimate: empty where reach is not known;
+    the estimate is the followers on the servers plus booster_followers."""
+    if not reach.known:
+        return ["", "", reach.boosters, "", "", ""]
+    return [
+        reach.servers,
+        reach.followers,
+        reach.boosters,
+        reach.boosters_known,
+        reach.booster_followers,
+        reach.total,
+    ]
 
 
 def _csv_safe(text: str) -> str:

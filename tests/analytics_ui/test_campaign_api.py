@@ -143,6 +143,12 @@ def test_a_posts_report_carries_its_reach_estimate(client, creator, march):
     data = client.get(f"/api/v1/posts/{mural.pk}/analytics").json()
     assert data["reach"]["servers"] == 0
     assert data["reach"]["boosters"] == 1
+    # Bob's server has not said how many follow him.
+    assert (data["reach"]["boosters_known"], data["reach"]["booster_followers"]) == (
+        0,
+        0,
+    )
+    assert data["reach"]["total"] == 0
 
 
 def test_the_schema_documents_the_new_endpoints(client):
@@ -152,5 +158,7 @@ def test_the_schema_documents_the_new_endpoints(client):
         "/api/v1/creators/{handle}/campaigns",
         "/api/v1/creators/{handle}/insights",
         "ReachEstimate",
+        "booster_followers",
+        "boosters_known",
     ):
         assert path in schema

@@ -94,6 +94,18 @@ def test_the_campaign_csv_has_a_row_per_post_and_the_total(client, creator, laun
     assert post_row["followers_earned"] == "1"
     assert (total["post_id"], total["interactions"]) == ("all", "5")
     assert post_row["reach_estimate"] == "0"
+    assert (post_row["boosters"], post_row["boosters_known"]) == ("1", "0")
+
+
+def test_the_campaign_csv_adds_the_boosters_followers(client, creator, launch):
+    known_followers("bob", "mastodon.social", 40)
+    client.force_login(creator.user)
+    response = client.get(reverse("analytics:campaign-csv", kwargs={"pk": launch.pk}))
+    [post_row, total] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    for row in (post_row, total):
+        assert (row["followers_on_servers"], row["booster_followers"]) == ("0", "40")
+        assert (row["boosters"], row["boosters_known"]) == ("1", "1")
+        assert row["reach_estimate"] == "40"
 
 
 def test_the_print_view_is_there_to_save_as_pdf(client, creator, launch):
@@ -240,7 +252,47 @@ def test_the_post_page_says_the_reach_is_an_estimate(client, creator, march):
     text = page.content.decode()
     assert "Reach (estimate)" in text
     assert "An estimate: the 0 followers of yours on the 0 servers" in text
-    assert "The 2 people who boosted it carried it further" in text
+    # Neither booster's server has said how many follow them.
+    assert (
+        "The 2 people who boosted it carried it further, but their own "
+        "followers are not counted: their servers have not said how many "
+        "follow them." in text
+    )
+
+
+def known_followers(who: str, domain: str, count: int | None) -> None:
+    """A booster whose server said how many follow them (None: would not)."""
+    from federation.models import RemoteActor, RemoteInstance
+
+    instance, _ = RemoteInstance.objects.get_or_create(domain=domain)
+    RemoteActor.objects.create(
+        ap_id=f"https://{domain}/users/{who}",
+        instance=instance,
+        username=who,
+        inbox_url=f"https://{domain}/users/{who}/inbox",
+        public_key_id=f"https://{domain}/users/{who}#main-key",
+        public_key_pem="-",
+        followers_count=count,
+        followers_count_at=timezone.now(),
+    )
+
+
+def test_the_reach_adds_the_boosters_followers_where_known(client, creator, march):
+    mural, _ = march
+    record(creator, "boost", "zoe", post=mural, when="2025-03-05 10:00")
+    known_followers("bob", "mastodon.social", 1500)
+    known_followers("zoe", "threads.net", None)  # a hidden network
+    client.force_login(creator.user)
+    page = client.get(
+        reverse("analytics:post", kwargs={"handle": creator.handle, "pk": mural.pk})
+    )
+    text = page.content.decode()
+    assert "1,500" in text  # the estimate: 0 on the servers + 1,500
+    assert "plus 1,500 following 1 booster" in text
+    assert (
+        "plus about 1,500 followers of the 2 people who boosted it (1 of them; "
+        "the others&#x27; counts are not known)" in text
+    )
 
 
 def test_an_unrelated_post_cannot_join_a_campaign_through_the_form(
