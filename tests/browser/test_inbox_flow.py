@@ -184,3 +184,15 @@ def test_the_inbox_works_on_a_phone(new_page, inbox):
     page.goto("/dashboard/@alice/followers/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shoot(page, "inbox-followers-phone")
+
+    # The tabs fit: the Requests count is not cut off at the edge, nor
+    # hidden in a strip that scrolls sideways (issue 15, item 10).
+    page.goto("/dashboard/@alice/followers/requests/")
+    tabs = page.locator(".inbox-tabs")
+    count = page.locator("#pending-count")
+    expect(count).to_have_text("1")
+    assert tabs.evaluate("n => n.scrollWidth <= n.clientWidth")
+    assert count.bounding_box()["x"] + count.bounding_box()["width"] <= (
+        tabs.bounding_box()["x"] + tabs.bounding_box()["width"]
+    )
+    shoot(page, "inbox-requests-phone")
