@@ -62,16 +62,8 @@ class ActorGone(ResolveError):
 # Fetching JSON ------------------------------------------------------------------
 
 
-def _fetch_json(
-    url: str,
-    *,
-    accept: str = client.AS2_ACCEPT,
-    as2: bool = True,
-    max_bytes: int | None = None,
-):
-    response = client.get(
-        url, accept=accept, signer=keys.instance_signer(), max_bytes=max_bytes
-    )
+def _fetch_json(url: str, *, accept: str = client.AS2_ACCEPT, as2: bool = True):
+    response = client.get(url, accept=accept, signer=keys.instance_signer())
     if response.status == 410:
         raise ActorGone(f"{url} is gone")
     if not response.ok:
@@ -366,7 +358,7 @@ def fetch_followers_count(actor: RemoteActor) -> int | None:
         raise client.RemoteUnavailable(f"{url} answered {response.status}")
     if _host(response.url) != host:
         raise Untrusted(f"{url} redirected to another host")
-    if not _is_as2(response) and response.content_type != "application/json":
+    if not _is_as2(response):
         raise Untrusted(f"{url} is not ActivityPub JSON")
     try:
         collection = json.loads(response.body)

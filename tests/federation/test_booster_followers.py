@@ -157,6 +157,7 @@ def test_an_actor_without_a_followers_collection_is_recorded_unknown(server):
         pytest.param(b"<html>1234</html>", AS2, id="not-json"),
         pytest.param(b"[1234]", AS2, id="json-array"),
         pytest.param(None, "text/html", id="text-html"),
+        pytest.param(None, "application/json", id="plain-json"),
         pytest.param({"totalItems": -5}, AS2, id="negative"),
         pytest.param({"totalItems": 10**9 + 1}, AS2, id="absurd"),
         pytest.param({"totalItems": "1234"}, AS2, id="a-string"),
