@@ -4,6 +4,8 @@ The protocol shape (Note, Create, Update, Delete) is federation's business;
 this app knows what a post says, to whom, and when it goes out.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -166,6 +168,14 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.creator.handle} post {self.pk} ({self.state})"
+
+    @property
+    def imported_server(self) -> str:
+        """The server an imported post came from (its old id's host); ""
+        for a post written here."""
+        if not self.imported_from:
+            return ""
+        return urlsplit(self.imported_from).hostname or ""
 
     @property
     def is_public(self) -> bool:

@@ -215,6 +215,14 @@ def test_imported_posts_appear_with_their_original_dates_and_are_not_sent(
 
     page = logged_in.get("/@alice").content.decode()
     assert "Old post number 1" in page
+    # Marked imported, under its original date, on the profile, the post's
+    # page and the creator's own list.
+    assert page.count("Imported from mastodon.example") == 2
+    assert '<time datetime="2019-03-04T10:00:00+00:00">4 Mar 2019, 10:00</time>' in page
+    status_page = logged_in.get(f"/users/alice/statuses/{posts[0].pk}").content.decode()
+    assert "Imported from mastodon.example" in status_page
+    own = logged_in.get(reverse("posts:queue", kwargs={"handle": "alice"}))
+    assert own.content.decode().count("Imported from mastodon.example") == 2
     outbox = logged_in.get(
         "/users/alice/outbox?page=1", HTTP_ACCEPT="application/activity+json"
     ).json()
