@@ -129,7 +129,6 @@ def login_two_factor(request):
         request,
         "registration/login_two_factor.html",
         {"form": form, "site_name": settings.CREATORHUB_NAME},
-        status=400 if form.errors else 200,
     )
 
 
@@ -155,7 +154,6 @@ def _wrong_code(request, user: User, pending: dict, form):
         request,
         "registration/login_two_factor.html",
         {"form": form, "site_name": settings.CREATORHUB_NAME},
-        status=400,
     )
 
 

@@ -72,8 +72,9 @@ def two_factor_setup(request):
         "secret": two_factor.totp_secret_text(device),
         "required": two_factor.two_factor_required(request.user),
     }
-    status = 400 if form.errors else 200
-    return render(request, "accounts/two_factor_setup.html", context, status=status)
+    # A form with errors is shown again with 200, as Django's FormView does:
+    # the page says what is wrong, and the browser logs no failed request.
+    return render(request, "accounts/two_factor_setup.html", context)
 
 
 @never_cache
@@ -100,7 +101,7 @@ def two_factor_recovery_codes(request):
                 )
                 return redirect("two_factor_recovery_codes")
         context = _security_context(request, codes_form=form)
-        return render(request, "accounts/security.html", context, status=400)
+        return render(request, "accounts/security.html", context)
     codes = request.session.pop(NEW_RECOVERY_CODES_KEY, None)
     if not codes:
         messages.info(
@@ -136,7 +137,7 @@ def two_factor_disable(request):
             )
             return redirect("security")
     context = _security_context(request, disable_form=form)
-    return render(request, "accounts/security.html", context, status=400)
+    return render(request, "accounts/security.html", context)
 
 
 @require_POST

@@ -154,9 +154,9 @@ def _compose(request, *, creator, post: Post | None):
         "can_manage": True,
         **writing_context(request.user, creator),
     }
-    has_errors = bool(form.errors) or (media.is_bound and media.total_error_count())
-    status = 400 if request.method == "POST" and has_errors else 200
-    return render(request, "posts/compose.html", context, status=status)
+    # Errors or not, 200 as Django's FormView answers: the notes on the page
+    # say what is wrong, and a 400 would be logged as a failed load.
+    return render(request, "posts/compose.html", context)
 
 
 def _valid(form, media) -> bool:

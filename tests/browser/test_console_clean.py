@@ -1,13 +1,16 @@
 """No console noise on the compose page: typing (which sends a live preview
-request per pause and drops stale ones), going over the limit, and the
-favicon the browser asks for must log no errors."""
+request per pause and drops stale ones), going over the limit, sending a
+post that is refused (the page comes back with its notes, answered 200, not
+a 400 the console would log) and the favicon the browser asks for must log
+no errors."""
 
 import pytest
 from playwright.sync_api import expect
 
+from posts.models import Post
 from posts.rendering import POST_MAX_CHARACTERS
 from tests import factories
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,4 +71,13 @@ def test_typing_in_compose_logs_no_console_errors(new_page, alice, width):
     body.press_sequentially("yz", delay=40)
     expect(page.locator("#char-count")).to_contain_text("7 characters too many")
     assert errors == []
+    # Sent over the limit: refused in words, nothing saved, nothing logged.
+    page.get_by_role("button", name="Publish now").click()
+    expect(page.get_by_text("Nothing was saved: see the notes below.")).to_be_visible()
+    expect(
+        page.get_by_text(f"At most {POST_MAX_CHARACTERS} characters")
+    ).to_be_visible()
+    screenshot(page, f"compose-refused-{width}")
+    assert errors == []
+    assert not Post.objects.exists()
     assert page.request.get("/favicon.ico").ok
