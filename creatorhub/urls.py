@@ -35,8 +35,16 @@ urlpatterns = [
 
 if settings.DEBUG:
     from django.conf.urls.static import static
+    from django.contrib.auth.decorators import login_not_required
+    from django.views.static import serve
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Images are public, as posts and profiles are: a visitor's browser and
+    # other servers fetch them without logging in (LoginRequiredMiddleware).
+    urlpatterns += static(
+        settings.MEDIA_URL,
+        view=login_not_required(serve),
+        document_root=settings.MEDIA_ROOT,
+    )
 
 # Last: any other address is the styled 404, even with DEBUG on (errors.py).
 urlpatterns.append(path("<path:path>", errors.unmatched, name="unmatched"))

@@ -110,3 +110,30 @@ def test_favicon_is_linked_and_answered(client):
     icon = client.get(response["Location"])
     assert icon.status_code == 200
     assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"
+
+
+def test_with_debug_on_images_are_served_to_visitors_who_are_not_logged_in(
+    client, settings, tmp_path
+):
+    """`make run` serves MEDIA_ROOT itself: a public profile's images load
+    for anyone, not a redirect to the log-in page."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    from creatorhub import urls
+
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "cat.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    settings.MEDIA_ROOT = tmp_path
+    settings.DEBUG = True
+    try:
+        importlib.reload(urls)
+        clear_url_caches()
+        response = client.get("/media/media/cat.jpg")
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content).startswith(b"\xff\xd8")
+    finally:
+        settings.DEBUG = False
+        importlib.reload(urls)
+        clear_url_caches()
