@@ -750,7 +750,9 @@ def _email_approval_request(post_pk: int) -> None:
         else "It goes out as soon as you approve it."
     )
     path = reverse("posts:detail", kwargs={"pk": post.pk})
-    link = f"https://{settings.CREATORHUB_DOMAIN}{path}"
+    # The site's own scheme (http under `make run`), as federation's
+    # ids.absolute builds it; posts does not import federation.
+    link = f"{settings.CREATORHUB_SCHEME}://{settings.CREATORHUB_DOMAIN}{path}"
     try:
         send_mail(
             subject=f"{name}{at} wrote a post for your approval",

@@ -110,6 +110,20 @@ def test_approval_end_to_end(creator, drafter, django_capture_on_commit_callback
     assert post.last_actor == creator.user
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_the_approval_mail_links_to_the_post_on_this_site(
+    creator, drafter, settings, scheme, django_capture_on_commit_callbacks
+):
+    """Under `make run` (http) the link opens; it is not forced to https."""
+    settings.CREATORHUB_SCHEME = scheme
+    settings.CREATORHUB_DOMAIN = "127.0.0.1:8000"
+    post = write(creator, drafter)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.post_submit_for_approval(post=post, by=drafter)
+    link = f"{scheme}://127.0.0.1:8000/posts/{post.pk}/"
+    assert f"send it back with a comment: {link}\n" in mail.outbox[0].body
+
+
 def test_approving_a_version_that_changed_since_is_refused(creator, drafter):
     """The creator approves what they read, never a later edit unseen."""
     post = services.post_submit_for_approval(post=write(creator, drafter), by=drafter)
