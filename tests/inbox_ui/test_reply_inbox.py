@@ -398,3 +398,25 @@ def test_the_page_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(40):
         response = client.get(INBOX)
     assert len(shown_ids(response)) == 14
+
+
+def test_an_item_shows_when_it_was_written_as_the_other_pages_do(client, world):
+    """A reply written an hour ago that reached us just now reads "1 h ago ·
+    <day, time>" here as in notifications, the thread and the dashboard
+    home, not "Received just now"."""
+    from analytics.templatetags.inbox_ui import exact
+
+    alice = world["alice"]
+    written = timezone.now() - timedelta(hours=1, minutes=5)
+    reply = make_reply(alice, make_post(alice, "Late one"), "lea", "Hello", at=written)
+    Reply.objects.filter(pk=reply.pk).update(received_at=timezone.now())
+
+    text = text_of(as_user(client, world["sam"]).get(INBOX))
+
+    item = text.split("Hello", 1)[1]
+    assert f"1 h ago · {exact(written, alice.time_zone)}" in item
+    assert "Received just now" not in text
+    thread = as_user(client, alice.user).get(
+        reverse("inbox:post-replies", kwargs={"pk": reply.post_id})
+    )
+    assert f"1 h ago · {exact(written, alice.time_zone)}" in text_of(thread)
