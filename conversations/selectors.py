@@ -121,6 +121,28 @@ def inbox_access_for(user: User) -> InboxAccess:
     return InboxAccess(readable=readable, answerable=answerable, moderated=moderated)
 
 
+# The scopes that open the inbox: inbox_access_for's `readable`.
+READ_SCOPES = (
+    AgencyScope.READ_ANALYTICS,
+    AgencyScope.ANSWER_REPLIES,
+    AgencyScope.MODERATE_REPLIES,
+)
+
+
+def inbox_is_open_to(user: User) -> bool:
+    """Whether the reply inbox opens for the user (else it is a 404), so
+    the nav offers it only then. A creator always has their own: no query;
+    anyone else one."""
+    if not user.is_authenticated:
+        return False
+    if user.is_creator:
+        return True
+    readable = CreatorProfile.objects.none()
+    for scope in READ_SCOPES:
+        readable |= permissions.creators_with_scope(user, scope)
+    return readable.exists()
+
+
 def _rows(*, access: InboxAccess, filters: InboxFilters, user: User):
     answers = Post.objects.filter(
         creator=OuterRef("creator"),

@@ -334,6 +334,29 @@ def test_the_replies_link_shows_only_to_those_with_a_reply_inbox(
     assert client.get(reverse("conversations:inbox")).status_code == 404
 
 
+def test_no_replies_link_for_an_agency_no_creator_let_read_replies(client, creator):
+    """A manager whose agency no creator let read, answer or moderate
+    replies (only draft, here) sees no Replies link leading to a 404; it
+    appears once a creator grants the answer scope."""
+    agency = factories.AgencyFactory(name="Northwind", slug="northwind")
+    manager = factories.MembershipFactory(agency=agency, role="manager").user
+    access = factories.AgencyAccessFactory(
+        creator=creator, agency=agency, read_analytics=False, draft_posts=True
+    )
+    replies = f'href="{reverse("conversations:inbox")}"'
+    client.force_login(manager)
+
+    text = page_text(client.get(reverse("dashboard")))
+    assert ">Northwind</a>" in text  # the header is there, without Replies
+    assert replies not in text
+    assert client.get(reverse("conversations:inbox")).status_code == 404
+
+    access.answer_replies = True
+    access.save()
+    assert replies in page_text(client.get(reverse("dashboard")))
+    assert client.get(reverse("conversations:inbox")).status_code == 200
+
+
 def test_a_creators_home_loads_their_week(client, creator):
     client.force_login(creator.user)
     text = page_text(client.get(reverse("dashboard")))
