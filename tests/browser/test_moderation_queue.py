@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from analytics.models import Reply
 from moderation import services
 from moderation.models import ActorBlock, DomainPolicy
+from posts import services as post_services
 from tests import factories
 from tests.browser.conftest import log_in, screenshot
 from tests.inbox_ui.conftest import NOW, make_post, make_reply
@@ -180,6 +181,17 @@ def everything(queue):
     services.screening_rules_update(
         creator=None, by=admin, keywords="crypto\n/free\\s+followers/"
     )
+    # An agency's steps on a post: each its own row in the log, in words.
+    sam = factories.MembershipFactory(
+        role="manager", user__username="sam", user__first_name="Sam"
+    ).user
+    factories.AgencyAccessFactory(
+        creator=creator, agency=sam.agency_memberships.get().agency, draft_posts=True
+    )
+    draft = post_services.post_save_draft(
+        creator=creator, by=sam, data=post_services.PostInput(body="Studio drop")
+    )
+    post_services.post_submit_for_approval(post=draft, by=sam)
     return {**queue, "admin": admin}
 
 
@@ -202,7 +214,7 @@ PAGES = {
         ("server-new", "/moderation/servers/new/", "What happens"),
         ("import", "/moderation/servers/import/", "Domain-block list"),
         ("defaults", "/moderation/rules/", "Screening defaults"),
-        ("log", "/moderation/log/", "mention spam"),
+        ("log", "/moderation/log/", "Sent for approval by Sam"),
     ],
 }
 

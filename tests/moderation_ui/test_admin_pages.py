@@ -359,3 +359,35 @@ def test_the_log_is_paged(as_user, admin_user, post):
     client = as_user(admin_user)
     assert "Page 1 of 2 · 55 entries" in text(client.get(LOG))
     assert text(client.get(LOG, {"page": 2})).count("Hid a reply</strong>") == 5
+
+
+def test_each_step_an_agency_takes_on_a_post_reads_once_in_the_log(
+    as_user, admin_user, settings
+):
+    """The demo approval posts: drafted, then sent for approval. Two rows
+    each, one per step, each saying which; no two identical rows."""
+    import re
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("demo", stdout=StringIO())
+    call_command("demo_approvals", stdout=StringIO())
+
+    admin_user.refresh_from_db()  # the demo set its password anew
+    html = text(as_user(admin_user).get(LOG))
+    rows = [
+        re.sub(r"<[^>]+>|\s+", " ", row)
+        for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)
+        if "Acted for a creator" in row
+    ]
+    did = [re.search(r"(Drafted|Sent for approval) by", row)[1] for row in rows]
+    assert sorted(did) == [
+        "Drafted",
+        "Drafted",
+        "Sent for approval",
+        "Sent for approval",
+    ]
+    assert len(set(rows)) == len(rows) == 4
+    assert "Sent for approval by Sam at Demo Agency for @nova" in rows[0]
