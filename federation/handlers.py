@@ -86,7 +86,11 @@ def on_follow_approved(sender, *, follow, **kwargs) -> None:
 
 
 def on_follow_declined(sender, *, follow, **kwargs) -> None:
-    follow_answers.send_reject(follow)
+    # A creator who does not share to the fediverse has no actor there (it
+    # answers 410), so no server could verify a Reject signed with its key:
+    # the request goes unanswered, as one to an account that is gone.
+    if follow.creator.share_to_fediverse:
+        follow_answers.send_reject(follow)
 
 
 def on_follower_removed(sender, *, follow, **kwargs) -> None:

@@ -17,8 +17,10 @@ def _answer_id(follow: Follow, kind: str) -> str:
     """A stable id per (follow request, answer): a retried task queues the
     same activity once, and a new request from the same person gets a new
     answer."""
+    # The request's own id, hashed: a refused request is never saved, so
+    # it has no pk to name it by.
     digest = hashlib.sha256(follow.follow_activity_id.encode()).hexdigest()[:16]
-    return f"{ids.actor_id(follow.creator.handle)}#{kind}/follows/{follow.pk}-{digest}"
+    return f"{ids.actor_id(follow.creator.handle)}#{kind}/follows/{digest}"
 
 
 def _answer(follow: Follow, kind: str) -> dict:

@@ -22,8 +22,9 @@ from federation.models import (
     RemoteInstance,
     RemoteTombstone,
 )
+from federation.protocol.ids import actor_id
 from followers.models import Follow
-from moderation.models import DomainPolicy, Report
+from moderation.models import ActorBlock, DomainPolicy, Report
 from posts.models import Post
 from tests import factories
 from tests.federation.inbox_support import (
@@ -171,16 +172,32 @@ def test_a_follow_of_a_creator_who_approves_followers_waits(deliver, creator):
     assert not Interaction.objects.filter(kind=Kind.FOLLOW).exists()
 
 
-def test_a_follow_of_a_creator_not_sharing_is_rejected(deliver, creator):
+def test_a_follow_of_a_creator_not_sharing_is_refused_unanswered(deliver, creator):
+    """Their actor answers 410, so a Reject signed with its key could not be
+    verified anywhere: nothing is kept and nothing is sent."""
     creator.share_to_fediverse = False
     creator.save()
 
     deliver("mastodon/follow")
 
     assert not Follow.objects.exists()
+    assert not OutboundActivity.objects.exists()
+
+
+def test_a_blocked_accounts_follow_is_rejected_under_an_id_of_its_own(deliver, creator):
+    bob = "https://mastodon.example/users/bob"
+    ActorBlock.objects.create(creator=creator, actor_uri=bob, domain="mastodon.example")
+
+    row = deliver("mastodon/follow")
+
+    assert not Follow.objects.exists()
     reject = OutboundActivity.objects.get()
     assert reject.activity_type == "Reject"
-    assert reject.payload["object"]["type"] == "Follow"
+    assert reject.payload["object"]["id"] == row.ap_id
+    assert reject.payload["object"]["actor"] == bob
+    # Named by the request it answers (a refused one is never saved).
+    assert reject.ap_id.startswith(f"{actor_id(creator.handle)}#rejects/follows/")
+    assert "None" not in reject.ap_id
 
 
 def test_a_follow_of_someone_who_is_not_ours_is_ignored(client, remote):
