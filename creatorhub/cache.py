@@ -11,6 +11,9 @@ does both in one round trip, with the same meaning: a missing key is a
 ValueError, as in every Django cache.
 """
 
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
@@ -54,3 +57,10 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _Client
+
+
+def shared_between_processes() -> bool:
+    """Whether what one process writes to the cache the others read: not so
+    for the laptop defaults' local-memory cache (each process has its own),
+    so a flag one process sets another could never clear."""
+    return not isinstance(caches["default"], LocMemCache | DummyCache)

@@ -33,6 +33,7 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from creatorhub.cache import shared_between_processes
 from federation import queue
 from federation.inbound import process_actors, process_interactions, process_replies
 from federation.inbound.activities import (
@@ -290,8 +291,15 @@ def wake_inbox_workers(*, force: bool = False) -> bool:
         return False
     _woken_at = time.monotonic()
     try:
-        if not force and not cache.add(
-            _WAKE_FLAG, 1, timeout=settings.FEDERATION_INBOX_DRAIN_FLAG_SECONDS
+        # Without a shared cache (make run's defaults) the worker could never
+        # clear this process's flag, and activities would wait for the
+        # sweeper: then every second's first one wakes the workers.
+        if (
+            not force
+            and shared_between_processes()
+            and not cache.add(
+                _WAKE_FLAG, 1, timeout=settings.FEDERATION_INBOX_DRAIN_FLAG_SECONDS
+            )
         ):
             return False
     except Exception:  # noqa: BLE001 (the cache is Redis, and away: wake anyway)
