@@ -226,6 +226,7 @@ def _cards(dashboard) -> list[dict]:
             "value": summary.reactions,
             "change": changes["reactions"],
         },
+        {"label": "Quotes", "value": summary.quotes, "change": changes["quotes"]},
         {
             "label": "Engagement rate",
             "value": rate,
@@ -286,6 +287,7 @@ AGENCY_COLUMNS = (
     ("boosts", "Boosts"),
     ("replies", "Replies"),
     ("reactions", "Reactions"),
+    ("quotes", "Quotes"),
     ("engagement_rate", "Engagement rate"),
 )
 

@@ -24,7 +24,9 @@ def text_of(response) -> str:
 
 
 # Alice's March: 6 interactions on 2 posts, 3 a post, with 1 follower at its end.
-RATE, RATE_CSV, ALICE_ROW = "300%", "300.00", "1 +1 2 6 4 1 1 0 300%"
+# The row: followers, growth, posts, interactions, likes, boosts, replies,
+# reactions, quotes, rate.
+RATE, RATE_CSV, ALICE_ROW = "300%", "300.00", "1 +1 2 6 4 1 1 0 0 300%"
 
 
 def creator_url(handle="alice", query=MARCH) -> str:
@@ -111,6 +113,31 @@ def test_all_five_kinds_of_engagement_are_drawn_on_both_pages(client, creator, m
         ]
         wide = chart[: chart.index("</svg>")]
         assert wide.count("chart-area chart-stacked") == 5
+
+
+def test_quotes_have_their_own_card_and_column_as_the_other_kinds(
+    client, creator, march
+):
+    """Counted and charted, quotes also get a card with its trend, a column
+    in the top posts (on the page and its print version) and the CSV's."""
+    mural, _ = march
+    record(creator, "quote", "max", post=mural, when="2025-03-07 10:00")
+    record(creator, "quote", "kai", post=mural, when="2025-03-08 10:00")
+    client.force_login(creator.user)
+
+    for url in (creator_url(), creator_url() + "&print=1"):
+        response = client.get(url)
+        text = text_of(response)
+        assert "Interactions 8 " in text
+        assert "Quotes 2 " in text  # the card
+        table = response.content.decode().split("Top posts", 1)[1]
+        head = re.findall(r'<th scope="col"[^>]*>(\w+)</th>', table)
+        assert head[-2:] == ["Reactions", "Quotes"]
+        mural_row = text_of(response).split("The mural", 1)[1]
+        # interactions, likes, boosts, replies, reactions, quotes
+        assert re.match(r" (?:\d+ \w+ )?7 3 1 1 0 2 ", mural_row), mural_row[:40]
+    rows = csv_rows(client.get(creator_csv("creator-posts-csv")))
+    assert rows[0]["quotes"] == "2"
 
 
 def test_another_creator_gets_404(client, creator, other_creator, march):
