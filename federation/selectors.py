@@ -6,6 +6,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from django.db.models import Count, Min, OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
@@ -43,6 +44,32 @@ def creator_by_handle(handle: str) -> CreatorProfile | None:
 
 def federated_creators():
     return CreatorProfile.objects.filter(share_to_fediverse=True, user__is_active=True)
+
+
+class MovedTo(NamedTuple):
+    """Where an account moved, as people read it: @name@server and the page
+    to open (the actor's address where the account is not known here)."""
+
+    handle: str
+    url: str
+
+
+def moved_to(creator: CreatorProfile) -> MovedTo | None:
+    uri = creator.moved_to_uri
+    if not uri:
+        return None
+    prefix = ids.absolute("/users/")
+    if uri.startswith(prefix):
+        local = creator_by_handle(uri[len(prefix) :])
+        if local is not None:
+            return MovedTo(
+                local.fediverse_address,
+                ids.absolute(reverse("profile", kwargs={"handle": local.handle})),
+            )
+    actor = RemoteActor.objects.filter(ap_id=uri).select_related("instance").first()
+    if actor is not None:
+        return MovedTo(actor.handle, actor.profile_url or uri)
+    return MovedTo(uri, uri)
 
 
 def follower_count(creator: CreatorProfile) -> int:

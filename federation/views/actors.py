@@ -83,6 +83,7 @@ def profile(request, handle: str):
         "links": creator.links.all(),
         "follower_count": selectors.follower_count(creator),
         "actor_url": ids.actor_id(creator.handle),
+        "moved_to": selectors.moved_to(creator),
         "recent_posts": statuses.post_cards(selectors.profile_posts(creator, limit=10)),
     }
     response = render(request, "federation/profile.html", context)

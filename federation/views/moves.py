@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import moves as account_moves
 from accounts.models import AccountAlias
+from federation import selectors
 from federation.outbound import moves
 from federation.protocol import ids
 
@@ -37,6 +38,7 @@ def moving(request):
         {
             "creator": creator,
             "actor_url": ids.actor_id(creator.handle),
+            "moved_to": selectors.moved_to(creator),
             "aliases": aliases,
             "can_undo": account_moves.can_undo_move(creator),
             "next_move_at": account_moves.next_move_allowed_at(creator),

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import moves as account_moves
-from federation.models import Delivery, OutboundActivity, OutboxJob
+from federation.models import Delivery, OutboundActivity, OutboxJob, RemoteActor
 from federation.protocol import ids
 from followers.models import Follow
 from tests.federation.conftest import (
@@ -106,7 +107,8 @@ def test_a_move_is_sent_to_every_followers_server_and_the_actor_says_moved(
     assert _actor_document(logged_in, followed)["movedTo"] == mastodon_peer.actor_id
     page = logged_in.get("/@alice").content.decode()
     assert "has moved to a new account" in page
-    assert mastodon_peer.actor_id in page
+    moved_to = RemoteActor.objects.get(ap_id=mastodon_peer.actor_id)
+    assert f">{moved_to.handle}</a>" in page  # @bob@its-server, as people read it
 
 
 def test_a_move_can_be_undone_within_the_cooldown(
@@ -268,6 +270,12 @@ def test_one_creator_moves_to_another_on_this_hub_by_address(hub, settings):
     assert target == ids.actor_id("demo")
     other.refresh_from_db()
     assert other.moved_to_uri == ids.actor_id("demo")
+    # People read where it went as an address, and open the new profile.
+    page = Client().get("/@other").content.decode()
+    assert (
+        f'<a href="{ids.absolute("/@demo")}" rel="nofollow noopener">@demo@{domain}</a>'
+        in page
+    )
 
 
 def test_a_server_that_does_not_answer_is_said_in_words_not_the_networks(
