@@ -496,6 +496,49 @@ class CampaignListView(ListApiView):
         )
 
 
+class AgencyCampaignSerializer(CampaignSerializer):
+    post_count = serializers.IntegerField(read_only=True)
+    interactions = serializers.SerializerMethodField(
+        help_text="Interactions its posts received during its days, as its "
+        "report counts them"
+    )
+
+    class Meta:
+        ref_name = "AgencyCampaign"
+
+    def get_interactions(self, campaign) -> int:
+        return self.context["interactions"].get(campaign.pk, 0)
+
+
+class AgencyCampaignListView(ListApiView):
+    """Every campaign of the creators who let the agency read their
+    analytics: the agency's own and the creators' own, never another
+    agency's (the agency's campaigns page)."""
+
+    OutputSerializer = AgencyCampaignSerializer
+
+    @extend_schema(
+        operation_id="agencies_campaigns_list",
+        summary="Every campaign across an agency's creators",
+        responses={200: OutputSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request, slug: str):
+        agency = permissions.get_agency_for_member_or_404(request.user, slug)
+        rows = campaigns.agency_campaigns(user=request.user, agency=agency)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            rows.prefetch_related("posts"), request, view=self
+        )
+        context = {
+            **self.get_serializer_context(),
+            # One query for the page, as on the agency's campaigns page.
+            "interactions": campaigns.campaigns_interactions(page),
+        }
+        return paginator.get_paginated_response(
+            self.OutputSerializer(page, many=True, context=context).data
+        )
+
+
 class CampaignReportView(ApiView):
     """A campaign's report: reach, interactions by post and platform, best
     replies and the followers its posts earned."""

@@ -33,4 +33,9 @@ urlpatterns = [
         api.AgencyReportView.as_view(),
         name="api-agency-report",
     ),
+    path(
+        "agencies/<slug:slug>/campaigns",
+        api.AgencyCampaignListView.as_view(),
+        name="api-agency-campaigns",
+    ),
 ]

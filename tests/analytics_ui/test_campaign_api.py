@@ -117,6 +117,45 @@ def test_another_agencys_member_gets_404(creator, manager, march):
     )
 
 
+def test_an_agencys_campaigns_across_its_creators(creator, manager, launch, march):
+    """The agency's campaigns page, through the API: the agency's own and the
+    creators' own campaigns with their interactions; another agency's member
+    learns nothing."""
+    [agency] = campaigns.agencies_running_for(manager, creator)
+    mural, sketch = march
+    run = campaigns.campaign_create(
+        by=manager,
+        creator=creator,
+        agency=agency,
+        name="Agency run",
+        starts_on=date(2025, 3, 1),
+        ends_on=date(2025, 3, 31),
+        post_ids=[sketch.pk],
+    )
+    report = campaigns.campaign_report(campaign=launch)
+
+    listed = token_client(manager).get(f"/api/v1/agencies/{agency.slug}/campaigns")
+
+    assert listed.status_code == 200
+    rows = {row["name"]: row for row in listed.json()["results"]}
+    assert set(rows) == {"Mural week", "Agency run"}
+    assert rows["Agency run"]["agency"] == agency.slug
+    assert rows["Mural week"]["agency"] is None
+    assert rows["Mural week"]["post_count"] == 1
+    assert rows["Mural week"]["interactions"] == report.counts.interactions == 5
+    assert rows["Agency run"]["post_ids"] == [sketch.pk]
+    assert run.pk in {row["id"] for row in listed.json()["results"]}
+
+    rival = factories.AgencyFactory(slug="rival")
+    outsider = factories.MembershipFactory(agency=rival, role="owner").user
+    assert (
+        token_client(outsider)
+        .get(f"/api/v1/agencies/{agency.slug}/campaigns")
+        .status_code
+        == 404
+    )
+
+
 def test_insights_give_posts_that_earned_followers_and_best_times(
     client, creator, march
 ):
@@ -156,6 +195,7 @@ def test_the_schema_documents_the_new_endpoints(client):
     for path in (
         "/api/v1/campaigns/{id}/report",
         "/api/v1/creators/{handle}/campaigns",
+        "/api/v1/agencies/{slug}/campaigns",
         "/api/v1/creators/{handle}/insights",
         "ReachEstimate",
         "booster_followers",
