@@ -26,6 +26,7 @@ class FederationConfig(AppConfig):
         for signal, handler in (
             (post_events.post_published, handlers.on_post_published),
             (post_events.post_edited, handlers.on_post_edited),
+            (post_events.post_policies_changed, handlers.on_post_policies_changed),
             (post_events.post_deleted, handlers.on_post_deleted),
             (post_events.post_pinned, handlers.on_post_pinned),
             (post_events.post_unpinned, handlers.on_post_unpinned),

@@ -8,6 +8,7 @@ it causes on the network commit together.
 """
 
 import time
+from datetime import UTC, datetime, timedelta
 
 from federation.outbound import follow_answers, outbox, quote_answers
 
@@ -36,6 +37,12 @@ def on_post_edited(sender, *, post, **kwargs) -> None:
     outbox.record("post.update", post=post, post_id=post.pk)
 
 
+def on_post_policies_changed(sender, *, post, **kwargs) -> None:
+    # Named by the change's time (microseconds), as an edit is.
+    stamp = _stamp_us(post.updated_at)
+    outbox.record("post.policies", post=post, post_id=post.pk, stamp=stamp)
+
+
 def on_post_deleted(sender, *, post, **kwargs) -> None:
     outbox.record("post.delete", post=post, post_id=post.pk)
 
@@ -56,6 +63,10 @@ def on_post_unpinned(sender, *, post, **kwargs) -> None:
 
 def _stamp(moment) -> int:
     return int(moment.timestamp()) if moment else 0
+
+
+def _stamp_us(moment) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
 
 def on_actor_blocked(sender, *, block, **kwargs) -> None:

@@ -12,6 +12,10 @@ from django.dispatch import Signal
 post_published = Signal()
 # A published post's text, media or warning changed.
 post_edited = Signal()
+# Only who may quote or reply to a published post changed: peers learn it
+# from an Update, but readers see the same post, so it is not an edit (as
+# on Mastodon).
+post_policies_changed = Signal()
 # A published post was deleted.
 post_deleted = Signal()
 # A published post was pinned to or unpinned from the profile.

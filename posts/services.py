@@ -227,12 +227,16 @@ def post_edit(*, post: Post, by: User, data: PostInput) -> Post:
             errors["quote_of"] = "A published post cannot change what it quotes."
         if errors:
             raise ValidationError(errors)
-        before = _published_content(post)
+        before, policies_before = _published_content(post), _policies(post)
         _write(post, data)
         if _published_content(post) != before:
             _bump_version(post)
             _mark_edited(post)
             _record(post, by, PostAction.Action.EDIT)
+        elif _policies(post) != policies_before:
+            _bump_version(post)
+            _announce(events.post_policies_changed, post)
+            _record(post, by, PostAction.Action.EDIT, "changed who may quote or reply")
     return post
 
 
@@ -405,10 +409,13 @@ def _published_content(post: Post) -> tuple:
         post.sensitive,
         post.language,
         tuple(sorted(post.mentions.values_list("handle", flat=True))),
-        # Peers learn a new policy from the Update (interactionPolicy).
-        post.quote_policy,
-        post.reply_policy,
     )
+
+
+def _policies(post: Post) -> tuple:
+    """Who may quote or reply: peers learn a change from an Update
+    (interactionPolicy), but it is no edit of what readers see."""
+    return (post.quote_policy, post.reply_policy)
 
 
 # Media ---------------------------------------------------------------------

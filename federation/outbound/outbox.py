@@ -70,6 +70,7 @@ def _post(action: str) -> Callable[..., object]:
 ACTIONS: dict[str, Callable[..., object]] = {
     "post.create": _post(publishing.CREATE),
     "post.update": _post(publishing.UPDATE),
+    "post.policies": _post(publishing.POLICIES),
     "post.delete": _post(publishing.DELETE),
     "post.pin": _post(publishing.PIN),
     "post.unpin": _post(publishing.UNPIN),

@@ -27,7 +27,8 @@ UPDATE = "update"
 DELETE = "delete"
 PIN = "pin"
 UNPIN = "unpin"
-ACTIONS = (CREATE, UPDATE, DELETE, PIN, UNPIN)
+POLICIES = "policies"
+ACTIONS = (CREATE, UPDATE, DELETE, PIN, UNPIN, POLICIES)
 # Time for WebFinger lookups of one post's mentions. One lookup may take
 # about a minute against a server at the client's limits (two fetches of up
 # to 5 s connect + 30 s body), so this plus one lookup fits the task's limit.
@@ -53,6 +54,8 @@ def federate_post(
         return send_delete(post=post)
     if action in (PIN, UNPIN):
         return send_pin(post=post, pinned=action == PIN, stamp=stamp or 0)
+    if action == POLICIES:
+        return send_policies(post=post, stamp=stamp or 0)
     raise ValueError(f"unknown action {action!r}")
 
 
@@ -228,6 +231,28 @@ def send_update(*, post: Post) -> OutboundActivity | None:
     )
     logger.info("post %s: Update queued for everyone who has it", post.pk)
     return activity
+
+
+def send_policies(*, post: Post, stamp: int) -> OutboundActivity | None:
+    """`Update(Note)` after who may quote or reply changed, to everyone who
+    has the post. Not an edit (the post reads the same): `updated` is when
+    the policy changed, as Mastodon's own Update after a policy change.
+    The post is read afresh, so it carries the policy in force now."""
+    if post.state != Post.State.PUBLISHED:
+        return None
+    if _existing(notes.create_id(post)) is None:
+        return send_create(post=post)  # the Create, still to come, carries it
+    payload = notes.policy_update_activity(post, stamp=stamp)
+    existing = _existing(payload["id"])
+    if existing is not None:
+        return existing
+    return _queue(
+        post,
+        payload,
+        direct_audience(post=post) | _interacted(post),
+        followers_of=post.creator,
+        reached=_reached_before(post),
+    )
 
 
 def send_delete(*, post: Post) -> OutboundActivity | None:

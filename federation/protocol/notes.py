@@ -387,6 +387,21 @@ def update_activity(post: Post) -> dict:
     )
 
 
+def policy_update_activity(post: Post, *, stamp: int) -> dict:
+    """`Update(Note)` after the quote or reply policy changed; `stamp` is
+    the change's time in microseconds since the epoch, which names it."""
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=stamp)
+    note = note_document(post, with_context=False)
+    note["updated"] = _iso(moment)
+    return _wrap(
+        post,
+        kind="Update",
+        activity_id=f"{ids.note_id(post)}#policies/{stamp}",
+        published=moment,
+        obj=note,
+    )
+
+
 def quote_update_activity(post: Post, *, activity_id: str, moment) -> dict:
     """`Update(Note)` after the quoted author answered: the Note with or
     without its quote. Not an edit, so `updated` is when the answer came

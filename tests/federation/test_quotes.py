@@ -12,13 +12,14 @@ import pytest
 from accounts.models import QuotePolicy, ReplyPolicy
 from analytics.models import Interaction, Reply
 from federation.models import OutboundActivity
-from federation.outbound import delivery, publishing
+from federation.outbound import delivery
 from federation.protocol import ids, keys
 from followers.models import Follow
 from posts import quotes
 from posts.models import Post, QuoteRequest
 from posts.services import PostInput, post_edit, post_publish, post_save_draft
 from tests import factories
+from tests.federation.conftest import run_outbox_jobs
 from tests.federation.delivery_sink import DeliverySink
 from tests.federation.inbox_support import Remote, process_queued
 
@@ -562,18 +563,50 @@ def test_a_new_post_starts_from_the_creators_defaults(creator):
 def test_changing_a_published_posts_quote_policy_tells_servers_with_an_update(
     creator,
 ):
+    """Peers learn the new policy from an Update, but the post reads the
+    same, so it is not an edit (as on Mastodon): no "Edited" mark, and the
+    Note's `updated` is when the policy changed."""
     post = post_save_draft(creator=creator, by=creator.user, data=PostInput(body="Hi"))
     post = post_publish(post=post, by=creator.user)
-    publishing.federate_post(post_id=post.pk, action="create")
+    run_outbox_jobs()
 
     post = post_edit(
         post=post,
         by=creator.user,
         data=PostInput(body="Hi", quote_policy=QuotePolicy.NOBODY),
     )
-    update = publishing.federate_post(post_id=post.pk, action="update")
+    run_outbox_jobs()
 
-    assert post.edited_at is not None
-    assert update.activity_type == "Update"
+    post.refresh_from_db()
+    assert post.edited_at is None
+    update = OutboundActivity.objects.get(activity_type="Update")
+    assert "#policies/" in update.ap_id
+    assert update.payload["object"]["updated"]
     policy = update.payload["object"]["interactionPolicy"]
     assert policy["canQuote"] == {"automaticApproval": [ids.actor_id("alice")]}
+
+    post_edit(
+        post=post,
+        by=creator.user,
+        data=PostInput(body="Hi", quote_policy=QuotePolicy.ANYONE),
+    )
+    run_outbox_jobs()
+
+    second = OutboundActivity.objects.filter(activity_type="Update").exclude(
+        pk=update.pk
+    )
+    assert second.count() == 1  # a change of its own, under an id of its own
+    assert second.get().payload["object"]["interactionPolicy"]["canQuote"][
+        "automaticApproval"
+    ] == [ids.PUBLIC]
+
+
+def test_the_same_policy_again_sends_nothing(creator):
+    post = post_save_draft(creator=creator, by=creator.user, data=PostInput(body="Hi"))
+    post = post_publish(post=post, by=creator.user)
+    run_outbox_jobs()
+
+    post_edit(post=post, by=creator.user, data=PostInput(body="Hi"))
+    run_outbox_jobs()
+
+    assert not OutboundActivity.objects.filter(activity_type="Update").exists()
