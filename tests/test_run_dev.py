@@ -56,10 +56,16 @@ def var_dir(tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    ("how", "sig"),
-    [("Ctrl-C in the terminal", signal.SIGINT), ("SIGTERM", signal.SIGTERM)],
+    ("how", "sig", "grace"),
+    [
+        ("Ctrl-C in the terminal", signal.SIGINT, "10"),
+        ("SIGTERM", signal.SIGTERM, "10"),
+        # A worker still busy when the grace is over is stopped cold (with
+        # no grace at all, every stop takes that path).
+        ("SIGTERM, worker stopped cold", signal.SIGTERM, "0"),
+    ],
 )
-def test_stopping_make_run_is_clean_and_not_an_error(var_dir, how, sig):
+def test_stopping_make_run_is_clean_and_not_an_error(var_dir, how, sig, grace):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in NOT_PASSED_ON}
     env.update(
@@ -67,8 +73,9 @@ def test_stopping_make_run_is_clean_and_not_an_error(var_dir, how, sig):
         HOST="127.0.0.1",
         PORT=str(port),
         PYTHONUNBUFFERED="1",
+        STOP_GRACE_SECONDS=grace,
     )
-    log = (var_dir / f"run-dev-{sig.name}.log").open("w+")
+    log = (var_dir / f"run-dev-{sig.name}-{grace}.log").open("w+")
     script = subprocess.Popen(  # noqa: S603
         [str(ROOT / "scripts" / "run-dev")],
         cwd=ROOT,
@@ -95,6 +102,8 @@ def test_stopping_make_run_is_clean_and_not_an_error(var_dir, how, sig):
         output = Path(log.name).read_text()
         assert status == 0, f"{how}: status {status}\n{output}"
         assert "Stopped." in output
+        if grace == "0":
+            assert "stopping it now (nothing is lost)" in output
         deadline = time.monotonic() + 10
         while not group_is_gone(pgid):
             assert time.monotonic() < deadline, "web or worker outlived the script"
