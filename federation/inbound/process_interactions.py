@@ -17,6 +17,7 @@ Undo(Like) by account and status only).
 
 import functools
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -348,7 +349,27 @@ def ask_followers_counts(boosters: Iterable[str]) -> None:
     ).values_list("ap_id", flat=True)
     timeout = int(FOLLOWERS_COUNT_MAX_AGE.total_seconds())
     for ap_id in sorted(due):
-        if cache.add(f"inbox:followers-count-asked:{ap_id}", 1, timeout=timeout):
-            transaction.on_commit(
-                functools.partial(queue.wake, FETCH_FOLLOWERS_COUNT_TASK, ap_id)
-            )
+        asked_key = f"inbox:followers-count-asked:{ap_id}"
+        if not cache.add(asked_key, 1, timeout=timeout):
+            continue
+        if not _server_may_be_asked(host_of(ap_id)):
+            cache.delete(asked_key)  # a later boost may ask, in another hour
+            continue
+        transaction.on_commit(
+            functools.partial(queue.wake, FETCH_FOLLOWERS_COUNT_TASK, ap_id)
+        )
+
+
+# A viral post's boosters are mostly on a few big servers: asking one of them
+# about thousands of its accounts at once would be rude (and rate limited).
+# Beyond this many asks an hour, a server's boosters wait for a later boost.
+FOLLOWERS_COUNT_ASKS_PER_SERVER_HOUR = 120
+
+
+def _server_may_be_asked(host: str) -> bool:
+    key = f"inbox:followers-count-asks:{host}:{int(time.time() // 3600)}"
+    cache.add(key, 0, timeout=3700)
+    try:
+        return cache.incr(key) <= FOLLOWERS_COUNT_ASKS_PER_SERVER_HOUR
+    except ValueError:  # expired in between: this hour's first
+        return True

@@ -8,6 +8,7 @@ through our own client, signed by the instance actor, as from Mastodon.
 
 import functools
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -340,6 +341,39 @@ def test_a_like_does_not_ask(
     with django_capture_on_commit_callbacks() as callbacks:
         process_queued()
     assert asked(callbacks) == []
+
+
+def test_a_servers_boosters_are_asked_about_a_few_an_hour(
+    client, creator, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A viral post's boosters are mostly on a few big servers: beyond the
+    hour's budget a server's boosters wait (they are asked on a later
+    boost); another server's are asked as usual."""
+    monkeypatch.setattr(process_interactions, "FOLLOWERS_COUNT_ASKS_PER_SERVER_HOUR", 2)
+    busy = f"s{uuid.uuid4().hex[:10]}.example"
+    quiet = f"q{uuid.uuid4().hex[:10]}.example"
+    people = [Remote(f"https://{busy}/users/u{n}") for n in range(4)]
+    people.append(Remote(f"https://{quiet}/users/carol"))
+    post = published(creator)
+    for number, person in enumerate(people):
+        activity = fixture("mastodon/announce", **our_values(creator, post, post))
+        activity |= {
+            "id": f"{person.actor_id}/statuses/{number}/activity",
+            "actor": person.actor_id,
+        }
+        assert person.post(client, activity).status_code == 202
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        process_queued()
+
+    asked_now = asked(callbacks)
+    assert len([uri for uri in asked_now if busy in uri]) == 2
+    assert f"https://{quiet}/users/carol" in asked_now
+    # Those left out were not marked as asked: a later boost may ask.
+    left_out = [p.actor_id for p in people[:4] if p.actor_id not in asked_now]
+    assert all(
+        cache.get(f"inbox:followers-count-asked:{uri}") is None for uri in left_out
+    )
 
 
 def test_the_fetch_runs_on_the_fetch_queue():
