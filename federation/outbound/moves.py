@@ -105,7 +105,7 @@ def creator_alias_add(*, creator: CreatorProfile, account: str, by: User):
     _, actor = _resolve(account)
     if actor.ap_id == ids.actor_id(creator.handle):
         raise MoveRefused("That is this account: name the account you had before.")
-    address = f"@{actor.username}@{remote._host(actor.ap_id)}"
+    address = f"@{actor.username}@{remote.host_of(actor.ap_id)}"
     return moves.creator_alias_add(
         creator=creator, uri=actor.ap_id, address=address, by=by
     )

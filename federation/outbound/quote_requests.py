@@ -106,7 +106,7 @@ def find_quoted_post(address: str, *, creator: CreatorProfile) -> quotes.QuotedP
     state, note = _decide(document.get("interactionPolicy"), creator)
     # The page people open; a link to another server would put words in
     # the author's mouth, so only one on theirs.
-    url = remote._url_of(document.get("url"))
+    url = remote.url_of(document.get("url"))
     if not url or not same_host(url, uri):
         url = uri
     handle = f"@{author.username}@{author.instance.domain}" if author.username else ""
@@ -122,7 +122,7 @@ def find_quoted_post(address: str, *, creator: CreatorProfile) -> quotes.QuotedP
 
 def _fetch_post(address: str) -> dict:
     try:
-        document, final_url = remote._fetch_json(address)
+        document, final_url = remote.fetch_document(address)
         document_id = document.get("id")
         if isinstance(document_id, str) and document_id != final_url:
             # Fetched by its page (https://server/@user/1): its id must be on
@@ -130,7 +130,7 @@ def _fetch_post(address: str) -> dict:
             # serves it.
             if not same_host(document_id, final_url):
                 raise _refuse("That post claims to be on another server.")
-            document, final_url = remote._fetch_json(document_id)
+            document, final_url = remote.fetch_document(document_id)
     except client.UnsafeURL:
         raise _refuse("That address is not one this server may fetch.") from None
     except (remote.ResolveError, client.OutboundError) as exc:

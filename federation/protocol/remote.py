@@ -62,7 +62,10 @@ class ActorGone(ResolveError):
 # Fetching JSON ------------------------------------------------------------------
 
 
-def _fetch_json(url: str, *, accept: str = client.AS2_ACCEPT, as2: bool = True):
+def fetch_document(url: str, *, accept: str = client.AS2_ACCEPT, as2: bool = True):
+    """(the JSON object at `url`, the URL it was finally read from), fetched
+    through the outbound client signed by the instance actor; ActorGone on
+    410, ResolveError on any other refusal or on what is not AS2 JSON."""
     response = client.get(url, accept=accept, signer=keys.instance_signer())
     if response.status == 410:
         raise ActorGone(f"{url} is gone")
@@ -88,7 +91,7 @@ def _is_as2(response: client.Response) -> bool:
     return response.content_type == "application/ld+json" and AS_CONTEXT in full
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
@@ -107,7 +110,7 @@ def fetch_actor(url: str, *, refresh: bool = False) -> RemoteActor:
     ):
         return cached
     try:
-        document, final_url = _fetch_json(url)
+        document, final_url = fetch_document(url)
     except ActorGone:
         if cached is not None:
             RemoteActor.objects.filter(pk=cached.pk).update(gone_at=timezone.now())
@@ -116,11 +119,11 @@ def fetch_actor(url: str, *, refresh: bool = False) -> RemoteActor:
     if (
         isinstance(document_id, str)
         and document_id != url
-        and _host(document_id) == _host(final_url)
+        and host_of(document_id) == host_of(final_url)
     ):
         # A redirect to, or a fetch by, an alias: fetch the canonical id once.
         url = document_id
-        document, final_url = _fetch_json(url)
+        document, final_url = fetch_document(url)
     return store_actor(document, fetched_from=final_url)
 
 
@@ -129,14 +132,14 @@ def fetch_actor_document(url: str) -> tuple[dict, RemoteActor]:
     fields a move is decided on, `alsoKnownAs` and `movedTo`, are not
     cached), checked and stored; with the stored actor."""
     url = url.split("#", 1)[0]
-    document, final_url = _fetch_json(url)
+    document, final_url = fetch_document(url)
     document_id = document.get("id")
     if (
         isinstance(document_id, str)
         and document_id != url
-        and _host(document_id) == _host(final_url)
+        and host_of(document_id) == host_of(final_url)
     ):
-        document, final_url = _fetch_json(document_id)
+        document, final_url = fetch_document(document_id)
     return document, store_actor(document, fetched_from=final_url)
 
 
@@ -158,7 +161,7 @@ def resolve_account(text: str) -> tuple[dict, RemoteActor]:
 def store_actor(document: dict, *, fetched_from: str) -> RemoteActor:
     """Validate an actor document fetched from `fetched_from` and cache it."""
     fields = parse_actor(document, fetched_from=fetched_from)
-    domain = _host(fields["ap_id"])
+    domain = host_of(fields["ap_id"])
     # Some servers inline the followers collection, count and all: learnt
     # at no cost. Mastodon does not (refresh_followers_count asks).
     count = inline_followers_count(document)
@@ -192,7 +195,7 @@ def parse_actor(document: dict, *, fetched_from: str) -> dict:
     if AS_CONTEXT not in contexts:
         raise ResolveError("the document does not use the ActivityStreams context")
     ap_id = document.get("id")
-    if not isinstance(ap_id, str) or _host(ap_id) != _host(fetched_from):
+    if not isinstance(ap_id, str) or host_of(ap_id) != host_of(fetched_from):
         raise ResolveError("the actor's id is not on the host it was fetched from")
     if not _is_actor(document):
         raise ResolveError(f"{document.get('type')!r} is not an actor type")
@@ -211,7 +214,7 @@ def parse_actor(document: dict, *, fetched_from: str) -> dict:
         raise ResolveError("the actor's key is not owned by the actor")
     # Keys are looked up by id (actor_for_key): an actor may only publish
     # keys on its own host, or it could shadow another server's key.
-    if _host(key["id"]) != _host(ap_id):
+    if host_of(key["id"]) != host_of(ap_id):
         raise ResolveError("the actor's key is not on the actor's host")
     if not isinstance(key.get("publicKeyPem"), str):
         raise ResolveError("the actor's key has no publicKeyPem")
@@ -234,8 +237,8 @@ def parse_actor(document: dict, *, fetched_from: str) -> dict:
         "display_name": _text(document.get("name"))[:255],
         "inbox_url": inbox,
         "shared_inbox_url": shared_inbox,
-        "profile_url": _url_of(document.get("url")),
-        "avatar_url": _url_of(document.get("icon")),
+        "profile_url": url_of(document.get("url")),
+        "avatar_url": url_of(document.get("icon")),
         "followers_url": _followers_url(document.get("followers"))[:500],
         "public_key_id": key["id"],
         "public_key_pem": key["publicKeyPem"],
@@ -258,14 +261,14 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _url_of(value) -> str:
+def url_of(value) -> str:
     """A URL from a string, a Link/Image object, or a list of them."""
     if isinstance(value, list):
         value = value[0] if value else ""
     if isinstance(value, dict):
         value = value.get("href") or value.get("url") or ""
         if isinstance(value, list | dict):
-            return _url_of(value)
+            return url_of(value)
     return value[:500] if isinstance(value, str) and value.startswith("http") else ""
 
 
@@ -297,7 +300,7 @@ def followers_count_of(collection, *, host: str) -> int | None:
     if not (isinstance(kind, str) and kind in COLLECTION_TYPES):
         return None
     collection_id = collection.get("id")
-    if not isinstance(collection_id, str) or _host(collection_id) != host.lower():
+    if not isinstance(collection_id, str) or host_of(collection_id) != host.lower():
         return None
     total = collection.get("totalItems")
     # bool is an int to Python, not to JSON.
@@ -314,7 +317,7 @@ def inline_followers_count(document: dict) -> int | None:
     ap_id = document.get("id")
     if not isinstance(ap_id, str):
         return None
-    return followers_count_of(document.get("followers"), host=_host(ap_id))
+    return followers_count_of(document.get("followers"), host=host_of(ap_id))
 
 
 def followers_count_is_fresh(actor: RemoteActor) -> bool:
@@ -337,11 +340,11 @@ def fetch_followers_count(actor: RemoteActor) -> int | None:
     unsigned requests. One request, a few redirects at most, within
     FOLLOWERS_FETCH_SECONDS and FOLLOWERS_COLLECTION_MAX_BYTES.
     """
-    host = _host(actor.ap_id)
+    host = host_of(actor.ap_id)
     url = actor.followers_url
     if not url:
         return None  # the actor publishes no followers collection
-    if _host(url) != host:
+    if host_of(url) != host:
         raise Untrusted(f"{actor.ap_id}'s followers collection is on another host")
     try:
         with client.deadline(FOLLOWERS_FETCH_SECONDS):
@@ -356,7 +359,7 @@ def fetch_followers_count(actor: RemoteActor) -> int | None:
         return None
     if not response.ok:
         raise client.RemoteUnavailable(f"{url} answered {response.status}")
-    if _host(response.url) != host:
+    if host_of(response.url) != host:
         raise Untrusted(f"{url} redirected to another host")
     if not _is_as2(response):
         raise Untrusted(f"{url} is not ActivityPub JSON")
@@ -408,9 +411,9 @@ def resolve_handle(handle: str) -> RemoteActor:
     actor = fetch_actor(actor_url)
     # An account on another host than its address names must be vouched for
     # by that host, as Mastodon checks.
-    moved_elsewhere = _host(actor.ap_id) != domain.lower()
+    moved_elsewhere = host_of(actor.ap_id) != domain.lower()
     if moved_elsewhere and (
-        webfinger_actor_url(actor.username, _host(actor.ap_id)) != actor.ap_id
+        webfinger_actor_url(actor.username, host_of(actor.ap_id)) != actor.ap_id
     ):
         raise ResolveError(f"{actor.ap_id} does not confirm the address {handle}")
     return actor
@@ -420,7 +423,7 @@ def webfinger_actor_url(username: str, domain: str) -> str:
     scheme = settings.FEDERATION_WEBFINGER_SCHEME
     resource = quote(f"acct:{username}@{domain}", safe=":@")
     url = f"{scheme}://{domain}/.well-known/webfinger?resource={resource}"
-    document, _ = _fetch_json(
+    document, _ = fetch_document(
         url, accept="application/jrd+json, application/json", as2=False
     )
     for link in document.get("links") or []:
@@ -453,13 +456,13 @@ def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
         )
         if actor is not None:
             return actor
-    document, final_url = _fetch_json(key_id.split("#", 1)[0])
+    document, final_url = fetch_document(key_id.split("#", 1)[0])
     if _is_actor(document):
         actor = store_actor(document, fetched_from=final_url)
     else:
         # A key document (GoToSocial's /main-key): its owner is the actor.
         owner = document.get("owner")
-        if not isinstance(owner, str) or _host(owner) != _host(key_id):
+        if not isinstance(owner, str) or host_of(owner) != host_of(key_id):
             raise ResolveError("the key has no owner on its own host")
         actor = fetch_actor(owner, refresh=True)
     if actor.public_key_id != key_id:
@@ -483,7 +486,7 @@ def refresh_instance_info(domain: str) -> RemoteInstance:
     """Read the server's NodeInfo to learn its software and version."""
     instance, _ = RemoteInstance.objects.get_or_create(domain=domain)
     scheme = settings.FEDERATION_WEBFINGER_SCHEME
-    index, _ = _fetch_json(
+    index, _ = fetch_document(
         f"{scheme}://{domain}/.well-known/nodeinfo",
         accept="application/json",
         as2=False,
@@ -497,9 +500,9 @@ def refresh_instance_info(domain: str) -> RemoteInstance:
     if not links:
         raise ResolveError(f"{domain} publishes no NodeInfo 2.x")
     href = sorted(links, key=lambda link: link["rel"])[-1]["href"]
-    if _host(href) != domain.lower():
+    if host_of(href) != domain.lower():
         raise ResolveError("NodeInfo points at another host")
-    document, _ = _fetch_json(href, accept="application/json", as2=False)
+    document, _ = fetch_document(href, accept="application/json", as2=False)
     software = document.get("software") if isinstance(document, dict) else None
     name = software.get("name", "") if isinstance(software, dict) else ""
     version = software.get("version", "") if isinstance(software, dict) else ""
