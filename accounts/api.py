@@ -47,12 +47,15 @@ class ApiView(APIView):
 class ListApiView(ApiView):
     pagination_class = ApiPagination
 
-    def paginated_response(self, queryset, serializer_class):
+    def paginated_response(self, queryset, serializer_class, *, page_context=None):
+        """One page of `queryset`; `page_context(page)` adds to the
+        serializer's context what the page's rows need, read once a page."""
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
-        serializer = serializer_class(
-            page, many=True, context=self.get_serializer_context()
-        )
+        context = self.get_serializer_context()
+        if page_context is not None:
+            context |= page_context(page)
+        serializer = serializer_class(page, many=True, context=context)
         return paginator.get_paginated_response(serializer.data)
 
     def get_serializer_context(self) -> dict:

@@ -525,17 +525,13 @@ class AgencyCampaignListView(ListApiView):
     def get(self, request, slug: str):
         agency = permissions.get_agency_for_member_or_404(request.user, slug)
         rows = campaigns.agency_campaigns(user=request.user, agency=agency)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            rows.prefetch_related("posts"), request, view=self
-        )
-        context = {
-            **self.get_serializer_context(),
+        return self.paginated_response(
+            rows.prefetch_related("posts"),
+            self.OutputSerializer,
             # One query for the page, as on the agency's campaigns page.
-            "interactions": campaigns.campaigns_interactions(page),
-        }
-        return paginator.get_paginated_response(
-            self.OutputSerializer(page, many=True, context=context).data
+            page_context=lambda page: {
+                "interactions": campaigns.campaigns_interactions(page)
+            },
         )
 
 
