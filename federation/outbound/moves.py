@@ -38,7 +38,7 @@ def _resolve(text: str) -> tuple[dict, RemoteActor]:
     if not text.strip():
         raise MoveRefused("Type the address of the account, like @you@mastodon.social.")
     try:
-        return remote.resolve_account(_local_address_as_link(text))
+        return remote.resolve_account(text)
     except remote.ActorGone:
         raise MoveRefused(f"{text} has been deleted on its server.") from None
     except remote.ResolveError as exc:
@@ -55,16 +55,6 @@ def _resolve(text: str) -> tuple[dict, RemoteActor]:
             f"{text} could not be found: its server did not answer. Check the "
             "address, or try again later."
         ) from None
-
-
-def _local_address_as_link(text: str) -> str:
-    """An address on this hub (one creator moving to another) as its
-    actor's link: no WebFinger to ourselves, which would ask over https
-    when the hub is served over plain http (`make run`)."""
-    match = remote._HANDLE.match(text.strip())
-    if match and match[2].lower() == settings.CREATORHUB_DOMAIN.lower():
-        return ids.actor_id(match[1].lower())
-    return text
 
 
 def _aliases(document: dict) -> set[str]:

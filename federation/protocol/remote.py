@@ -22,7 +22,7 @@ from django.utils import timezone
 from analytics import services as analytics
 from federation import queue
 from federation.models import RemoteActor, RemoteInstance
-from federation.protocol import client, keys
+from federation.protocol import client, ids, keys
 
 logger = logging.getLogger(__name__)
 
@@ -407,7 +407,12 @@ def resolve_handle(handle: str) -> RemoteActor:
     if not match:
         raise ResolveError(f"{handle!r} is not a fediverse address like @user@server")
     username, domain = match.groups()
-    actor_url = webfinger_actor_url(username, domain)
+    if domain.lower() == settings.CREATORHUB_DOMAIN.lower():
+        # One of ours: no WebFinger to ourselves, which would ask over https
+        # when the hub is served over plain http (`make run`).
+        actor_url = ids.actor_id(username.lower())
+    else:
+        actor_url = webfinger_actor_url(username, domain)
     actor = fetch_actor(actor_url)
     # An account on another host than its address names must be vouched for
     # by that host, as Mastodon checks.
